@@ -1,0 +1,205 @@
+/*
+ * ngx_omadm core: the only door between the nginx glue (plain C) and the
+ * C++17 protocol core.  Nothing here includes nginx headers; everything is
+ * plain C types.  No exception crosses this boundary: every function is
+ * noexcept and reports failure as an integer code.
+ *
+ * Shape of one device message (one HTTP POST):
+ *
+ *   omadm_exchange_create()   parse the body, nothing else
+ *   loop:
+ *     omadm_exchange_run()    -> OMADM_ACT_BACKEND: the glue sends the JSON
+ *                                body to <omadm_backend><op> as a subrequest
+ *                                and hands the answer back with
+ *                                omadm_exchange_backend_done();
+ *                             -> OMADM_ACT_RESPOND: the glue sends the
+ *                                response and stops.
+ *   omadm_exchange_destroy()  (from a pool cleanup)
+ *
+ * Session state, auth-failure counters and cached responses live behind
+ * omadm_store_t, which the glue implements on an nginx shared-memory zone
+ * and the unit tests implement in memory.
+ */
+
+#ifndef OMADM_H
+#define OMADM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+#define OMADM_NOEXCEPT noexcept
+extern "C" {
+#else
+#define OMADM_NOEXCEPT
+#endif
+
+#if defined(__GNUC__)
+#define OMADM_API __attribute__((visibility("default")))
+#else
+#define OMADM_API
+#endif
+
+
+/* result codes */
+#define OMADM_OK            0
+#define OMADM_NOT_FOUND     1
+#define OMADM_ERROR        -1   /* internal failure (includes out of memory) */
+#define OMADM_EINVAL       -2   /* bad argument or bad input */
+#define OMADM_ETOOBIG      -3   /* input over a configured limit */
+
+
+/* authentication schemes, as a bit set */
+#define OMADM_AUTH_BASIC    0x01
+#define OMADM_AUTH_MD5      0x02
+#define OMADM_AUTH_HMAC     0x04   /* reserved: syncml:auth-MAC (not yet) */
+
+
+/* limits applied while decoding a device message */
+typedef struct {
+    size_t          max_depth;       /* element nesting */
+    size_t          max_elements;    /* elements in one message */
+    size_t          max_text;        /* bytes of text in one element */
+} omadm_limits_t;
+
+
+/* per-location configuration, filled by the glue from its directives */
+typedef struct {
+    unsigned        auth_accept;       /* OMADM_AUTH_* accepted */
+    unsigned        auth_challenge;    /* one OMADM_AUTH_* sent in Chal */
+    unsigned        session_ttl;       /* seconds an idle session lives */
+    unsigned        max_auth_failures; /* per device within the window */
+    unsigned        auth_failure_window; /* seconds */
+    unsigned        max_commands;      /* commands asked per message */
+    omadm_limits_t  limits;
+    const char     *server_id;         /* Source LocURI of server messages */
+    size_t          server_id_len;
+    const char     *resp_uri;          /* where devices POST, without
+                                          the "?s=token" part */
+    size_t          resp_uri_len;
+} omadm_config_t;
+
+
+/*
+ * Key/value store with expiry.  Keys and values are opaque bytes.  get()
+ * hands the value to sink() while the store is locked; sink copies it.
+ * get/put/remove return OMADM_OK, OMADM_NOT_FOUND (get, remove) or
+ * OMADM_ERROR (put when the store is full even after eviction).
+ */
+typedef void (*omadm_sink_pt)(void *sink_ctx, const char *val, size_t len);
+
+typedef struct {
+    void   *ctx;
+    int   (*get)(void *ctx, const char *key, size_t key_len,
+                 omadm_sink_pt sink, void *sink_ctx);
+    int   (*put)(void *ctx, const char *key, size_t key_len,
+                 const char *val, size_t val_len, unsigned ttl);
+    int   (*remove)(void *ctx, const char *key, size_t key_len);
+} omadm_store_t;
+
+
+/* what the glue must do next */
+#define OMADM_ACT_BACKEND   1
+#define OMADM_ACT_RESPOND   2
+
+typedef struct {
+    int             kind;            /* OMADM_ACT_* */
+
+    /* OMADM_ACT_BACKEND: POST body (JSON) to the backend prefix + op */
+    const char     *op;              /* "auth", "nonce", "exchange" */
+    size_t          op_len;
+
+    /* OMADM_ACT_RESPOND: HTTP status, content type and body.  A 503 is
+       sent with the Retry-After the glue is configured with. */
+    int             http_status;
+    const char     *content_type;    /* NUL-terminated */
+
+    /* body of either action; valid until the next call on the exchange */
+    const char     *body;
+    size_t          body_len;
+} omadm_action_t;
+
+
+/* values the glue exposes as nginx variables ($omadm_*) */
+#define OMADM_VAR_DEVICE_ID   0
+#define OMADM_VAR_SESSION_ID  1
+#define OMADM_VAR_AUTH        2     /* none|ok|session|missing|failed|
+                                       throttled|unknown */
+#define OMADM_VAR_MSG_ID      3
+#define OMADM_VAR_ERROR       4     /* why a message was refused, for the
+                                       error log; never a secret */
+
+typedef struct omadm_exchange_s  omadm_exchange_t;
+
+
+/*
+ * Parses one device message.  Always returns OMADM_OK with *ex set unless
+ * memory runs out (OMADM_ERROR, *ex NULL); a body that is not usable
+ * SyncML makes the first run() answer 400 with the reason.
+ * token: the "s" query argument of the request (may be empty).
+ * cf and store must outlive the exchange; body is copied.
+ */
+OMADM_API int omadm_exchange_create(const omadm_config_t *cf,
+    const omadm_store_t *store, const char *body, size_t len,
+    const char *token, size_t token_len, time_t now,
+    omadm_exchange_t **ex) OMADM_NOEXCEPT;
+
+OMADM_API int omadm_exchange_run(omadm_exchange_t *ex, omadm_action_t *act)
+    OMADM_NOEXCEPT;
+
+/* http_status 0 means the backend could not be reached at all */
+OMADM_API int omadm_exchange_backend_done(omadm_exchange_t *ex,
+    int http_status, const char *body, size_t len) OMADM_NOEXCEPT;
+
+/* returns a pointer into the exchange (valid until destroy), or NULL */
+OMADM_API const char *omadm_exchange_var(omadm_exchange_t *ex, int var,
+    size_t *len) OMADM_NOEXCEPT;
+
+OMADM_API void omadm_exchange_destroy(omadm_exchange_t *ex) OMADM_NOEXCEPT;
+
+
+/*
+ * Building blocks, exposed for unit tests and tools.  Output strings are
+ * written to out (NUL-terminated); *out_len gets the length.  Each
+ * returns OMADM_EINVAL if out is too small or input is bad.
+ */
+
+/* B64("user:pass") */
+OMADM_API int omadm_auth_basic(const char *user, size_t user_len,
+    const char *pass, size_t pass_len, char *out, size_t out_size,
+    size_t *out_len) OMADM_NOEXCEPT;
+
+/* B64(MD5(user ":" pass)), the "inner" value a backend stores */
+OMADM_API int omadm_auth_md5_inner(const char *user, size_t user_len,
+    const char *pass, size_t pass_len, char *out, size_t out_size,
+    size_t *out_len) OMADM_NOEXCEPT;
+
+/* B64(MD5(inner ":" nonce_bytes)); nonce_b64 is decoded first */
+OMADM_API int omadm_auth_md5_digest(const char *inner, size_t inner_len,
+    const char *nonce_b64, size_t nonce_b64_len, char *out,
+    size_t out_size, size_t *out_len) OMADM_NOEXCEPT;
+
+/*
+ * Decodes a SyncML message and writes a canonical, line-oriented
+ * description of it (one "path=value" line per leaf, in document order)
+ * to a malloc()ed string the caller frees with omadm_free().  On bad input
+ * returns OMADM_EINVAL / OMADM_ETOOBIG and, if err is not NULL, a
+ * malloc()ed reason in *err.
+ */
+OMADM_API int omadm_syncml_describe(const char *body, size_t len,
+    const omadm_limits_t *limits, char **out, size_t *out_len, char **err)
+    OMADM_NOEXCEPT;
+
+/* Decodes and re-encodes a message (DTD order, escaped); malloc()ed. */
+OMADM_API int omadm_syncml_reencode(const char *body, size_t len,
+    const omadm_limits_t *limits, char **out, size_t *out_len, char **err)
+    OMADM_NOEXCEPT;
+
+OMADM_API void omadm_free(void *p) OMADM_NOEXCEPT;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OMADM_H */
