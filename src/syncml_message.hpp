@@ -31,13 +31,13 @@ struct meta {
 struct item {
     std::string target;     // Target/LocURI
     std::string source;     // Source/LocURI
-    meta        meta;
+    omadm::meta meta;
     std::string data;       // Data, unescaped text
     bool        more_data = false;
 };
 
 struct cred {
-    meta        meta;       // Type, Format
+    omadm::meta meta;       // Type, Format
     std::string data;
 };
 
@@ -47,7 +47,7 @@ struct command {
     std::string name;       // element name: "Alert", "Status", ...
     std::string cmd_id;     // CmdID as sent (a string: clients use any text)
     bool        no_resp = false;
-    meta        meta;
+    omadm::meta meta;
     std::string data;       // Alert code, Status code
     std::string correlator;
     // Status / Results only
@@ -57,7 +57,7 @@ struct command {
     std::vector<std::string> target_refs;
     std::vector<std::string> source_refs;
     bool        has_chal = false;
-    meta        chal;       // Status/Chal/Meta
+    omadm::meta chal;       // Status/Chal/Meta
     std::vector<item>    items;
     std::vector<command> commands;   // Atomic / Sequence children
 };
@@ -73,8 +73,8 @@ struct header {
     std::string source_name;  // Source/LocName
     std::string resp_uri;
     bool        has_cred = false;
-    cred        cred;
-    meta        meta;       // MaxMsgSize, MaxObjSize
+    omadm::cred cred;
+    omadm::meta meta;       // MaxMsgSize, MaxObjSize
 };
 
 struct message {
