@@ -1,0 +1,72 @@
+// The module<->backend JSON contract (docs/backend-api.md): request bodies
+// the engine sends and the answers it accepts.  Nothing here knows SyncML.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace omadm {
+
+struct alert_item {
+    std::string source, target, type, format, mark, data;
+};
+
+struct device_alert {
+    std::string             code;
+    std::string             correlator;
+    std::vector<alert_item> items;
+};
+
+struct status_report {
+    std::string command_id;     // backend id
+    int         status = 0;
+};
+
+struct result_report {
+    std::string command_id;     // backend id
+    std::string source, format, type, data;
+};
+
+struct exchange_request {
+    std::string device_id, session_id, msg_id;
+    bool        session_start = false;
+    std::string used_nonce;     // base64; sent only when not empty
+    std::string next_nonce;     // base64; sent only when not empty
+    std::map<std::string, std::string> devinfo;   // omitted when empty
+    std::vector<device_alert>  alerts;
+    std::vector<status_report> statuses;
+    std::vector<result_report> results;
+    unsigned    max_commands = 0;
+};
+
+// Request bodies; throw only std::bad_alloc.  Bytes that are not UTF-8
+// (a decoded Basic user name may be anything) are replaced, not thrown on.
+std::string auth_request(std::string_view device_id,
+                         std::string_view username);
+std::string nonce_request(std::string_view device_id,
+                          std::string_view nonce_b64);
+std::string to_json(const exchange_request &r);
+
+// 200 answer of "auth".
+struct auth_reply {
+    std::string username;
+    std::string inner;
+    std::string nonce;          // base64, "" when none was ever issued
+};
+
+// One command of a 200 answer of "exchange".
+struct backend_command {
+    std::string id, verb, target, data, format, type, correlator;
+};
+
+// False with why set (an operator-facing reason, no secrets) when the body
+// is not the JSON the contract describes.
+bool parse_auth_reply(std::string_view body, auth_reply &out,
+                      std::string &why);
+bool parse_exchange_reply(std::string_view body,
+                          std::vector<backend_command> &out,
+                          std::string &why);
+
+}  // namespace omadm

@@ -1,0 +1,75 @@
+// The exchange half of the C ABI (include/omadm.h): thin noexcept
+// wrappers that turn every exception into a result code.
+#include <new>
+#include <string_view>
+
+#include "exchange.hpp"
+#include "omadm.h"
+
+struct omadm_exchange_s {
+    omadm::exchange impl;
+};
+
+extern "C" {
+
+int omadm_exchange_create(const omadm_config_t *cf,
+    const omadm_store_t *store, const char *body, size_t len,
+    const char *token, size_t token_len, time_t now,
+    omadm_exchange_t **ex) noexcept
+{
+    if (ex == nullptr) return OMADM_EINVAL;
+    *ex = nullptr;
+    if (cf == nullptr || store == nullptr || store->get == nullptr
+        || store->put == nullptr || store->remove == nullptr
+        || (body == nullptr && len != 0)
+        || (token == nullptr && token_len != 0)) {
+        return OMADM_EINVAL;
+    }
+    try {
+        *ex = new omadm_exchange_s{omadm::exchange(
+            *cf, *store, std::string_view(body ? body : "", len),
+            std::string_view(token ? token : "", token_len), now)};
+    } catch (...) {
+        return OMADM_ERROR;
+    }
+    return OMADM_OK;
+}
+
+int omadm_exchange_run(omadm_exchange_t *ex, omadm_action_t *act) noexcept
+{
+    if (ex == nullptr || act == nullptr) return OMADM_EINVAL;
+    try {
+        return ex->impl.run(*act);
+    } catch (...) {
+        return OMADM_ERROR;
+    }
+}
+
+int omadm_exchange_backend_done(omadm_exchange_t *ex, int http_status,
+    const char *body, size_t len) noexcept
+{
+    if (ex == nullptr || (body == nullptr && len != 0)) return OMADM_EINVAL;
+    try {
+        return ex->impl.backend_done(http_status,
+                                     std::string_view(body ? body : "", len));
+    } catch (...) {
+        return OMADM_ERROR;
+    }
+}
+
+const char *omadm_exchange_var(omadm_exchange_t *ex, int var,
+    size_t *len) noexcept
+{
+    if (ex == nullptr) return nullptr;
+    const std::string *v = ex->impl.var(var);
+    if (v == nullptr) return nullptr;
+    if (len != nullptr) *len = v->size();
+    return v->c_str();
+}
+
+void omadm_exchange_destroy(omadm_exchange_t *ex) noexcept
+{
+    delete ex;
+}
+
+}  // extern "C"

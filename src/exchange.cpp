@@ -1,0 +1,687 @@
+#include "exchange.hpp"
+
+#include <cctype>
+#include <new>
+#include <utility>
+
+#include <openssl/crypto.h>
+
+#include "base64.hpp"
+#include "md5_auth.hpp"
+#include "syncml_encoder.hpp"
+
+namespace omadm {
+
+namespace {
+
+const char k_syncml_type[] = "application/vnd.syncml.dm+xml";
+const char k_text_type[] = "text/plain";
+const char k_type_md5[] = "syncml:auth-md5";
+const char k_type_basic[] = "syncml:auth-basic";
+
+std::string hex(std::string_view bytes)
+{
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (unsigned char c : bytes) {
+        out.push_back(digits[c >> 4]);
+        out.push_back(digits[c & 0x0f]);
+    }
+    return out;
+}
+
+std::string_view trim(std::string_view s)
+{
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+        s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+        s.remove_suffix(1);
+    return s;
+}
+
+bool iequals(std::string_view a, std::string_view b)
+{
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); i++) {
+        if (std::tolower(static_cast<unsigned char>(a[i]))
+            != std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
+    }
+    return true;
+}
+
+// A SyncML status code: 1 to 9 digits.
+bool to_code(std::string_view text, int &out)
+{
+    text = trim(text);
+    if (text.empty() || text.size() > 9) return false;
+    int v = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + (c - '0');
+    }
+    out = v;
+    return true;
+}
+
+// The store calls back into C++ from C: never let an exception through.
+struct sink_buffer {
+    std::string value;
+    bool        failed = false;
+};
+
+void sink(void *ctx, const char *val, size_t len)
+{
+    auto *b = static_cast<sink_buffer *>(ctx);
+    try {
+        b->value.assign(val, len);
+    } catch (...) {
+        b->failed = true;
+    }
+}
+
+bool store_get(const omadm_store_t &s, const std::string &key,
+               std::string &out)
+{
+    sink_buffer buf;
+    if (s.get(s.ctx, key.data(), key.size(), sink, &buf) != OMADM_OK)
+        return false;
+    if (buf.failed) throw std::bad_alloc();
+    out = std::move(buf.value);
+    return true;
+}
+
+std::string backend_reason(const char *op, int status)
+{
+    if (status == 0) return std::string("backend ") + op + " unreachable";
+    return std::string("backend ") + op + " answered "
+           + std::to_string(status);
+}
+
+}  // namespace
+
+exchange::exchange(const omadm_config_t &cf, const omadm_store_t &store,
+                   std::string_view body, std::string_view token,
+                   time_t now)
+    : cf_(cf), store_(store), now_(now), token_(token)
+{
+    parsed_ = parse_syncml(body, cf_.limits, msg_, perr_);
+}
+
+int exchange::run(omadm_action_t &act)
+{
+    switch (state_) {
+    case state::fresh:
+        begin();
+        break;
+    case state::awaiting:
+        return OMADM_EINVAL;
+    case state::answered:
+        after_backend();
+        break;
+    case state::responded:
+        break;
+    }
+
+    act = omadm_action_t{};
+    act.body = out_body_.data();
+    act.body_len = out_body_.size();
+    if (state_ == state::awaiting) {
+        act.kind = OMADM_ACT_BACKEND;
+        act.op = op_name_.c_str();
+        act.op_len = op_name_.size();
+    } else {
+        act.kind = OMADM_ACT_RESPOND;
+        act.http_status = http_status_;
+        act.content_type = content_type_;
+    }
+    return OMADM_OK;
+}
+
+int exchange::backend_done(int http_status, std::string_view body)
+{
+    if (state_ != state::awaiting) return OMADM_EINVAL;
+    backend_status_ = http_status;
+    backend_body_.assign(body);
+    state_ = state::answered;
+    return OMADM_OK;
+}
+
+const std::string *exchange::var(int which) const
+{
+    const std::string *v = nullptr;
+    switch (which) {
+    case OMADM_VAR_DEVICE_ID: v = &device_id_; break;
+    case OMADM_VAR_SESSION_ID: v = &session_id_; break;
+    case OMADM_VAR_AUTH: v = &auth_; break;
+    case OMADM_VAR_MSG_ID: v = &msg_id_; break;
+    case OMADM_VAR_ERROR: v = &error_; break;
+    default: return nullptr;
+    }
+    return v->empty() ? nullptr : v;
+}
+
+// ---- steps ---------------------------------------------------------------
+
+void exchange::begin()
+{
+    if (!parsed_) {
+        error_ = perr_.reason;
+        respond_text(perr_.too_big ? 413 : 400, perr_.reason);
+        return;
+    }
+    device_id_ = msg_.hdr.source;
+    session_id_ = msg_.hdr.session_id;
+    msg_id_ = msg_.hdr.msg_id;
+
+    if (msg_.version == syncml_version::unsupported) {
+        respond_version();
+        return;
+    }
+
+    std::string   blob;
+    session_state stored;
+    bool have = store_get(store_, session_key(device_id_, session_id_), blob)
+                && deserialize(blob, stored);
+    // The token proves the session; before authentication there is
+    // nothing to protect yet and the device may not have a RespURI.
+    bool matches = have
+                   && (secure_equal(token_, stored.token)
+                       || (!stored.authenticated && token_.empty()));
+
+    if (matches && !stored.last_response.empty()
+        && msg_.hdr.msg_id == stored.last_device_msg_id) {
+        // Our answer was lost: send it again, touch nothing.
+        auth_ = stored.authenticated ? "session" : "none";
+        respond_syncml(std::move(stored.last_response));
+        return;
+    }
+
+    if (matches && !stored.ended) {
+        st_ = std::move(stored);
+    } else {
+        st_ = session_state{};
+        st_.token = hex(random_nonce());
+    }
+
+    if (st_.authenticated) {
+        auth_ = "session";
+        ask_exchange(false);
+        return;
+    }
+    start_unauthenticated();
+}
+
+void exchange::start_unauthenticated()
+{
+    std::string   blob;
+    auth_failures f;
+    if (cf_.max_auth_failures > 0
+        && store_get(store_, failures_key(device_id_), blob)
+        && deserialize(blob, f) && f.count >= cf_.max_auth_failures
+        && now_ - f.window_start < (long long) cf_.auth_failure_window) {
+        auth_ = "throttled";
+        error_ = "too many failed authentications";
+        challenge(401, false);
+        return;
+    }
+
+    if (!msg_.hdr.has_cred) {
+        auth_ = "missing";
+        error_ = "credentials missing";
+        challenge(407, true);
+        return;
+    }
+
+    const cred &c = msg_.hdr.cred;
+    // SyncML's default credential type is basic.
+    std::string_view type = trim(c.meta.type);
+    if (type.empty()) type = k_type_basic;
+    std::string_view format = trim(c.meta.format);
+    if (!format.empty() && format != "b64") {
+        auth_failed("credential format not b64");
+        return;
+    }
+
+    if (iequals(type, k_type_md5) && (cf_.auth_accept & OMADM_AUTH_MD5)) {
+        auth_scheme_ = "md5";
+        presented_user_ = msg_.hdr.source_name;
+        presented_secret_.assign(trim(c.data));
+        if (presented_secret_.empty()) {
+            auth_failed("empty md5 credential");
+            return;
+        }
+    } else if (iequals(type, k_type_basic)
+               && (cf_.auth_accept & OMADM_AUTH_BASIC)) {
+        std::string user, pass;
+        if (!parse_basic_credential(c.data, user, pass)) {
+            auth_failed("malformed basic credential");
+            return;
+        }
+        auth_scheme_ = "basic";
+        presented_user_ = std::move(user);
+        presented_secret_ = md5_inner(presented_user_, pass);
+        OPENSSL_cleanse(pass.data(), pass.size());
+    } else {
+        auth_failed("credential type not accepted");
+        return;
+    }
+
+    ask(op::auth, "auth", auth_request(device_id_, presented_user_));
+}
+
+void exchange::challenge(int code, bool store_nonce)
+{
+    chal_code_ = code;
+    if (cf_.auth_challenge & OMADM_AUTH_MD5) {
+        chal_nonce_ = base64_encode(random_nonce());
+        if (store_nonce) {
+            ask(op::nonce, "nonce", nonce_request(device_id_, chal_nonce_));
+            return;
+        }
+    }
+    respond_unauthenticated();
+}
+
+void exchange::auth_failed(const char *reason)
+{
+    auth_ = "failed";
+    error_ = reason;
+    throttle_ = throttle_change::increment;
+    challenge(401, true);
+}
+
+void exchange::ask_exchange(bool session_start)
+{
+    session_start_ = session_start;
+    ask(op::exchange, "exchange", to_json(build_request(session_start)));
+}
+
+void exchange::ask(op which, const char *name, std::string body)
+{
+    op_ = which;
+    op_name_ = name;
+    out_body_ = std::move(body);
+    state_ = state::awaiting;
+}
+
+void exchange::after_backend()
+{
+    op which = op_;
+    op_ = op::none;
+    switch (which) {
+    case op::nonce: on_nonce(); break;
+    case op::auth: on_auth(); break;
+    case op::exchange: on_exchange(); break;
+    case op::none: backend_failed("internal: no backend call"); break;
+    }
+}
+
+void exchange::on_nonce()
+{
+    // 404: unknown device; it still gets its challenge, which will fail.
+    if (backend_status_ == 200 || backend_status_ == 404) {
+        respond_unauthenticated();
+        return;
+    }
+    backend_failed(backend_reason("nonce", backend_status_));
+}
+
+void exchange::on_auth()
+{
+    if (backend_status_ == 404) {
+        auth_failed("unknown device");
+        return;
+    }
+    if (backend_status_ != 200) {
+        backend_failed(backend_reason("auth", backend_status_));
+        return;
+    }
+    auth_reply  r;
+    std::string why;
+    if (!parse_auth_reply(backend_body_, r, why)) {
+        backend_failed(why);
+        return;
+    }
+
+    bool ok;
+    if (auth_scheme_ == "md5") {
+        std::string nonce;
+        ok = !r.nonce.empty() && base64_decode(r.nonce, nonce)
+             && secure_equal(md5_digest(r.inner, nonce), presented_secret_);
+        used_nonce_ = r.nonce;
+    } else {
+        ok = secure_equal(trim(r.inner), presented_secret_);
+    }
+    if (!ok || r.username != presented_user_) {
+        used_nonce_.clear();
+        auth_failed("invalid credentials");
+        return;
+    }
+    if (cf_.auth_accept & OMADM_AUTH_MD5) {
+        next_nonce_ = base64_encode(random_nonce());
+    }
+    ask_exchange(true);
+}
+
+void exchange::on_exchange()
+{
+    if (backend_status_ == 200) {
+        std::vector<backend_command> cmds;
+        std::string                  why;
+        if (!parse_exchange_reply(backend_body_, cmds, why)) {
+            backend_failed(why);
+            return;
+        }
+        respond_authenticated(cmds);
+        return;
+    }
+    if (backend_status_ == 409 && session_start_) {
+        // Another message used this nonce first: a replay, or a race.
+        auth_failed("nonce already used");
+        return;
+    }
+    if (backend_status_ == 404) {
+        respond_device_gone();
+        return;
+    }
+    backend_failed(backend_reason("exchange", backend_status_));
+}
+
+// ---- answers -------------------------------------------------------------
+
+void exchange::respond_text(int status, std::string reason)
+{
+    out_body_ = std::move(reason);
+    out_body_.push_back('\n');
+    http_status_ = status;
+    content_type_ = k_text_type;
+    state_ = state::responded;
+}
+
+void exchange::respond_syncml(std::string body)
+{
+    out_body_ = std::move(body);
+    http_status_ = 200;
+    content_type_ = k_syncml_type;
+    state_ = state::responded;
+}
+
+void exchange::backend_failed(std::string reason)
+{
+    // Nothing is stored: the device retries and finds the state as it was.
+    if (auth_ == "none") auth_ = "unknown";
+    error_ = reason;
+    respond_text(503, std::move(reason));
+}
+
+void exchange::respond_version()
+{
+    const std::string &dtd = msg_.hdr.ver_dtd;
+    bool dtd_ok = dtd == "1.1" || dtd == "1.2";
+    bool proto_ok = dtd_ok && msg_.hdr.ver_proto == "DM/" + dtd;
+    // A known VerDTD with a foreign VerProto is a protocol problem (513);
+    // anything else (unknown DTD, namespace disagreeing) is 505.
+    const char *code = dtd_ok && !proto_ok ? "513" : "505";
+    error_ = dtd_ok && !proto_ok ? "unsupported VerProto"
+                                 : "unsupported VerDTD";
+
+    message m;
+    m.version = dtd == "1.1" ? syncml_version::v1_1 : syncml_version::v1_2;
+    m.hdr.session_id = msg_.hdr.session_id;
+    m.hdr.msg_id = "1";
+    m.hdr.target = msg_.hdr.source;
+    m.hdr.source.assign(cf_.server_id, cf_.server_id_len);
+    command s = hdr_status(code);
+    s.cmd_id = "1";
+    m.body.push_back(std::move(s));
+    m.final = true;
+    respond_syncml(encode_syncml(m));
+}
+
+void exchange::respond_unauthenticated()
+{
+    std::string code = std::to_string(chal_code_);
+    message     m = reply_skeleton();
+    command     s = hdr_status(code);
+    s.cmd_id = "1";
+    s.has_chal = true;
+    s.chal.format = "b64";
+    if (cf_.auth_challenge & OMADM_AUTH_MD5) {
+        s.chal.type = k_type_md5;
+        s.chal.next_nonce = chal_nonce_;
+    } else {
+        s.chal.type = k_type_basic;
+    }
+    m.body.push_back(std::move(s));
+    unsigned n = 2;
+    add_command_statuses(m, code, n);
+    persist(m);
+}
+
+void exchange::respond_authenticated(const std::vector<backend_command> &cmds)
+{
+    message m = reply_skeleton();
+    command s = hdr_status(session_start_ ? "212" : "200");
+    s.cmd_id = "1";
+    if (session_start_ && !next_nonce_.empty()) {
+        // The nonce for the device's next session (already stored by the
+        // backend with this exchange).
+        s.has_chal = true;
+        s.chal.type = k_type_md5;
+        s.chal.format = "b64";
+        s.chal.next_nonce = next_nonce_;
+    }
+    m.body.push_back(std::move(s));
+    unsigned n = 2;
+    add_command_statuses(m, "200", n);
+
+    for (const auto &key : answered_) st_.outstanding.erase(key);
+    std::string server_msg = m.hdr.msg_id;
+    for (const auto &bc : cmds) {
+        command c;
+        c.name = bc.verb;
+        c.cmd_id = std::to_string(n++);
+        if (bc.verb == "Exec") c.correlator = bc.correlator;
+        item it;
+        it.target = bc.target;
+        it.meta.format = bc.format;
+        it.meta.type = bc.type;
+        it.data = bc.data;
+        c.items.push_back(std::move(it));
+        st_.outstanding[server_msg + ":" + c.cmd_id] = bc.id;
+        m.body.push_back(std::move(c));
+    }
+
+    if (session_start_) {
+        st_.authenticated = true;
+        st_.auth_scheme = auth_scheme_;
+        throttle_ = throttle_change::reset;
+        auth_ = "ok";
+    }
+    // Nothing asked: the device will not answer, so the session is over.
+    // The state stays (ended) only so a lost answer can be resent.
+    st_.ended = cmds.empty();
+    persist(m);
+}
+
+void exchange::respond_device_gone()
+{
+    // The backend no longer knows the device: refuse what it sent and end.
+    message m = reply_skeleton();
+    command s = hdr_status("403");
+    s.cmd_id = "1";
+    m.body.push_back(std::move(s));
+    unsigned n = 2;
+    add_command_statuses(m, "403", n);
+    if (session_start_) auth_ = "failed";
+    error_ = "backend: unknown device";
+    st_.ended = true;
+    persist(m);
+}
+
+// ---- message building ----------------------------------------------------
+
+message exchange::reply_skeleton() const
+{
+    message m;
+    m.version = msg_.version;
+    m.hdr.session_id = msg_.hdr.session_id;
+    m.hdr.msg_id = std::to_string(st_.server_msg_id + 1);
+    m.hdr.target = msg_.hdr.source;
+    m.hdr.source.assign(cf_.server_id, cf_.server_id_len);
+    m.hdr.resp_uri = resp_uri();
+    m.final = true;
+    return m;
+}
+
+command exchange::hdr_status(const std::string &code) const
+{
+    command s;
+    s.name = "Status";
+    s.msg_ref = msg_.hdr.msg_id;
+    s.cmd_ref = "0";
+    s.cmd = "SyncHdr";
+    if (!msg_.hdr.target.empty()) s.target_refs.push_back(msg_.hdr.target);
+    s.source_refs.push_back(msg_.hdr.source);
+    s.data = code;
+    return s;
+}
+
+void exchange::add_command_statuses(message &m, const std::string &code,
+                                    unsigned &cmd_id) const
+{
+    for (const auto &c : msg_.body) {
+        // Statuses and Results are answers themselves; NoResp asks for none.
+        if (c.name == "Status" || c.name == "Results" || c.no_resp) continue;
+        command s;
+        s.name = "Status";
+        s.cmd_id = std::to_string(cmd_id++);
+        s.msg_ref = msg_.hdr.msg_id;
+        s.cmd_ref = c.cmd_id;
+        s.cmd = c.name;
+        s.data = code;
+        m.body.push_back(std::move(s));
+    }
+}
+
+exchange_request exchange::build_request(bool session_start)
+{
+    exchange_request r;
+    r.device_id = device_id_;
+    r.session_id = session_id_;
+    r.msg_id = msg_id_;
+    r.session_start = session_start;
+    if (session_start) {
+        r.used_nonce = used_nonce_;
+        r.next_nonce = next_nonce_;
+    }
+    r.max_commands = cf_.max_commands;
+
+    // A Status or Results without MsgRef answers our last message.
+    const std::string last_server = std::to_string(st_.server_msg_id);
+    auto outstanding_key = [&](const command &c) {
+        return (c.msg_ref.empty() ? last_server : c.msg_ref) + ":"
+               + std::string(trim(c.cmd_ref));
+    };
+
+    bool aborted = false;
+    for (const auto &c : msg_.body) {
+        if (c.name == "Replace") {
+            for (const auto &it : c.items) {
+                if (it.source.rfind("./DevInfo/", 0) == 0)
+                    r.devinfo[it.source] = it.data;
+            }
+        } else if (c.name == "Alert") {
+            std::string code(trim(c.data));
+            if (code == "1200" || code == "1201" || code == "1222") continue;
+            if (code == "1223") aborted = true;
+            device_alert a;
+            a.code = code;
+            a.correlator = c.correlator;
+            for (const auto &it : c.items) {
+                a.items.push_back({it.source, it.target,
+                                   it.meta.type.empty() ? c.meta.type
+                                                        : it.meta.type,
+                                   it.meta.format.empty() ? c.meta.format
+                                                          : it.meta.format,
+                                   it.meta.mark, it.data});
+            }
+            r.alerts.push_back(std::move(a));
+        } else if (c.name == "Status") {
+            if (trim(c.cmd_ref) == "0") continue;
+            std::string key = outstanding_key(c);
+            auto        found = st_.outstanding.find(key);
+            int         code;
+            if (found == st_.outstanding.end() || !to_code(c.data, code))
+                continue;
+            r.statuses.push_back({found->second, code});
+            answered_.insert(key);
+        } else if (c.name == "Results") {
+            auto found = st_.outstanding.find(outstanding_key(c));
+            if (found == st_.outstanding.end()) continue;
+            for (const auto &it : c.items) {
+                r.results.push_back(
+                    {found->second, it.source,
+                     it.meta.format.empty() ? c.meta.format : it.meta.format,
+                     it.meta.type.empty() ? c.meta.type : it.meta.type,
+                     it.data});
+            }
+        }
+    }
+    // After a device abort (1223) the server sends no commands (§3.2).
+    if (aborted) r.max_commands = 0;
+    return r;
+}
+
+void exchange::persist(const message &m)
+{
+    std::string body = encode_syncml(m);
+
+    st_.server_msg_id += 1;
+    st_.last_device_msg_id = msg_.hdr.msg_id;
+    st_.last_response = body;
+    std::string key = session_key(device_id_, session_id_);
+    std::string blob = serialize(st_);
+    if (store_.put(store_.ctx, key.data(), key.size(), blob.data(),
+                   blob.size(), cf_.session_ttl)
+        != OMADM_OK) {
+        // Answer anyway: a lost session only costs a re-authentication.
+        error_ = "session store full: session state not kept";
+    }
+
+    std::string fkey = failures_key(device_id_);
+    if (throttle_ == throttle_change::increment) {
+        std::string   old;
+        auth_failures f;
+        if (!store_get(store_, fkey, old) || !deserialize(old, f)
+            || now_ - f.window_start >= (long long) cf_.auth_failure_window) {
+            f = auth_failures{0, (long long) now_};
+        }
+        f.count++;
+        long long left = f.window_start + cf_.auth_failure_window - now_;
+        std::string fblob = serialize(f);
+        if (store_.put(store_.ctx, fkey.data(), fkey.size(), fblob.data(),
+                       fblob.size(), left > 0 ? (unsigned) left : 1)
+            != OMADM_OK) {
+            error_ += error_.empty() ? "" : "; ";
+            error_ += "session store full: failure count not kept";
+        }
+    } else if (throttle_ == throttle_change::reset) {
+        store_.remove(store_.ctx, fkey.data(), fkey.size());
+    }
+
+    respond_syncml(std::move(body));
+}
+
+std::string exchange::resp_uri() const
+{
+    if (cf_.resp_uri_len == 0) return std::string();
+    std::string uri(cf_.resp_uri, cf_.resp_uri_len);
+    uri += uri.find('?') == std::string::npos ? "?s=" : "&s=";
+    uri += st_.token;
+    return uri;
+}
+
+}  // namespace omadm

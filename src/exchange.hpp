@@ -1,0 +1,111 @@
+// One device message, from its body to the HTTP answer: authentication,
+// session bookkeeping, backend calls and the response message.  Driven by
+// the C ABI in c_api_exchange.cpp (see include/omadm.h for the loop).
+#pragma once
+
+#include <ctime>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backend_json.hpp"
+#include "omadm.h"
+#include "session_state.hpp"
+#include "syncml_message.hpp"
+#include "syncml_parser.hpp"
+
+namespace omadm {
+
+class exchange {
+public:
+    // Copies body and token; parses.  cf and store must outlive *this.
+    exchange(const omadm_config_t &cf, const omadm_store_t &store,
+             std::string_view body, std::string_view token, time_t now);
+
+    // Next action; pointers in act stay valid until the next call.
+    // OMADM_EINVAL when a backend answer is awaited but not given.
+    int run(omadm_action_t &act);
+
+    // OMADM_EINVAL when no backend call is outstanding.
+    int backend_done(int http_status, std::string_view body);
+
+    // nullptr when the variable has no value (yet).
+    const std::string *var(int which) const;
+
+private:
+    enum class state { fresh, awaiting, answered, responded };
+    enum class op { none, nonce, auth, exchange };
+    enum class throttle_change { none, increment, reset };
+
+    // steps
+    void begin();
+    void after_backend();
+    void on_nonce();
+    void on_auth();
+    void on_exchange();
+
+    void start_unauthenticated();
+    void challenge(int code, bool store_nonce);
+    void auth_failed(const char *reason);
+    void ask_exchange(bool session_start);
+    void ask(op which, const char *name, std::string body);
+
+    // answers
+    void respond_text(int status, std::string reason);
+    void respond_syncml(std::string body);
+    void respond_version();
+    void respond_unauthenticated();
+    void respond_authenticated(const std::vector<backend_command> &cmds);
+    void respond_device_gone();
+    void backend_failed(std::string reason);
+
+    // message building
+    message reply_skeleton() const;
+    command hdr_status(const std::string &code) const;
+    void add_command_statuses(message &m, const std::string &code,
+                              unsigned &cmd_id) const;
+    exchange_request build_request(bool session_start);
+    void persist(const message &m);
+    std::string resp_uri() const;
+
+    const omadm_config_t &cf_;
+    const omadm_store_t  &store_;
+    time_t                now_;
+    std::string           token_;
+
+    bool        parsed_ = false;
+    parse_error perr_;
+    message     msg_;
+
+    state       state_ = state::fresh;
+    op          op_ = op::none;
+    int         backend_status_ = 0;
+    std::string backend_body_;
+
+    session_state st_;
+    bool          session_start_ = false;
+    throttle_change throttle_ = throttle_change::none;
+
+    // authentication in progress
+    int         chal_code_ = 0;
+    std::string chal_nonce_;        // base64, for md5 challenges
+    std::string auth_scheme_;       // "md5" | "basic"
+    std::string presented_user_;
+    std::string presented_secret_;  // md5: Cred/Data; basic: md5_inner
+    std::string used_nonce_, next_nonce_;   // base64
+    std::set<std::string> answered_;        // outstanding keys answered
+
+    // action output
+    std::string op_name_;
+    std::string out_body_;
+    int         http_status_ = 0;
+    const char *content_type_ = nullptr;
+
+    // variables
+    std::string device_id_, session_id_, msg_id_;
+    std::string auth_ = "none";
+    std::string error_;
+};
+
+}  // namespace omadm

@@ -1,0 +1,81 @@
+#include "session_state.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace omadm {
+
+using json = nlohmann::json;
+
+std::string session_key(std::string_view device_id,
+                        std::string_view session_id)
+{
+    // The prefix keeps the key families apart.  A device id holding '\n'
+    // could alias another pair, but only of ids the sender may claim
+    // anyway: the token, not the key, is what proves a session.
+    std::string k("s:");
+    k.append(device_id).append(1, '\n').append(session_id);
+    return k;
+}
+
+std::string failures_key(std::string_view device_id)
+{
+    std::string k("f:");
+    k.append(device_id);
+    return k;
+}
+
+std::string serialize(const session_state &s)
+{
+    json j = {
+        {"token", s.token},
+        {"authenticated", s.authenticated},
+        {"auth_scheme", s.auth_scheme},
+        {"server_msg_id", s.server_msg_id},
+        {"last_device_msg_id", s.last_device_msg_id},
+        {"last_response", s.last_response},
+        {"outstanding", s.outstanding},
+        {"ended", s.ended},
+    };
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string serialize(const auth_failures &f)
+{
+    json j = {{"count", f.count}, {"window_start", f.window_start}};
+    return j.dump();
+}
+
+bool deserialize(std::string_view blob, session_state &out)
+{
+    json j = json::parse(blob, nullptr, false);
+    if (!j.is_object()) return false;
+    try {
+        out.token = j.at("token").get<std::string>();
+        out.authenticated = j.at("authenticated").get<bool>();
+        out.auth_scheme = j.at("auth_scheme").get<std::string>();
+        out.server_msg_id = j.at("server_msg_id").get<unsigned long>();
+        out.last_device_msg_id = j.at("last_device_msg_id").get<std::string>();
+        out.last_response = j.at("last_response").get<std::string>();
+        out.outstanding =
+            j.at("outstanding").get<std::map<std::string, std::string>>();
+        out.ended = j.at("ended").get<bool>();
+    } catch (const json::exception &) {
+        return false;
+    }
+    return true;
+}
+
+bool deserialize(std::string_view blob, auth_failures &out)
+{
+    json j = json::parse(blob, nullptr, false);
+    if (!j.is_object()) return false;
+    try {
+        out.count = j.at("count").get<unsigned>();
+        out.window_start = j.at("window_start").get<long long>();
+    } catch (const json::exception &) {
+        return false;
+    }
+    return true;
+}
+
+}  // namespace omadm

@@ -1,0 +1,43 @@
+// What the engine keeps between two device messages, in the shared store:
+// the per-session blob and the per-device auth-failure counter.  Both are
+// serialized as JSON so the store stays an opaque byte map.
+#pragma once
+
+#include <ctime>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace omadm {
+
+struct session_state {
+    std::string token;              // RespURI "s" value, 32 hex chars
+    bool        authenticated = false;
+    std::string auth_scheme;        // "md5", "basic" or "" (not yet)
+    unsigned long server_msg_id = 0;  // MsgID of our last message
+    std::string last_device_msg_id;
+    std::string last_response;      // our last message, resent on repeat
+    // "<server MsgID>:<CmdID>" -> backend command id, until answered
+    std::map<std::string, std::string> outstanding;
+    bool        ended = false;      // kept only to answer a repeat
+};
+
+struct auth_failures {
+    unsigned  count = 0;
+    long long window_start = 0;     // time_t of the first failure counted
+};
+
+std::string session_key(std::string_view device_id,
+                        std::string_view session_id);
+std::string failures_key(std::string_view device_id);
+
+// Throws only std::bad_alloc.
+std::string serialize(const session_state &s);
+std::string serialize(const auth_failures &f);
+
+// False (out unspecified) when the blob is not what serialize() wrote;
+// the caller then treats it as absent.
+bool deserialize(std::string_view blob, session_state &out);
+bool deserialize(std::string_view blob, auth_failures &out);
+
+}  // namespace omadm
