@@ -1,0 +1,177 @@
+# ngx_omadm: OMA DM server as an nginx dynamic module, plus its reference
+# backend.  See README.md; `make test` is what CI runs.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+# Debian packages needed to build and test everything (add yours here).
+DEB_PACKAGES = build-essential nginx-dev nginx-core libexpat1-dev \
+               libssl-dev libcmocka-dev libcpp-httplib-dev \
+               nlohmann-json3-dev libsqlite3-dev libio-socket-ssl-perl \
+               libxml-libxml-perl openssl pkg-config clang
+
+BUILD      := build
+NGX_SRC    := /usr/share/nginx/src
+NGX_BUILD  := $(BUILD)/nginx
+MODULE     := $(BUILD)/ngx_http_omadm_module.so
+CORE       := $(BUILD)/libomadm_core.a
+BACKEND    := $(BUILD)/omadm-backend
+
+CXX        ?= g++
+CXXSTD     := -std=c++17
+WARN       := -Wall -Wextra -Werror
+CORE_FLAGS := $(CXXSTD) -O2 -g -fPIC -fvisibility=hidden $(WARN) -Iinclude
+LINK_LIBS  := -lexpat -lcrypto -lstdc++
+
+SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=all
+
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+HTTPLIB_FLAGS := $(shell pkg-config --cflags --libs cpp-httplib 2>/dev/null)
+
+CORE_SRCS  := $(wildcard src/*.cpp)
+CORE_OBJS  := $(CORE_SRCS:src/%.cpp=$(BUILD)/obj/%.o)
+ASAN_OBJS  := $(CORE_SRCS:src/%.cpp=$(BUILD)/asan/obj/%.o)
+ASAN_CORE  := $(BUILD)/asan/libomadm_core.a
+
+UNIT_SRCS  := $(wildcard t/unit/*.c)
+UNIT_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%)
+ASAN_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/asan/unit/%)
+
+BACKEND_SRCS := $(wildcard backend/*.cpp)
+BACKEND_OBJS := $(BACKEND_SRCS:backend/%.cpp=$(BUILD)/backend/%.o)
+
+.PHONY: all core module backend unit unit-asan unit-build unit-asan-build \
+        test integration deps run stop clean
+
+all: $(CORE) $(MODULE) $(BACKEND)
+core: $(CORE)
+module: $(MODULE)
+backend: $(BACKEND)
+
+
+# ---- dependencies ---------------------------------------------------------
+# Fast path: nothing to do (and no apt at all) when every package is there.
+
+deps:
+	@if dpkg -s $(DEB_PACKAGES) >/dev/null 2>&1; then \
+	    echo "deps: all packages installed"; \
+	else \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update && apt-get install -y $(DEB_PACKAGES); \
+	fi
+
+
+# ---- C++ core -------------------------------------------------------------
+
+$(BUILD)/obj/%.o: src/%.cpp | $(BUILD)/obj
+	$(CXX) $(CORE_FLAGS) -MMD -MP -c $< -o $@
+
+$(CORE): $(CORE_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/asan/obj/%.o: src/%.cpp | $(BUILD)/asan/obj
+	$(CXX) $(CXXSTD) -O1 -g -fPIC $(WARN) -Iinclude $(SAN_FLAGS) \
+	    -MMD -MP -c $< -o $@
+
+$(ASAN_CORE): $(ASAN_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+
+# ---- nginx module ---------------------------------------------------------
+# nginx's configure runs once, and again only when `config` changes.  Its
+# Makefile knows nothing about the core archive or the version script, so
+# the .so is removed first whenever one of them is newer: nginx relinks it.
+
+NGX_CC_OPT := $(shell dpkg-buildflags --get CFLAGS) \
+              $(shell dpkg-buildflags --get CPPFLAGS) -fPIC
+NGX_LD_OPT := $(shell dpkg-buildflags --get LDFLAGS) -fPIC
+
+$(NGX_BUILD)/Makefile: config
+	mkdir -p $(NGX_BUILD)
+	source $(NGX_SRC)/conf_flags && cd $(NGX_SRC) && \
+	./configure "$${NGX_CONF_FLAGS[@]}" \
+	    --with-cc-opt='$(NGX_CC_OPT)' --with-ld-opt='$(NGX_LD_OPT)' \
+	    --builddir=$(CURDIR)/$(NGX_BUILD) \
+	    --add-dynamic-module=$(CURDIR) > $(CURDIR)/$(NGX_BUILD)/configure.log
+	touch $@
+
+$(MODULE): ngx_omadm_module.c include/omadm.h ngx_omadm.map $(CORE) \
+           $(NGX_BUILD)/Makefile
+	rm -f $(NGX_BUILD)/ngx_http_omadm_module.so
+	$(MAKE) -f $(CURDIR)/$(NGX_BUILD)/Makefile -C $(NGX_SRC) modules
+	cp $(NGX_BUILD)/ngx_http_omadm_module.so $@
+
+
+# ---- reference backend ----------------------------------------------------
+
+$(BUILD)/backend/%.o: backend/%.cpp | $(BUILD)/backend
+	$(CXX) $(CXXSTD) -O2 -g $(WARN) -Iinclude -Ibackend $(HTTPLIB_FLAGS) \
+	    -MMD -MP -c $< -o $@
+
+$(BACKEND): $(BACKEND_OBJS)
+	$(CXX) -o $@ $^ $(HTTPLIB_FLAGS) -lsqlite3 -lssl -lcrypto -lpthread
+
+
+# ---- unit tests (cmocka, run through prove) -------------------------------
+# One binary per t/unit/*.c; CMOCKA_MESSAGE_OUTPUT=TAP makes each one a TAP
+# producer, and `--exec ''` makes prove run them directly.
+
+UNIT_CFLAGS := -std=c11 -O1 -g $(WARN) -Iinclude $(CMOCKA_CFLAGS)
+PROVE_BIN   := CMOCKA_MESSAGE_OUTPUT=TAP prove -v --exec ''
+
+$(BUILD)/unit/%: t/unit/%.c $(CORE) include/omadm.h | $(BUILD)/unit $(BUILD)/dep
+	$(CC) $(UNIT_CFLAGS) -MMD -MP -MF $(BUILD)/dep/unit-$*.d $< -o $@ \
+	    $(CORE) $(LINK_LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/asan/unit/%: t/unit/%.c $(ASAN_CORE) include/omadm.h \
+                      | $(BUILD)/asan/unit $(BUILD)/dep
+	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -MMD -MP -MF $(BUILD)/dep/asan-$*.d \
+	    $< -o $@ $(ASAN_CORE) $(LINK_LIBS) $(CMOCKA_LIBS)
+
+unit-build: $(UNIT_BINS)
+unit-asan-build: $(ASAN_BINS)
+
+unit: unit-build
+	@if [ -n "$(UNIT_BINS)" ]; then $(PROVE_BIN) $(UNIT_BINS); \
+	 else echo "unit: no tests in t/unit"; fi
+
+unit-asan: unit-asan-build
+	@if [ -n "$(ASAN_BINS)" ]; then \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    $(PROVE_BIN) $(ASAN_BINS); \
+	 else echo "unit-asan: no tests in t/unit"; fi
+
+
+# ---- integration tests, run, stop -----------------------------------------
+
+integration: all
+	prove -v t/
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) unit-asan
+	$(MAKE) integration
+
+run: deps
+	$(MAKE) all
+	scripts/run.sh
+
+stop:
+	scripts/stop.sh
+
+clean:
+	rm -rf $(BUILD)
+
+
+$(BUILD)/obj $(BUILD)/asan/obj $(BUILD)/unit $(BUILD)/asan/unit \
+$(BUILD)/backend $(BUILD)/dep:
+	mkdir -p $@
+
+-include $(CORE_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(BACKEND_OBJS:.o=.d) \
+         $(wildcard $(BUILD)/dep/*.d)
