@@ -1,0 +1,174 @@
+#!/bin/bash
+# make run: start omadm-backend and nginx (with the built module) on
+# loopback, print how to use them, run until Ctrl-C / TERM, then stop both
+# by PID.  State (db, certificates, token, contract key, logs, pid files)
+# lives in $OMADM_STATE_DIR and is reused by the next run.
+#
+#   OMADM_HTTPS_PORT (8443)  device endpoint, TLS
+#   OMADM_API_PORT   (8080)  operator API and backend contract
+#   OMADM_STATE_DIR  (./var)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+https_port=${OMADM_HTTPS_PORT:-8443}
+api_port=${OMADM_API_PORT:-8080}
+nginx=${OMADM_NGINX:-/usr/sbin/nginx}
+module=$root/build/ngx_http_omadm_module.so
+backend=$root/build/omadm-backend
+
+for f in "$module" "$backend"; do
+    [ -e "$f" ] || { echo "run.sh: $f is missing; run make first" >&2; exit 1; }
+done
+
+umask 022
+mkdir -p "${OMADM_STATE_DIR:-./var}"
+state=$(cd "${OMADM_STATE_DIR:-./var}" && pwd)
+chmod 0755 "$state"    # nginx workers (nobody) use the temp dirs inside
+mkdir -p "$state/tmp"
+
+# a previous run still alive?
+for f in backend.pid nginx.pid; do
+    [ -s "$state/$f" ] || continue
+    pid=$(cat "$state/$f")
+    if kill -0 "$pid" 2>/dev/null; then
+        echo "run.sh: a previous run is still alive ($state/$f: pid $pid)." >&2
+        echo "        Stop it with: make stop  (or OMADM_STATE_DIR=$state scripts/stop.sh)" >&2
+        exit 1
+    fi
+    rm -f "$state/$f"    # stale
+done
+
+# certificates, operator token and contract key: created once, then reused
+"$root/scripts/gen-certs.sh" "$state"
+for f in admin.token contract.key; do
+    if [ ! -s "$state/$f" ]; then
+        (umask 077; openssl rand -hex 32 > "$state/$f")
+    fi
+    chmod 0600 "$state/$f"
+done
+
+# Workers run as nobody when we are root: they must be able to reach the
+# state directory; if some parent directory is closed to others, run
+# them as root rather than fail on the first spilled request body.
+searchable() {
+    local d=$1 p
+    while [ "$d" != / ]; do
+        p=$(stat -c %A "$d")
+        case ${p:9:1} in x|t) ;; *) return 1 ;; esac
+        d=$(dirname "$d")
+    done
+}
+user_line=""
+if [ "$(id -u)" = 0 ]; then
+    if searchable "$state"; then
+        user_line="user nobody nogroup;"
+    else
+        user_line="user root;    # $state is not reachable by nobody"
+        echo "run.sh: note: $state is not world-searchable; nginx workers run as root" >&2
+    fi
+fi
+
+(umask 077
+ sed -e "s|@MODULE@|$module|g" -e "s|@STATE@|$state|g" \
+     -e "s|@USER@|$user_line|" -e "s|@HTTPS_PORT@|$https_port|g" \
+     -e "s|@API_PORT@|$api_port|g" \
+     -e "s|@CONTRACT_KEY@|$(cat "$state/contract.key")|g" \
+     "$root/scripts/nginx.conf.in" > "$state/nginx.conf")
+
+backend_pid=""
+nginx_pid=""
+
+alive() {    # running, not merely an unreaped child (zombie)
+    local s
+    s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+    [[ $s != Z* ]]
+}
+
+stop_pid() {    # TERM, wait up to 5 s, then KILL
+    local pid=$1 i
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for i in $(seq 50); do
+        alive "$pid" || break
+        sleep 0.1
+    done
+    alive "$pid" && kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    trap - INT TERM EXIT
+    [ -n "$nginx_pid$backend_pid" ] || return 0
+    echo
+    echo "run.sh: stopping nginx (pid ${nginx_pid:-none}) and omadm-backend (pid ${backend_pid:-none})"
+    stop_pid "$nginx_pid"
+    stop_pid "$backend_pid"
+    rm -f "$state/nginx.pid" "$state/backend.pid"
+}
+trap cleanup EXIT
+trap 'exit 0' INT TERM
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_ready() {    # name pid port log
+    local i
+    for i in $(seq 100); do
+        port_open "$3" && return 0
+        if ! alive "$2"; then
+            echo "run.sh: $1 exited during startup; last lines of $4:" >&2
+            tail -n 20 "$4" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    echo "run.sh: $1 did not answer on port $3 within 10 s; see $4" >&2
+    exit 1
+}
+
+if port_open "$api_port"; then
+    echo "run.sh: port $api_port is already in use (set OMADM_API_PORT)" >&2; exit 1
+fi
+if port_open "$https_port"; then
+    echo "run.sh: port $https_port is already in use (set OMADM_HTTPS_PORT)" >&2; exit 1
+fi
+
+# umask 077: the database holds credential digests
+chmod 0600 "$state"/omadm.db* 2>/dev/null || true
+(umask 077; exec "$backend" --listen "127.0.0.1:$api_port" \
+    --db "$state/omadm.db" --token-file "$state/admin.token" \
+    --key-file "$state/contract.key" </dev/null >>"$state/backend.log" 2>&1) &
+backend_pid=$!
+echo "$backend_pid" > "$state/backend.pid"
+wait_ready omadm-backend "$backend_pid" "$api_port" "$state/backend.log"
+
+"$nginx" -p "$state/" -c "$state/nginx.conf" -e "$state/error.log" \
+    </dev/null >>"$state/nginx.out" 2>&1 &
+nginx_pid=$!    # daemon off: this is the master; it writes nginx.pid too
+wait_ready nginx "$nginx_pid" "$https_port" "$state/error.log"
+
+cat <<INFO
+
+ngx_omadm is running.
+  device endpoint : https://127.0.0.1:$https_port/omadm
+  CA certificate  : $state/ca.crt   (devices and curl: --cacert)
+  operator API    : http://127.0.0.1:$api_port/api/v1
+  operator token  : $state/admin.token
+  logs            : $state/error.log, access.log, backend.log
+
+Register a device and queue a command:
+  TOKEN=\$(cat $state/admin.token)
+  curl -s -H "Authorization: Bearer \$TOKEN" \\
+       -d '{"device_id":"IMEI:490154203237518","username":"dev1","password":"secret"}' \\
+       http://127.0.0.1:$api_port/api/v1/devices
+  curl -s -H "Authorization: Bearer \$TOKEN" -d '{"verb":"Get","target":"./DevDetail/SwV"}' \\
+       http://127.0.0.1:$api_port/api/v1/devices/IMEI%3A490154203237518/commands
+
+Ctrl-C stops both (or, from another shell: make stop).
+INFO
+
+# Run until a signal, or until one of the two goes away (e.g. make stop).
+while alive "$backend_pid" && alive "$nginx_pid"; do
+    wait -n "$backend_pid" "$nginx_pid" || true
+done
+alive "$nginx_pid" || echo "run.sh: nginx (pid $nginx_pid) has exited" >&2
+alive "$backend_pid" || echo "run.sh: omadm-backend (pid $backend_pid) has exited" >&2

@@ -1,0 +1,437 @@
+package OmadmTest;
+
+# The integration harness: a private 0755 directory with certificates, a
+# real omadm-backend (its own SQLite db, token and contract key) and Debian's
+# stock nginx loading build/ngx_http_omadm_module.so from a generated
+# config, all on free loopback ports.  Every process is started here and
+# stopped here by PID (END block and DESTROY), so a failing test leaves
+# nothing running.  OMADM_KEEP=1 keeps the directory for post-mortems.
+#
+#   my $t = OmadmTest->new(locations => { '/omadm' => { omadm_auth => 'basic' } });
+#   $t->start;
+#   my $d = $t->device(id => 'IMEI:1', user => 'u', pass => 'p');
+#   ...
+#   $t->check_error_log;
+
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Path ();
+use File::Temp qw(tempdir);
+use HTTP::Tiny;
+use IO::Socket::INET;
+use JSON::PP;
+use POSIX qw(WNOHANG);
+use Test::More;
+use Time::HiRes qw(sleep time);
+use OmadmTest::Device;
+
+our $ROOT = abs_path(dirname(__FILE__) . '/../..');
+our $NGINX = $ENV{OMADM_NGINX} || '/usr/sbin/nginx';
+our $MODULE = "$ROOT/build/ngx_http_omadm_module.so";
+our $BACKEND = "$ROOT/build/omadm-backend";
+
+my @LIVE;    # harness objects with processes, for the END block
+
+# Directives of a device location, in output order; a test overrides any
+# of them per location (undef removes one).
+my @DEVICE_DEFAULTS = (
+    [ omadm                  => 'omadm' ],
+    [ omadm_backend          => '/omadm-backend/' ],
+    [ omadm_auth             => 'md5 basic' ],
+    [ omadm_challenge        => 'md5' ],
+    [ omadm_max_message_size => '1m' ],
+);
+
+$SIG{INT} = $SIG{TERM} = sub { exit 130 };   # run END: stop what we started
+# a hung test file must not hang `make test`: give up, END still cleans up
+$SIG{ALRM} = sub { Test::More::diag('test file timed out'); exit 124 };
+
+# Skips the whole file unless the binaries have been built.
+sub require_binaries {
+    for ($MODULE, $BACKEND) {
+        plan skip_all => "$_ not built (run make)" unless -e $_;
+    }
+}
+
+# new(locations => { '/omadm' => {directive => value}, ... },
+#     backends => { '/dead-backend/' => $port }, http_conf => '...',
+#     server_conf => '...')
+sub new {
+    my ($class, %o) = @_;
+    require_binaries();
+    my $dir = tempdir('omadm-t-XXXXXX', TMPDIR => 1, CLEANUP => 0);
+    chmod 0755, $dir;    # workers run as nobody: they must reach temp dirs
+    my $self = bless {
+        dir => $dir, https_port => free_port(), api_port => free_port(),
+        locations => { '/omadm' => {} }, backends => {}, %o,
+    }, $class;
+    system("$ROOT/scripts/gen-certs.sh", $dir) == 0
+        or die "gen-certs.sh failed\n";
+    $self->{token} = _random_hex();
+    $self->{key} = _random_hex();
+    _write("$dir/admin.token", $self->{token}, 0600);
+    _write("$dir/contract.key", $self->{key}, 0600);
+    push @LIVE, $self;
+    alarm($ENV{OMADM_TEST_TIMEOUT} || 120);
+    return $self;
+}
+
+sub dir { $_[0]{dir} }
+sub ca_file { "$_[0]{dir}/ca.crt" }
+sub https_port { $_[0]{https_port} }
+sub api_port { $_[0]{api_port} }
+sub device_url {
+    my ($self, $path) = @_;
+    return "https://127.0.0.1:$self->{https_port}" . ($path // '/omadm');
+}
+
+sub start { my ($self) = @_; $self->start_backend; $self->start_nginx; $self }
+
+# --- processes -------------------------------------------------------------
+
+sub _spawn {
+    my ($self, $log, @cmd) = @_;
+    my $pid = fork;
+    die "fork: $!\n" unless defined $pid;
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', $log;
+        open STDERR, '>&', \*STDOUT;
+        exec @cmd or POSIX::_exit(127);
+    }
+    return $pid;
+}
+
+sub start_backend {
+    my ($self) = @_;
+    my $d = $self->{dir};
+    $self->{backend_pid} = $self->_spawn("$d/backend.log", $BACKEND,
+        '--listen', "127.0.0.1:$self->{api_port}", '--db', "$d/omadm.db",
+        '--token-file', "$d/admin.token", '--key-file', "$d/contract.key");
+    $self->_wait_until('backend', $self->{backend_pid}, "$d/backend.log", sub {
+        my $r = HTTP::Tiny->new(timeout => 1)->get($self->api_url('/devices'),
+            { headers => { Authorization => "Bearer $self->{token}" } });
+        return $r->{status} != 599;
+    });
+    return $self;
+}
+
+sub stop_backend {
+    my ($self) = @_;
+    _stop(delete $self->{backend_pid});
+    return $self;
+}
+
+sub start_nginx {
+    my ($self) = @_;
+    my $d = $self->{dir};
+    _write("$d/nginx.conf", $self->nginx_conf, 0600);
+    mkdir "$d/tmp";
+    $self->{nginx_pid} = $self->_spawn("$d/nginx.out", $NGINX, '-p', "$d/",
+        '-c', "$d/nginx.conf", '-e', "$d/error.log");
+    $self->_wait_until('nginx', $self->{nginx_pid}, "$d/error.log", sub {
+        return IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+            PeerPort => $self->{https_port}, Timeout => 1) ? 1 : 0;
+    });
+    return $self;
+}
+
+sub stop_nginx {
+    my ($self) = @_;
+    _stop(delete $self->{nginx_pid});
+    return $self;
+}
+
+# nginx -s reload, then wait until the new generation of workers started.
+sub reload_nginx {
+    my ($self) = @_;
+    my $log = "$self->{dir}/error.log";
+    my $before = () = _slurp($log) =~ /start worker process/g;
+    system($NGINX, '-p', "$self->{dir}/", '-c', "$self->{dir}/nginx.conf",
+           '-e', $log, '-s', 'reload') == 0 or die "nginx -s reload failed\n";
+    my $deadline = time + 10;
+    while (time < $deadline) {
+        my $now = () = _slurp($log) =~ /start worker process/g;
+        return $self if $now > $before;
+        sleep 0.05;
+    }
+    die "nginx did not reload within 10s\n";
+}
+
+sub _wait_until {
+    my ($self, $what, $pid, $log, $ready) = @_;
+    my $deadline = time + 10;
+    while (time < $deadline) {
+        return if $ready->();
+        if (waitpid($pid, WNOHANG) == $pid) {
+            die "$what exited during startup (status $?):\n" . _slurp($log)
+                . _slurp("$self->{dir}/nginx.out");
+        }
+        sleep 0.05;
+    }
+    die "$what not ready within 10s:\n" . _slurp($log);
+}
+
+# TERM, wait up to 5s, then KILL; always reaps.
+sub _stop {
+    my ($pid) = @_;
+    return unless $pid;
+    kill 'TERM', $pid;
+    my $deadline = time + 5;
+    while (time < $deadline) {
+        return if waitpid($pid, WNOHANG) != 0;
+        sleep 0.02;
+    }
+    kill 'KILL', $pid;
+    waitpid($pid, 0);
+}
+
+sub stop {
+    my ($self) = @_;
+    $self->stop_nginx;
+    $self->stop_backend;
+}
+
+sub DESTROY { my ($self) = @_; local $?; $self->stop }
+
+END {
+    my $status = $?;
+    for my $t (@LIVE) {
+        $t->stop;
+        my $ok = $status == 0 && Test::More->builder->is_passing;
+        if ($ENV{OMADM_KEEP} || !$ok) {
+            Test::More::diag("test directory kept: $t->{dir}");
+        } else {
+            File::Path::remove_tree($t->{dir});
+        }
+    }
+    @LIVE = ();
+    $? = $status;
+}
+
+# --- configuration -----------------------------------------------------------
+
+sub _location_conf {
+    my ($self, $path, $over) = @_;
+    my %over = %$over;
+    my @lines;
+    for my $d (@DEVICE_DEFAULTS) {
+        my ($name, $value) = @$d;
+        $value = delete $over{$name} if exists $over{$name};
+        push @lines, "$name $value;" if defined $value;
+    }
+    for my $name (sort keys %over) {
+        push @lines, "$name $over{$name};" if defined $over{$name};
+    }
+    return "        location = $path {\n"
+        . join('', map { "            $_\n" } @lines) . "        }\n";
+}
+
+# The internal location a device location's omadm_backend points at.
+sub backend_location {
+    my ($self, $prefix, $port) = @_;
+    return <<"EOF";
+        location $prefix {
+            internal;
+            proxy_pass http://127.0.0.1:$port/contract/;
+            proxy_method POST;
+            proxy_pass_request_headers off;
+            proxy_set_header Content-Type application/json;
+            proxy_set_header X-Omadm-Key "$self->{key}";
+            proxy_connect_timeout 2s;
+            proxy_read_timeout 5s;
+            subrequest_output_buffer_size 1m;
+        }
+EOF
+}
+
+sub nginx_conf {
+    my ($self) = @_;
+    my $d = $self->{dir};
+    my $locs = join '', map { $self->_location_conf($_, $self->{locations}{$_}) }
+                        sort keys %{ $self->{locations} };
+    my %backends = ('/omadm-backend/' => $self->{api_port},
+                    %{ $self->{backends} });
+    $locs .= join '', map { $self->backend_location($_, $backends{$_}) }
+                      sort keys %backends;
+    my $http = $self->{http_conf} // '';
+    my $server = $self->{server_conf} // '';
+    return <<"EOF";
+load_module $MODULE;
+daemon off;
+worker_processes 2;
+error_log $d/error.log notice;
+pid $d/nginx.pid;
+events { worker_connections 256; }
+http {
+    log_format omadm '\$remote_addr "\$request" \$status '
+                     'dev=\$omadm_device_id sid=\$omadm_session_id '
+                     'msg=\$omadm_msg_id auth=\$omadm_auth';
+    access_log $d/access.log omadm;
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path $d/tmp/proxy;
+    fastcgi_temp_path $d/tmp/fastcgi;
+    uwsgi_temp_path $d/tmp/uwsgi;
+    scgi_temp_path $d/tmp/scgi;
+    omadm_session_zone zone=omadm:10m ttl=5m;
+$http
+    server {
+        listen 127.0.0.1:$self->{https_port} ssl;
+        server_name localhost;
+        ssl_certificate $d/server.crt;
+        ssl_certificate_key $d/server.key;
+$server
+$locs    }
+}
+EOF
+}
+
+# --- logs ----------------------------------------------------------------------
+
+sub error_log { _slurp("$_[0]{dir}/error.log") }
+sub access_log { _slurp("$_[0]{dir}/access.log") }
+sub backend_log { _slurp("$_[0]{dir}/backend.log") }
+
+# how many contract calls of one kind (auth|nonce|exchange) the backend
+# has logged so far
+sub backend_calls {
+    my ($self, $op) = @_;
+    sleep 0.2;    # the backend may log just after it answered
+    my $n = () = $self->backend_log =~ m{POST /contract/$op\b}g;
+    return $n;
+}
+
+# nginx logs a request after the client has its response: poll a little.
+sub access_log_like {
+    my ($self, $re, $name) = @_;
+    my $deadline = time + 3;
+    my $log;
+    do {
+        $log = $self->access_log;
+        return pass($name) if $log =~ $re;
+        sleep 0.05;
+    } while (time < $deadline);
+    fail($name);
+    diag("access log:\n$log");
+}
+
+# Every test ends with this: no [alert], [crit] or [emerg] (a crashed
+# worker shows up as "[alert] ... exited on signal").
+sub check_error_log {
+    my ($self) = @_;
+    my @bad = grep { /\[(alert|crit|emerg)\]/ } split /\n/, $self->error_log;
+    ok(!@bad, 'error log has no alert/crit/emerg')
+        or diag(join "\n", @bad);
+}
+
+# --- operator API ----------------------------------------------------------------
+
+sub api_url { "http://127.0.0.1:$_[0]{api_port}/api/v1" . ($_[1] // '') }
+
+# api(METHOD, '/devices', {json}) -> ($status, $decoded_or_raw)
+sub api {
+    my ($self, $method, $path, $body) = @_;
+    my $r = HTTP::Tiny->new(timeout => 10)->request($method,
+        $self->api_url($path), {
+            headers => { Authorization => "Bearer $self->{token}",
+                         ($body ? ('Content-Type' => 'application/json') : ()) },
+            ($body ? (content => encode_json($body)) : ()) });
+    my $data = eval { decode_json($r->{content}) } // $r->{content};
+    return ($r->{status}, $data);
+}
+
+sub uri_escape {
+    my ($s) = @_;
+    $s =~ s/([^A-Za-z0-9\-._~])/sprintf '%%%02X', ord $1/ge;
+    return $s;
+}
+
+sub register_device {
+    my ($self, $id, $user, $pass) = @_;
+    my ($st, $d) = $self->api(POST => '/devices',
+        { device_id => $id, username => $user, password => $pass });
+    die "register $id: $st " . (ref $d ? encode_json($d) : $d) . "\n"
+        unless $st == 201;
+    return $d;
+}
+
+sub get_device {
+    my ($self, $id) = @_;
+    return ($self->api(GET => '/devices/' . uri_escape($id)))[1];
+}
+
+# queue_command($id, {verb, target, data?, format?, type?}) -> command id
+sub queue_command {
+    my ($self, $id, $cmd) = @_;
+    my ($st, $d) = $self->api(POST => '/devices/' . uri_escape($id)
+                                      . '/commands', $cmd);
+    die "queue on $id: $st " . (ref $d ? encode_json($d) : $d) . "\n"
+        unless $st == 201;
+    return $d->{id};
+}
+
+sub get_command {
+    my ($self, $id, $cid) = @_;
+    return ($self->api(GET => '/devices/' . uri_escape($id) . '/commands/'
+                              . uri_escape($cid)))[1];
+}
+
+# --- devices -------------------------------------------------------------------------
+
+# A device client for this server (see OmadmTest::Device); registers it
+# with the backend first unless register => 0.
+sub device {
+    my ($self, %o) = @_;
+    my $register = exists $o{register} ? delete $o{register} : 1;
+    my $path = delete $o{path};
+    $self->register_device($o{id}, $o{user}, $o{pass}) if $register;
+    return OmadmTest::Device->new(url => $self->device_url($path),
+                                  ca => $self->ca_file, %o);
+}
+
+# A raw HTTPS client that trusts the test CA (for HTTP-level tests).
+sub https {
+    my ($self, %o) = @_;
+    return HTTP::Tiny->new(timeout => 10, keep_alive => 0, verify_SSL => 1,
+        SSL_options => { SSL_ca_file => $self->ca_file }, %o);
+}
+
+# --- helpers -----------------------------------------------------------------------
+
+my %GIVEN;    # never hand out the same port twice in one test
+
+sub free_port {
+    for (1 .. 20) {
+        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+            LocalPort => 0, Proto => 'tcp', Listen => 1)
+            or die "no free port: $!\n";
+        my $port = $s->sockport;
+        return $port unless $GIVEN{$port}++;
+    }
+    die "no free port\n";
+}
+
+sub _random_hex {
+    open my $fh, '<:raw', '/dev/urandom' or die "urandom: $!\n";
+    read($fh, my $b, 32) == 32 or die "urandom: short read\n";
+    return unpack 'H*', $b;
+}
+
+sub _write {
+    my ($path, $content, $mode) = @_;
+    open my $fh, '>', $path or die "$path: $!\n";
+    print $fh $content;
+    close $fh or die "$path: $!\n";
+    chmod $mode, $path if defined $mode;
+}
+
+sub _slurp {
+    my ($path) = @_;
+    open my $fh, '<', $path or return '';
+    local $/;
+    return scalar <$fh>;
+}
+
+1;

@@ -1,0 +1,225 @@
+package OmadmTest::Device;
+
+# A scripted OMA DM client: it builds package 1 (Alert 1201 + DevInfo
+# Replace, optional Basic/MD5 Cred), posts over HTTPS verifying the test CA,
+# follows RespURI, keeps the NextNonce it is given (as a real device does,
+# even from a challenge) and answers server commands from a small node tree.
+
+use strict;
+use warnings;
+use Digest::MD5 qw(md5);
+use HTTP::Tiny;
+use MIME::Base64 qw(encode_base64 decode_base64);
+use OmadmTest::SyncML qw(xml_escape parse_response);
+
+sub b64 { encode_base64($_[0], '') }
+
+# B64(MD5(B64(MD5(user:pass)) ":" nonce_bytes)), nonce given as base64
+sub md5_cred {
+    my ($user, $pass, $nonce_b64) = @_;
+    my $inner = b64(md5("$user:$pass"));
+    return b64(md5($inner . ':' . decode_base64($nonce_b64 // '')));
+}
+
+sub basic_cred { my ($user, $pass) = @_; return b64("$user:$pass") }
+
+# new(url, ca, id, user, pass, version => '1.2', nonce => b64, auth => 'md5',
+#     session => '1', devinfo => {..})
+sub new {
+    my ($class, %o) = @_;
+    my $self = bless {
+        version => '1.2', auth => 'md5', session => '1', msg_id => 0,
+        devinfo => { Man => 'Example Corp', Mod => 'X100', Lang => 'en-US' },
+        %o,
+    }, $class;
+    $self->{base_url} = $self->{url};
+    $self->{http} = HTTP::Tiny->new(
+        timeout => 10, keep_alive => 0, verify_SSL => 1,
+        SSL_options => { SSL_ca_file => $self->{ca} });
+    return $self;
+}
+
+sub nonce { $_[0]{nonce} }
+sub url { $_[0]{url} }
+
+# Starts a new session: new SessionID, MsgID from 1, back to the base URL.
+sub new_session {
+    my ($self, $sid) = @_;
+    $self->{session} = defined $sid ? $sid : $self->{session} + 1;
+    $self->{msg_id} = 0;
+    $self->{url} = $self->{base_url};
+    delete $self->{last};
+    return $self;
+}
+
+sub _ver {
+    my ($self) = @_;
+    my $v = $self->{version};
+    return ($self->{ns} // "SYNCML:SYNCML$v", $self->{ver_dtd} // $v,
+            $self->{ver_proto} // "DM/$v");
+}
+
+# SyncHdr for the next message.  cred: 'md5' | 'basic' | undef (none);
+# password/nonce/user override what goes into the Cred.
+sub header {
+    my ($self, %o) = @_;
+    my ($ns, $dtd, $proto) = $self->_ver;
+    my $user = $o{user} // $self->{user};
+    my $pass = $o{password} // $self->{pass};
+    my $x = "<SyncHdr><VerDTD>$dtd</VerDTD><VerProto>$proto</VerProto>"
+        . "<SessionID>" . xml_escape($self->{session}) . "</SessionID>"
+        . "<MsgID>$self->{msg_id}</MsgID>"
+        . "<Target><LocURI>" . xml_escape($self->{url}) . "</LocURI></Target>"
+        . "<Source><LocURI>" . xml_escape($self->{id}) . "</LocURI>"
+        . "<LocName>" . xml_escape($user) . "</LocName></Source>";
+    if (my $c = $o{cred}) {
+        my ($type, $data) = $c eq 'basic'
+            ? ('syncml:auth-basic', basic_cred($user, $pass))
+            : ('syncml:auth-md5',
+               md5_cred($user, $pass, $o{nonce} // $self->{nonce}));
+        $x .= "<Cred><Meta><Type xmlns=\"syncml:metinf\">$type</Type>"
+            . "<Format xmlns=\"syncml:metinf\">b64</Format></Meta>"
+            . "<Data>$data</Data></Cred>";
+    }
+    $x .= '<Meta><MaxMsgSize xmlns="syncml:metinf">20000</MaxMsgSize></Meta>'
+        . '</SyncHdr>';
+    return $x;
+}
+
+sub _wrap {
+    my ($self, $hdr, $body) = @_;
+    my ($ns) = $self->_ver;
+    return qq{<?xml version="1.0" encoding="UTF-8"?>\n<SyncML xmlns="$ns">}
+        . $hdr . "<SyncBody>$body<Final/></SyncBody></SyncML>";
+}
+
+# Status for the server's SyncHdr, as the first body element.
+sub _hdr_status {
+    my ($self, $r, $cmd_id, $code) = @_;
+    return "<Status><CmdID>$cmd_id</CmdID><MsgRef>$r->{hdr}{MsgID}</MsgRef>"
+        . "<CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd>"
+        . "<TargetRef>" . xml_escape($r->{hdr}{Target}) . "</TargetRef>"
+        . "<SourceRef>" . xml_escape($r->{hdr}{Source}) . "</SourceRef>"
+        . "<Data>" . ($code // 200) . "</Data></Status>";
+}
+
+# Package 1: [Status for the previous server SyncHdr], Alert 1201 (or
+# alert => code), DevInfo Replace [, generic_alert => {..}].  Increments
+# MsgID.  Returns the XML.
+sub package1 {
+    my ($self, %o) = @_;
+    $self->{msg_id}++;
+    my $cred = exists $o{cred} ? $o{cred} : $self->{auth};
+    my $n = 1;
+    my $body = '';
+    $body .= $self->_hdr_status($self->{last}, $n++) if $self->{last};
+    $body .= "<Alert><CmdID>" . $n++ . "</CmdID><Data>"
+        . ($o{alert} // 1201) . "</Data></Alert>";
+    my %di = (DevId => $self->{id}, DmV => $self->{version},
+              %{ $self->{devinfo} });
+    $body .= "<Replace><CmdID>" . $n++ . "</CmdID>";
+    for my $k (qw(DevId Man Mod DmV Lang), grep { !/^(DevId|Man|Mod|DmV|Lang)$/ }
+               sort keys %di) {
+        next unless defined $di{$k};
+        $body .= "<Item><Source><LocURI>./DevInfo/$k</LocURI></Source>"
+            . "<Data>" . xml_escape($di{$k}) . "</Data></Item>";
+    }
+    $body .= "</Replace>";
+    $body .= $self->generic_alert($n++, %{ $o{generic_alert} })
+        if $o{generic_alert};
+    return $self->_wrap($self->header(%o, cred => $cred), $body);
+}
+
+# A Generic Alert 1226: correlator, source, type, format, mark, data.
+sub generic_alert {
+    my ($self, $cmd_id, %a) = @_;
+    my $meta = join '', map {
+        defined $a{lc $_} ? "<$_ xmlns=\"syncml:metinf\">" . xml_escape($a{lc $_})
+                            . "</$_>" : ''
+    } qw(Type Format Mark);
+    return "<Alert><CmdID>$cmd_id</CmdID><Data>1226</Data>"
+        . (defined $a{correlator}
+           ? "<Correlator>" . xml_escape($a{correlator}) . "</Correlator>" : '')
+        . "<Item><Source><LocURI>" . xml_escape($a{source}) . "</LocURI></Source>"
+        . "<Meta>$meta</Meta><Data>" . xml_escape($a{data}) . "</Data></Item>"
+        . "</Alert>";
+}
+
+# Package 3 (or 5...): Status for the server SyncHdr, a Status for every
+# server command and Results for each successful Get.  tree: {uri => value}
+# (a Get of a missing node -> 404); codes: {uri => status} overrides.
+sub answer {
+    my ($self, $r, %o) = @_;
+    $self->{msg_id}++;
+    my $tree = $o{tree} || {};
+    my $codes = $o{codes} || {};
+    my $n = 1;
+    my $body = $self->_hdr_status($r, $n++);
+    my $results = '';
+    for my $c (grep { $_->{name} !~ /^(Status|Results)$/ } @{ $r->{cmds} }) {
+        my $target = $c->{items}[0] ? $c->{items}[0]{target} // '' : '';
+        my $code = $codes->{$target}
+            // ($c->{name} eq 'Get' && !exists $tree->{$target} ? 404 : 200);
+        $body .= "<Status><CmdID>" . $n++ . "</CmdID>"
+            . "<MsgRef>$r->{hdr}{MsgID}</MsgRef>"
+            . "<CmdRef>" . xml_escape($c->{CmdID}) . "</CmdRef>"
+            . "<Cmd>$c->{name}</Cmd>"
+            . "<TargetRef>" . xml_escape($target) . "</TargetRef>"
+            . "<Data>$code</Data></Status>";
+        next unless $c->{name} eq 'Get' && $code == 200;
+        $results .= "<Results><CmdID>" . $n++ . "</CmdID>"
+            . "<MsgRef>$r->{hdr}{MsgID}</MsgRef>"
+            . "<CmdRef>" . xml_escape($c->{CmdID}) . "</CmdRef>"
+            . "<Item><Source><LocURI>" . xml_escape($target) . "</LocURI></Source>"
+            . '<Meta><Format xmlns="syncml:metinf">chr</Format>'
+            . '<Type xmlns="syncml:metinf">text/plain</Type></Meta>'
+            . "<Data>" . xml_escape($tree->{$target}) . "</Data></Item></Results>";
+    }
+    return $self->_wrap($self->header(cred => $o{cred}), $body . $results);
+}
+
+# Posts one message to the current URL.  Returns the HTTP::Tiny response
+# with {syncml} (parsed) on a 200.  Follows RespURI and stores any
+# NextNonce, as a device does.
+sub post {
+    my ($self, $xml, %o) = @_;
+    my $url = $o{url} // $self->{url};
+    my $res = $self->{http}->post($url, {
+        headers => { 'Content-Type' => $o{content_type}
+                     // 'application/vnd.syncml.dm+xml; charset=utf-8' },
+        content => $xml });
+    $self->{last_request} = { url => $url, xml => $xml };
+    return $res unless $res->{status} == 200;
+    my $r = eval { parse_response($res->{content}) };
+    die "unparsable SyncML response ($@):\n$res->{content}\n" unless $r;
+    $res->{syncml} = $r;
+    $self->{last} = $r;
+    $self->{url} = $r->{hdr}{RespURI} if $r->{hdr}{RespURI};
+    my $st = hdr_status($r);
+    $self->{nonce} = $st->{chal}{NextNonce}
+        if $st && $st->{chal} && $st->{chal}{NextNonce};
+    return $res;
+}
+
+# The same bytes to the same URL again (a device that lost the response).
+sub resend {
+    my ($self) = @_;
+    my $l = $self->{last_request};
+    return $self->post($l->{xml}, url => $l->{url});
+}
+
+# --- reading responses ---------------------------------------------------
+
+sub hdr_status {
+    my ($r) = @_;
+    my ($s) = grep { $_->{name} eq 'Status' && ($_->{Cmd} // '') eq 'SyncHdr' }
+              @{ $r->{cmds} };
+    return $s;
+}
+
+sub statuses { grep { $_->{name} eq 'Status' } @{ $_[0]{cmds} } }
+
+# management commands (everything but Status/Results)
+sub commands { grep { $_->{name} !~ /^(Status|Results)$/ } @{ $_[0]{cmds} } }
+
+1;
