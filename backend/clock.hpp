@@ -1,0 +1,11 @@
+// Timestamps as the API shows them: ISO-8601 UTC with milliseconds,
+// "2025-01-31T12:34:56.789Z". Fixed width, so they also sort as text.
+#pragma once
+
+#include <string>
+
+namespace omadm_backend {
+
+std::string now_iso8601();
+
+}  // namespace omadm_backend

@@ -1,0 +1,113 @@
+#include "contract_api.hpp"
+
+#include "http_json.hpp"
+#include "request_auth.hpp"
+
+namespace omadm_backend {
+
+namespace {
+
+using Handler = std::function<void(const json &, httplib::Response &)>;
+
+// Every contract call: key first (401), then a JSON object body (400).
+httplib::Server::Handler guarded(const std::string &key, Handler inner)
+{
+    return [&key, inner](const httplib::Request &req, httplib::Response &res) {
+        if (!has_contract_key(req, key)) {
+            reply_error(res, 401, "missing or wrong X-Omadm-Key");
+            return;
+        }
+        if (std::optional<json> body = json_body(req, res)) {
+            inner(*body, res);
+        }
+    };
+}
+
+bool string_field(const json &body, const char *name, std::string &out,
+                  httplib::Response &res)
+{
+    auto it = body.find(name);
+    if (it == body.end() || !it->is_string()) {
+        reply_error(res, 400, std::string("\"") + name + "\" must be a string");
+        return false;
+    }
+    out = it->get<std::string>();
+    return true;
+}
+
+void auth(Store &store, const json &body, httplib::Response &res)
+{
+    std::string device_id;
+    if (!string_field(body, "device_id", device_id, res)) {
+        return;
+    }
+    // The presented username is not checked here: the module compares it
+    // with the registered one we return.
+    std::optional<DeviceCredentials> c = store.credentials(device_id);
+    if (!c) {
+        reply_error(res, 404, "unknown device");
+        return;
+    }
+    reply_json(res, 200,
+               {{"device_id", c->device_id},
+                {"username", c->username},
+                {"inner", c->inner},
+                {"nonce", c->nonce}});
+}
+
+void nonce(Store &store, const json &body, httplib::Response &res)
+{
+    std::string device_id, value;
+    if (!string_field(body, "device_id", device_id, res)
+        || !string_field(body, "nonce", value, res)) {
+        return;
+    }
+    if (!store.store_nonce(device_id, value)) {
+        reply_error(res, 404, "unknown device");
+        return;
+    }
+    reply_json(res, 200, json::object());
+}
+
+void exchange(Store &store, const json &body, httplib::Response &res)
+{
+    ExchangeRequest req;
+    std::string error;
+    if (!parse_exchange_request(body, req, error)) {
+        reply_error(res, 400, error);
+        return;
+    }
+    ExchangeAnswer a = store.exchange(req);
+    switch (a.outcome) {
+    case ExchangeOutcome::ok:
+        reply_json(res, 200, a.body);
+        break;
+    case ExchangeOutcome::unknown_device:
+        reply_error(res, 404, "unknown device");
+        break;
+    case ExchangeOutcome::nonce_conflict:
+        reply_error(res, 409, "nonce");
+        break;
+    }
+}
+
+}  // namespace
+
+void mount_contract_api(httplib::Server &server, Store &store,
+                        const std::string &contract_key)
+{
+    server.Post("/contract/auth",
+                guarded(contract_key, [&store](const json &b, auto &res) {
+                    auth(store, b, res);
+                }));
+    server.Post("/contract/nonce",
+                guarded(contract_key, [&store](const json &b, auto &res) {
+                    nonce(store, b, res);
+                }));
+    server.Post("/contract/exchange",
+                guarded(contract_key, [&store](const json &b, auto &res) {
+                    exchange(store, b, res);
+                }));
+}
+
+}  // namespace omadm_backend

@@ -1,0 +1,18 @@
+// The few cryptographic operations the backend needs, over OpenSSL 3's EVP.
+#pragma once
+
+#include <string>
+
+namespace omadm_backend {
+
+// B64(MD5(username ":" password)): the only form in which a device password
+// is stored. It is exactly what the module needs to check MD5 and Basic
+// credentials (docs/backend-api.md, "auth").
+std::string md5_inner(const std::string &username, const std::string &password);
+
+// Equality that takes the same time wherever the inputs differ, and whatever
+// their lengths: both sides are hashed first, so the comparison never leaks
+// the secret's length or a matching prefix.
+bool secret_equal(const std::string &a, const std::string &b);
+
+}  // namespace omadm_backend

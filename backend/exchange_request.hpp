@@ -1,0 +1,43 @@
+// One contract `exchange` call, validated (docs/backend-api.md).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace omadm_backend {
+
+struct ExchangeStatus {
+    std::string command_id;
+    int64_t status;
+};
+
+struct ExchangeResult {
+    std::string command_id, source, format, type, data;
+};
+
+struct ExchangeAlert {
+    std::string code, correlator;
+    nlohmann::json items;  // array of objects, stored as given
+};
+
+struct ExchangeRequest {
+    std::string device_id, session_id, msg_id;
+    bool session_start = false;
+    std::optional<std::string> used_nonce, next_nonce;
+    std::optional<nlohmann::json> devinfo;  // an object when present
+    std::vector<ExchangeAlert> alerts;
+    std::vector<ExchangeStatus> statuses;
+    std::vector<ExchangeResult> results;
+    int64_t max_commands = 50;
+};
+
+// Fills `out` from a request body; on failure returns false with `error`
+// saying which field is wrong.
+bool parse_exchange_request(const nlohmann::json &body, ExchangeRequest &out,
+                            std::string &error);
+
+}  // namespace omadm_backend

@@ -1,0 +1,36 @@
+#include "http_json.hpp"
+
+namespace omadm_backend {
+
+using nlohmann::json;
+
+void reply_json(httplib::Response &res, int status, const json &body)
+{
+    res.status = status;
+    // "replace": a stored string that is not valid UTF-8 must not turn a
+    // whole answer into an exception.
+    res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace),
+                    "application/json");
+}
+
+void reply_error(httplib::Response &res, int status, const std::string &msg)
+{
+    reply_json(res, status, {{"error", msg}});
+}
+
+std::optional<json> json_body(const httplib::Request &req,
+                              httplib::Response &res)
+{
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded()) {
+        reply_error(res, 400, "body is not valid JSON");
+        return std::nullopt;
+    }
+    if (!body.is_object()) {
+        reply_error(res, 400, "body must be a JSON object");
+        return std::nullopt;
+    }
+    return body;
+}
+
+}  // namespace omadm_backend

@@ -1,0 +1,133 @@
+#include "operator_api.hpp"
+
+#include "http_json.hpp"
+#include "operator_validation.hpp"
+#include "path_router.hpp"
+#include "request_auth.hpp"
+
+#include <memory>
+
+namespace omadm_backend {
+
+namespace {
+
+using Params = PathRouter::Params;
+using Req = httplib::Request;
+using Res = httplib::Response;
+
+void reply_or_404(Res &res, const std::optional<json> &v, const char *what)
+{
+    if (v) {
+        reply_json(res, 200, *v);
+    } else {
+        reply_error(res, 404, what);
+    }
+}
+
+void add_routes(PathRouter &r, Store &store)
+{
+    r.add("GET", "/api/v1/devices",
+          [&store](const Req &, Res &res, const Params &) {
+              reply_json(res, 200, store.devices());
+          });
+
+    r.add("POST", "/api/v1/devices",
+          [&store](const Req &req, Res &res, const Params &) {
+              std::optional<json> body = json_body(req, res);
+              if (!body) {
+                  return;
+              }
+              std::string error;
+              std::optional<NewDevice> d = parse_new_device(*body, error);
+              if (!d) {
+                  reply_error(res, 400, error);
+                  return;
+              }
+              std::optional<json> created = store.create_device(*d);
+              if (!created) {
+                  reply_error(res, 409, "device already exists");
+                  return;
+              }
+              reply_json(res, 201, *created);
+          });
+
+    r.add("GET", "/api/v1/devices/{}",
+          [&store](const Req &, Res &res, const Params &p) {
+              reply_or_404(res, store.device(p[0]), "unknown device");
+          });
+
+    r.add("DELETE", "/api/v1/devices/{}",
+          [&store](const Req &, Res &res, const Params &p) {
+              if (!store.delete_device(p[0])) {
+                  reply_error(res, 404, "unknown device");
+                  return;
+              }
+              res.status = 204;
+          });
+
+    r.add("GET", "/api/v1/devices/{}/commands",
+          [&store](const Req &, Res &res, const Params &p) {
+              reply_or_404(res, store.commands(p[0]), "unknown device");
+          });
+
+    r.add("POST", "/api/v1/devices/{}/commands",
+          [&store](const Req &req, Res &res, const Params &p) {
+              std::optional<json> body = json_body(req, res);
+              if (!body) {
+                  return;
+              }
+              std::string error;
+              std::optional<NewCommand> c = parse_new_command(*body, error);
+              if (!c) {
+                  reply_error(res, 400, error);
+                  return;
+              }
+              std::optional<json> created = store.add_command(p[0], *c);
+              if (!created) {
+                  reply_error(res, 404, "unknown device");
+                  return;
+              }
+              reply_json(res, 201, *created);
+          });
+
+    r.add("GET", "/api/v1/devices/{}/commands/{}",
+          [&store](const Req &, Res &res, const Params &p) {
+              reply_or_404(res, store.command(p[0], p[1]),
+                           "unknown device or command");
+          });
+
+    r.add("GET", "/api/v1/devices/{}/alerts",
+          [&store](const Req &, Res &res, const Params &p) {
+              reply_or_404(res, store.alerts(p[0]), "unknown device");
+          });
+}
+
+}  // namespace
+
+void mount_operator_api(httplib::Server &server, Store &store,
+                        const std::string &admin_token)
+{
+    // Shared by every method's handler, alive as long as the server.
+    auto router = std::make_shared<PathRouter>();
+    add_routes(*router, store);
+
+    httplib::Server::Handler handler = [router, &admin_token](const Req &req,
+                                                              Res &res) {
+        if (!has_bearer_token(req, admin_token)) {
+            res.set_header("WWW-Authenticate", "Bearer");
+            reply_error(res, 401, "missing or wrong bearer token");
+            return;
+        }
+        router->dispatch(req, res);
+    };
+    // Everything under /api/ goes to the router, so unknown paths and
+    // methods get JSON 404/405 answers (after authentication).
+    const char *all = "/api/.*";
+    server.Get(all, handler);
+    server.Post(all, handler);
+    server.Put(all, handler);
+    server.Patch(all, handler);
+    server.Delete(all, handler);
+}
+
+}  // namespace omadm_backend

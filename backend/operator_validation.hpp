@@ -1,0 +1,19 @@
+// Turning operator request bodies into store inputs, with a message that
+// says what is wrong for a 400.
+#pragma once
+
+#include "store.hpp"
+
+#include <optional>
+#include <string>
+
+namespace omadm_backend {
+
+// {"device_id","username","password"}: non-empty strings.
+std::optional<NewDevice> parse_new_device(const json &body, std::string &error);
+
+// {"verb","target","data"?,"format"?,"type"?,"correlator"? (Exec only)}.
+std::optional<NewCommand> parse_new_command(const json &body,
+                                            std::string &error);
+
+}  // namespace omadm_backend

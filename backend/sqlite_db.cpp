@@ -1,0 +1,158 @@
+#include "sqlite_db.hpp"
+
+namespace omadm_backend {
+
+namespace {
+
+[[noreturn]] void fail(sqlite3 *db, const std::string &what)
+{
+    throw DbError(what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+}  // namespace
+
+Db::Db(const std::string &path)
+{
+    int rc = sqlite3_open_v2(path.c_str(), &db_,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                                 | SQLITE_OPEN_FULLMUTEX,
+                             nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = "cannot open database \"" + path + "\": "
+                          + (db_ ? sqlite3_errmsg(db_) : "out of memory");
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw DbError(msg);
+    }
+}
+
+Db::~Db()
+{
+    sqlite3_close(db_);
+}
+
+void Db::exec(const char *sql)
+{
+    char *err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : sqlite3_errmsg(db_);
+        sqlite3_free(err);
+        throw DbError(msg);
+    }
+}
+
+Stmt::Stmt(Db &db, const char *sql) : db_(db)
+{
+    if (sqlite3_prepare_v2(db.handle(), sql, -1, &st_, nullptr) != SQLITE_OK) {
+        fail(db.handle(), "prepare");
+    }
+}
+
+Stmt::~Stmt()
+{
+    sqlite3_finalize(st_);
+}
+
+Stmt &Stmt::bind(int i, const std::string &v)
+{
+    if (sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()),
+                          SQLITE_TRANSIENT)
+        != SQLITE_OK) {
+        fail(db_.handle(), "bind");
+    }
+    return *this;
+}
+
+Stmt &Stmt::bind(int i, int64_t v)
+{
+    if (sqlite3_bind_int64(st_, i, v) != SQLITE_OK) {
+        fail(db_.handle(), "bind");
+    }
+    return *this;
+}
+
+Stmt &Stmt::bind(int i, const std::optional<std::string> &v)
+{
+    return v ? bind(i, *v) : bind_null(i);
+}
+
+Stmt &Stmt::bind_null(int i)
+{
+    if (sqlite3_bind_null(st_, i) != SQLITE_OK) {
+        fail(db_.handle(), "bind");
+    }
+    return *this;
+}
+
+bool Stmt::step()
+{
+    int rc = sqlite3_step(st_);
+    if (rc == SQLITE_ROW) {
+        return true;
+    }
+    if (rc == SQLITE_DONE) {
+        return false;
+    }
+    fail(db_.handle(), "step");
+}
+
+void Stmt::run()
+{
+    while (step()) {
+    }
+}
+
+void Stmt::reset()
+{
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+}
+
+std::string Stmt::text(int col) const
+{
+    const unsigned char *p = sqlite3_column_text(st_, col);
+    int n = sqlite3_column_bytes(st_, col);
+    return p ? std::string(reinterpret_cast<const char *>(p),
+                           static_cast<size_t>(n))
+             : std::string();
+}
+
+std::optional<std::string> Stmt::opt_text(int col) const
+{
+    if (is_null(col)) {
+        return std::nullopt;
+    }
+    return text(col);
+}
+
+int64_t Stmt::integer(int col) const
+{
+    return sqlite3_column_int64(st_, col);
+}
+
+bool Stmt::is_null(int col) const
+{
+    return sqlite3_column_type(st_, col) == SQLITE_NULL;
+}
+
+Transaction::Transaction(Db &db) : db_(db)
+{
+    db_.exec("BEGIN IMMEDIATE");
+}
+
+Transaction::~Transaction()
+{
+    if (!done_) {
+        // A destructor cannot throw; a failed ROLLBACK (an I/O error) shows
+        // up as an error on the next statement instead.
+        sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+}
+
+void Transaction::commit()
+{
+    db_.exec("COMMIT");
+    done_ = true;
+}
+
+}  // namespace omadm_backend

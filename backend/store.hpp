@@ -1,0 +1,86 @@
+// The backend's durable state: devices, their command queues with results,
+// and alerts, in one SQLite database. Every public call is one transaction,
+// committed before it returns, so an HTTP answer is only sent for state that
+// is already on disk. Calls are serialized on one connection: SQLite has a
+// single writer anyway, and nearly every call here writes.
+#pragma once
+
+#include "exchange_request.hpp"
+#include "sqlite_db.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace omadm_backend {
+
+using nlohmann::json;
+
+struct NewDevice {
+    std::string device_id;
+    std::string username;
+    std::string password;
+};
+
+struct NewCommand {
+    std::string verb;
+    std::string target;
+    std::optional<std::string> data, format, type, correlator;
+};
+
+struct DeviceCredentials {
+    std::string device_id;
+    std::string username;
+    std::string inner;  // B64(MD5(username ":" password))
+    std::string nonce;  // "" until the module first issued one
+};
+
+enum class ExchangeOutcome { ok, unknown_device, nonce_conflict };
+
+struct ExchangeAnswer {
+    ExchangeOutcome outcome;
+    json body;  // {"commands": [...]} when ok
+};
+
+class Store {
+public:
+    explicit Store(const std::string &path);  // opens, creates the schema
+
+    // Operator API. Objects are returned in their API JSON shape.
+    std::optional<json> create_device(const NewDevice &d);  // nullopt: exists
+    std::optional<json> device(const std::string &device_id);
+    json devices();
+    bool delete_device(const std::string &device_id);  // false: unknown
+
+    std::optional<json> add_command(const std::string &device_id,
+                                    const NewCommand &c);  // nullopt: unknown
+    std::optional<json> command(const std::string &device_id,
+                                const std::string &command_id);
+    std::optional<json> commands(const std::string &device_id);
+    std::optional<json> alerts(const std::string &device_id);
+
+    // Contract.
+    std::optional<DeviceCredentials> credentials(const std::string &device_id);
+    bool store_nonce(const std::string &device_id, const std::string &nonce);
+    ExchangeAnswer exchange(const ExchangeRequest &req);
+
+private:
+    bool device_exists(const std::string &device_id);
+    json command_json(int64_t id);
+    void requeue_sent(const std::string &device_id, const std::string &now);
+    void apply_results(const ExchangeRequest &req, const std::string &now);
+    void apply_statuses(const ExchangeRequest &req, const std::string &now);
+    void merge_devinfo(const std::string &device_id, const json &devinfo);
+    void append_alerts(const ExchangeRequest &req, const std::string &now);
+    json take_queued(const ExchangeRequest &req, const std::string &now);
+
+    std::mutex mu_;
+    Db db_;
+};
+
+// "17" -> 17; nullopt for anything that is not a plain decimal row id.
+std::optional<int64_t> parse_row_id(const std::string &s);
+
+}  // namespace omadm_backend

@@ -1,0 +1,144 @@
+// Command queues and alerts as the operator sees them.
+#include "store.hpp"
+
+#include "clock.hpp"
+
+namespace omadm_backend {
+
+namespace {
+
+json text_or_null(const Stmt &st, int col)
+{
+    if (st.is_null(col)) {
+        return nullptr;
+    }
+    return st.text(col);
+}
+
+json results_of(Db &db, int64_t command_id)
+{
+    Stmt st(db, "SELECT source, format, type, data FROM results"
+                " WHERE command_id = ? ORDER BY id");
+    st.bind(1, command_id);
+    json out = json::array();
+    while (st.step()) {
+        out.push_back({{"source", st.text(0)},
+                       {"format", st.text(1)},
+                       {"type", st.text(2)},
+                       {"data", st.text(3)}});
+    }
+    return out;
+}
+
+}  // namespace
+
+json Store::command_json(int64_t id)
+{
+    Stmt st(db_,
+            "SELECT id, verb, target, data, format, type, correlator, state,"
+            " status, created_at, updated_at FROM commands WHERE id = ?");
+    st.bind(1, id);
+    if (!st.step()) {
+        return nullptr;
+    }
+    json status = nullptr;
+    if (!st.is_null(8)) {
+        status = st.integer(8);
+    }
+    return {{"id", std::to_string(st.integer(0))},
+            {"verb", st.text(1)},
+            {"target", st.text(2)},
+            {"data", text_or_null(st, 3)},
+            {"format", text_or_null(st, 4)},
+            {"type", text_or_null(st, 5)},
+            {"correlator", text_or_null(st, 6)},
+            {"state", st.text(7)},
+            {"status", status},
+            {"results", results_of(db_, id)},
+            {"created_at", st.text(9)},
+            {"updated_at", st.text(10)}};
+}
+
+std::optional<json> Store::add_command(const std::string &device_id,
+                                       const NewCommand &c)
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(db_);
+    if (!device_exists(device_id)) {
+        return std::nullopt;
+    }
+    std::string now = now_iso8601();
+    Stmt ins(db_, "INSERT INTO commands (device_id, verb, target, data, format,"
+                  " type, correlator, created_at, updated_at)"
+                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    ins.bind(1, device_id)
+        .bind(2, c.verb)
+        .bind(3, c.target)
+        .bind(4, c.data)
+        .bind(5, c.format)
+        .bind(6, c.type)
+        .bind(7, c.correlator)
+        .bind(8, now)
+        .bind(9, now)
+        .run();
+    json out = command_json(db_.last_insert_id());
+    tx.commit();
+    return out;
+}
+
+std::optional<json> Store::command(const std::string &device_id,
+                                   const std::string &command_id)
+{
+    std::optional<int64_t> id = parse_row_id(command_id);
+    if (!id) {
+        return std::nullopt;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt st(db_, "SELECT 1 FROM commands WHERE id = ? AND device_id = ?");
+    st.bind(1, *id).bind(2, device_id);
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    return command_json(*id);
+}
+
+std::optional<json> Store::commands(const std::string &device_id)
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    // One transaction: a consistent list even if another process writes.
+    Transaction tx(db_);
+    if (!device_exists(device_id)) {
+        return std::nullopt;
+    }
+    Stmt st(db_, "SELECT id FROM commands WHERE device_id = ? ORDER BY id");
+    st.bind(1, device_id);
+    json out = json::array();
+    while (st.step()) {
+        out.push_back(command_json(st.integer(0)));
+    }
+    tx.commit();
+    return out;
+}
+
+std::optional<json> Store::alerts(const std::string &device_id)
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!device_exists(device_id)) {
+        return std::nullopt;
+    }
+    Stmt st(db_, "SELECT id, code, correlator, items, received_at FROM alerts"
+                 " WHERE device_id = ? ORDER BY id");
+    st.bind(1, device_id);
+    json out = json::array();
+    while (st.step()) {
+        json items = json::parse(st.text(3), nullptr, false);
+        out.push_back({{"id", std::to_string(st.integer(0))},
+                       {"code", st.text(1)},
+                       {"correlator", st.text(2)},
+                       {"items", items.is_array() ? items : json::array()},
+                       {"received_at", st.text(4)}});
+    }
+    return out;
+}
+
+}  // namespace omadm_backend

@@ -1,0 +1,130 @@
+// Device records: operator CRUD and the contract's credential look-ups.
+#include "store.hpp"
+
+#include "clock.hpp"
+#include "crypto.hpp"
+
+namespace omadm_backend {
+
+namespace {
+
+constexpr const char *device_columns =
+    "device_id, username, devinfo, last_seen, created_at";
+
+json parse_object(const std::string &text)
+{
+    json j = json::parse(text, nullptr, false);
+    return j.is_object() ? j : json::object();
+}
+
+// Columns in the order of device_columns.
+json device_row(const Stmt &st)
+{
+    json last_seen = nullptr;
+    if (!st.is_null(3)) {
+        last_seen = st.text(3);
+    }
+    return {{"device_id", st.text(0)},
+            {"username", st.text(1)},
+            {"devinfo", parse_object(st.text(2))},
+            {"last_seen", last_seen},
+            {"created_at", st.text(4)}};
+}
+
+}  // namespace
+
+bool Store::device_exists(const std::string &device_id)
+{
+    Stmt st(db_, "SELECT 1 FROM devices WHERE device_id = ?");
+    st.bind(1, device_id);
+    return st.step();
+}
+
+std::optional<json> Store::create_device(const NewDevice &d)
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(db_);
+    if (device_exists(d.device_id)) {
+        return std::nullopt;
+    }
+    Stmt ins(db_, "INSERT INTO devices (device_id, username, password_inner,"
+                  " created_at) VALUES (?, ?, ?, ?)");
+    ins.bind(1, d.device_id)
+        .bind(2, d.username)
+        .bind(3, md5_inner(d.username, d.password))
+        .bind(4, now_iso8601())
+        .run();
+    Stmt sel(db_, (std::string("SELECT ") + device_columns
+                   + " FROM devices WHERE device_id = ?")
+                      .c_str());
+    sel.bind(1, d.device_id);
+    sel.step();
+    json out = device_row(sel);
+    tx.commit();
+    return out;
+}
+
+std::optional<json> Store::device(const std::string &device_id)
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt st(db_, (std::string("SELECT ") + device_columns
+                  + " FROM devices WHERE device_id = ?")
+                     .c_str());
+    st.bind(1, device_id);
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    return device_row(st);
+}
+
+json Store::devices()
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt st(db_, (std::string("SELECT ") + device_columns
+                  + " FROM devices ORDER BY created_at, device_id")
+                     .c_str());
+    json out = json::array();
+    while (st.step()) {
+        out.push_back(device_row(st));
+    }
+    return out;
+}
+
+bool Store::delete_device(const std::string &device_id)
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(db_);
+    // Commands, their results and alerts go with it (ON DELETE CASCADE).
+    Stmt del(db_, "DELETE FROM devices WHERE device_id = ?");
+    del.bind(1, device_id).run();
+    bool found = db_.changes() > 0;
+    tx.commit();
+    return found;
+}
+
+std::optional<DeviceCredentials>
+Store::credentials(const std::string &device_id)
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt st(db_,
+            "SELECT device_id, username, password_inner, nonce FROM devices"
+            " WHERE device_id = ?");
+    st.bind(1, device_id);
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    return DeviceCredentials{st.text(0), st.text(1), st.text(2), st.text(3)};
+}
+
+bool Store::store_nonce(const std::string &device_id, const std::string &nonce)
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(db_);
+    Stmt up(db_, "UPDATE devices SET nonce = ? WHERE device_id = ?");
+    up.bind(1, nonce).bind(2, device_id).run();
+    bool found = db_.changes() > 0;
+    tx.commit();
+    return found;
+}
+
+}  // namespace omadm_backend

@@ -1,0 +1,218 @@
+// The contract's `exchange`: apply what a device sent, hand out its next
+// commands, all in one transaction (docs/backend-api.md, "exchange").
+#include "store.hpp"
+
+#include "clock.hpp"
+#include "crypto.hpp"
+
+namespace omadm_backend {
+
+namespace {
+
+// A command is only touched while it is still open: a Status or Result for a
+// command that is already done or failed is ignored (recorded once).
+constexpr const char *open_command_sql =
+    "SELECT 1 FROM commands WHERE id = ? AND device_id = ?"
+    " AND state IN ('queued', 'sent')";
+
+std::string dump(const json &j)
+{
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// The contract's command shape: optional fields only when non-empty.
+json contract_command(const Stmt &st)
+{
+    json c = {{"id", std::to_string(st.integer(0))},
+              {"verb", st.text(1)},
+              {"target", st.text(2)}};
+    const char *optional[] = {"data", "format", "type", "correlator"};
+    for (int i = 0; i < 4; i++) {
+        if (!st.is_null(3 + i) && !st.text(3 + i).empty()) {
+            c[optional[i]] = st.text(3 + i);
+        }
+    }
+    return c;
+}
+
+}  // namespace
+
+void Store::requeue_sent(const std::string &device_id, const std::string &now)
+{
+    // A new session: whatever was sent before and never got a Status goes
+    // out again (at-least-once delivery).
+    Stmt up(db_, "UPDATE commands SET state = 'queued', session_id = NULL,"
+                 " updated_at = ? WHERE device_id = ? AND state = 'sent'");
+    up.bind(1, now).bind(2, device_id).run();
+}
+
+void Store::apply_results(const ExchangeRequest &req, const std::string &now)
+{
+    Stmt open(db_, open_command_sql);
+    Stmt ins(db_, "INSERT INTO results (command_id, source, format, type, data)"
+                  " VALUES (?, ?, ?, ?, ?)");
+    Stmt touch(db_, "UPDATE commands SET updated_at = ? WHERE id = ?");
+    for (const ExchangeResult &r : req.results) {
+        std::optional<int64_t> id = parse_row_id(r.command_id);
+        if (!id) {
+            continue;  // not one of ours
+        }
+        open.reset();
+        open.bind(1, *id).bind(2, req.device_id);
+        if (!open.step()) {
+            continue;
+        }
+        ins.reset();
+        ins.bind(1, *id)
+            .bind(2, r.source)
+            .bind(3, r.format)
+            .bind(4, r.type)
+            .bind(5, r.data)
+            .run();
+        touch.reset();
+        touch.bind(1, now).bind(2, *id).run();
+    }
+}
+
+void Store::apply_statuses(const ExchangeRequest &req, const std::string &now)
+{
+    Stmt up(db_,
+            "UPDATE commands SET state = ?, status = ?, updated_at = ?"
+            " WHERE id = ? AND device_id = ? AND state IN ('queued', 'sent')");
+    for (const ExchangeStatus &s : req.statuses) {
+        std::optional<int64_t> id = parse_row_id(s.command_id);
+        if (!id) {
+            continue;
+        }
+        bool ok = s.status >= 200 && s.status <= 299;
+        up.reset();
+        up.bind(1, std::string(ok ? "done" : "failed"))
+            .bind(2, s.status)
+            .bind(3, now)
+            .bind(4, *id)
+            .bind(5, req.device_id)
+            .run();
+    }
+}
+
+void Store::merge_devinfo(const std::string &device_id, const json &devinfo)
+{
+    Stmt sel(db_, "SELECT devinfo FROM devices WHERE device_id = ?");
+    sel.bind(1, device_id);
+    json merged = json::object();
+    if (sel.step()) {
+        merged = json::parse(sel.text(0), nullptr, false);
+        if (!merged.is_object()) {
+            merged = json::object();
+        }
+    }
+    merged.update(devinfo);  // newer values replace older ones, key by key
+    Stmt up(db_, "UPDATE devices SET devinfo = ? WHERE device_id = ?");
+    up.bind(1, dump(merged)).bind(2, device_id).run();
+}
+
+void Store::append_alerts(const ExchangeRequest &req, const std::string &now)
+{
+    Stmt ins(db_, "INSERT INTO alerts (device_id, code, correlator, items,"
+                  " received_at) VALUES (?, ?, ?, ?, ?)");
+    for (const ExchangeAlert &a : req.alerts) {
+        ins.reset();
+        ins.bind(1, req.device_id)
+            .bind(2, a.code)
+            .bind(3, a.correlator)
+            .bind(4, dump(a.items))
+            .bind(5, now)
+            .run();
+    }
+}
+
+json Store::take_queued(const ExchangeRequest &req, const std::string &now)
+{
+    json out = json::array();
+    if (req.max_commands <= 0) {
+        return out;
+    }
+    Stmt sel(db_, "SELECT id, verb, target, data, format, type, correlator"
+                  " FROM commands WHERE device_id = ? AND state = 'queued'"
+                  " ORDER BY id LIMIT ?");
+    sel.bind(1, req.device_id).bind(2, req.max_commands);
+    std::vector<int64_t> ids;
+    while (sel.step()) {
+        out.push_back(contract_command(sel));
+        ids.push_back(sel.integer(0));
+    }
+    Stmt up(db_, "UPDATE commands SET state = 'sent', session_id = ?,"
+                 " updated_at = ? WHERE id = ?");
+    for (int64_t id : ids) {
+        up.reset();
+        up.bind(1, req.session_id).bind(2, now).bind(3, id).run();
+    }
+    return out;
+}
+
+ExchangeAnswer Store::exchange(const ExchangeRequest &req)
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(db_);
+
+    std::string stored_nonce;
+    std::optional<std::string> last_session, last_msg, last_answer;
+    {
+        Stmt dev(db_, "SELECT nonce, last_session_id, last_msg_id, last_answer"
+                      " FROM devices WHERE device_id = ?");
+        dev.bind(1, req.device_id);
+        if (!dev.step()) {
+            return {ExchangeOutcome::unknown_device, nullptr};
+        }
+        stored_nonce = dev.text(0);
+        last_session = dev.opt_text(1);
+        last_msg = dev.opt_text(2);
+        last_answer = dev.opt_text(3);
+    }
+
+    // A repeat of the message answered last (the module timed out after we
+    // committed): the same answer, nothing applied twice. Checked before the
+    // nonce, which that first call already rotated.
+    if (last_answer && last_session == req.session_id
+        && last_msg == req.msg_id) {
+        json answer = json::parse(*last_answer, nullptr, false);
+        if (answer.is_object()) {
+            return {ExchangeOutcome::ok, answer};
+        }
+    }
+
+    if (req.used_nonce && !secret_equal(*req.used_nonce, stored_nonce)) {
+        return {ExchangeOutcome::nonce_conflict, nullptr};  // rolled back
+    }
+
+    std::string now = now_iso8601();
+    if (req.next_nonce) {
+        Stmt up(db_, "UPDATE devices SET nonce = ? WHERE device_id = ?");
+        up.bind(1, *req.next_nonce).bind(2, req.device_id).run();
+    }
+    if (req.session_start) {
+        requeue_sent(req.device_id, now);
+    }
+    if (req.devinfo) {
+        merge_devinfo(req.device_id, *req.devinfo);
+    }
+    append_alerts(req, now);
+    // Results before Statuses: a Get's Results and its Status arrive in the
+    // same message, and the Status closes the command.
+    apply_results(req, now);
+    apply_statuses(req, now);
+
+    json answer = {{"commands", take_queued(req, now)}};
+    Stmt seen(db_, "UPDATE devices SET last_seen = ?, last_session_id = ?,"
+                   " last_msg_id = ?, last_answer = ? WHERE device_id = ?");
+    seen.bind(1, now)
+        .bind(2, req.session_id)
+        .bind(3, req.msg_id)
+        .bind(4, dump(answer))
+        .bind(5, req.device_id)
+        .run();
+    tx.commit();
+    return {ExchangeOutcome::ok, answer};
+}
+
+}  // namespace omadm_backend

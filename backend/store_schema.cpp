@@ -1,0 +1,118 @@
+// Opening the database: connection settings and the schema.
+#include "store.hpp"
+
+namespace omadm_backend {
+
+namespace {
+
+constexpr int schema_version = 1;
+
+// The device password is never stored, only password_inner (see crypto.hpp).
+// Command and alert ids are AUTOINCREMENT so an id is never reused after a
+// delete: the module may still hold an old id in a live session.
+constexpr const char *schema_sql = R"sql(
+CREATE TABLE IF NOT EXISTS devices (
+    device_id       TEXT PRIMARY KEY,
+    username        TEXT NOT NULL,
+    password_inner  TEXT NOT NULL,
+    nonce           TEXT NOT NULL DEFAULT '',
+    devinfo         TEXT NOT NULL DEFAULT '{}',
+    last_seen       TEXT,
+    created_at      TEXT NOT NULL,
+    last_session_id TEXT,
+    last_msg_id     TEXT,
+    last_answer     TEXT
+);
+CREATE TABLE IF NOT EXISTS commands (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id   TEXT NOT NULL REFERENCES devices(device_id) ON DELETE CASCADE,
+    verb        TEXT NOT NULL,
+    target      TEXT NOT NULL,
+    data        TEXT,
+    format      TEXT,
+    type        TEXT,
+    correlator  TEXT,
+    state       TEXT NOT NULL DEFAULT 'queued'
+                CHECK (state IN ('queued', 'sent', 'done', 'failed')),
+    status      INTEGER,
+    session_id  TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS commands_by_device
+    ON commands (device_id, state, id);
+CREATE TABLE IF NOT EXISTS results (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    command_id  INTEGER NOT NULL REFERENCES commands(id) ON DELETE CASCADE,
+    source      TEXT NOT NULL,
+    format      TEXT NOT NULL,
+    type        TEXT NOT NULL,
+    data        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS results_by_command ON results (command_id, id);
+CREATE TABLE IF NOT EXISTS alerts (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id   TEXT NOT NULL REFERENCES devices(device_id) ON DELETE CASCADE,
+    code        TEXT NOT NULL,
+    correlator  TEXT NOT NULL,
+    items       TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_by_device ON alerts (device_id, id);
+)sql";
+
+}  // namespace
+
+Store::Store(const std::string &path) : db_(path)
+{
+    // Another process (or an operator's sqlite3 shell) may hold the lock for
+    // a moment; wait for it rather than failing the request.
+    sqlite3_busy_timeout(db_.handle(), 5000);
+
+    {
+        Stmt wal(db_, "PRAGMA journal_mode=WAL");
+        if (!wal.step() || wal.text(0) != "wal") {
+            throw DbError("cannot switch \"" + path + "\" to WAL mode");
+        }
+    }
+    // FULL, not NORMAL: with WAL, NORMAL may lose the last commits on a power
+    // failure, and the contract acknowledges a device's Statuses and Results
+    // only because the backend said they were durable; the device will not
+    // send them again. FULL costs one fsync of the WAL per commit.
+    db_.exec("PRAGMA synchronous=FULL");
+    db_.exec("PRAGMA foreign_keys=ON");
+
+    Transaction tx(db_);
+    int64_t found = 0;
+    {
+        Stmt ver(db_, "PRAGMA user_version");
+        if (ver.step()) {
+            found = ver.integer(0);
+        }
+    }
+    if (found > schema_version) {
+        throw DbError("database \"" + path + "\" has schema version "
+                      + std::to_string(found)
+                      + ", newer than this omadm-backend understands");
+    }
+    db_.exec(schema_sql);
+    db_.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
+    tx.commit();
+}
+
+std::optional<int64_t> parse_row_id(const std::string &s)
+{
+    if (s.empty() || s.size() > 18 || s[0] == '0') {
+        return std::nullopt;
+    }
+    int64_t v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        v = v * 10 + (c - '0');
+    }
+    return v;
+}
+
+}  // namespace omadm_backend
