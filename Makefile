@@ -8,7 +8,7 @@ SHELL := /bin/bash
 DEB_PACKAGES = build-essential nginx-dev nginx-core libexpat1-dev \
                libssl-dev libcmocka-dev libcpp-httplib-dev \
                nlohmann-json3-dev libsqlite3-dev libio-socket-ssl-perl \
-               openssl pkg-config clang
+               openssl perl pkg-config clang
 
 BUILD      := build
 NGX_SRC    := /usr/share/nginx/src

@@ -411,7 +411,7 @@ void exchange::respond_syncml(std::string body)
 void exchange::backend_failed(std::string reason)
 {
     // Nothing is stored: the device retries and finds the state as it was.
-    if (auth_ == "none") auth_ = "unknown";
+    if (auth_ == "none") auth_ = "undecided";
     error_ = reason;
     respond_text(503, std::move(reason));
 }

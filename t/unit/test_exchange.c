@@ -936,7 +936,7 @@ test_backend_failures(void **state)
     drive(f, device_msg("12", 1, md5_cred("dev1", "secret", f->be.nonce),
                         PKG1("1", "2")), NULL, &o);
     assert_int_equal(o.http_status, 503);
-    assert_string_equal(o.auth, "unknown");
+    assert_string_equal(o.auth, "undecided");
     outcome_free(&o);
     strcpy(f->be.fail_op, "auth");
     f->be.fail_status = 200;
