@@ -1,5 +1,7 @@
 #include "http_json.hpp"
 
+#include "json_text.hpp"
+
 namespace omadm_backend {
 
 using nlohmann::json;
@@ -7,10 +9,7 @@ using nlohmann::json;
 void reply_json(httplib::Response &res, int status, const json &body)
 {
     res.status = status;
-    // "replace": a stored string that is not valid UTF-8 must not turn a
-    // whole answer into an exception.
-    res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace),
-                    "application/json");
+    res.set_content(json_text(body), "application/json");
 }
 
 void reply_error(httplib::Response &res, int status, const std::string &msg)

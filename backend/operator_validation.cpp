@@ -1,7 +1,12 @@
 #include "operator_validation.hpp"
 
+#include "contract_command.hpp"
+#include "json_text.hpp"
+
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <limits>
 
 namespace omadm_backend {
 
@@ -39,6 +44,50 @@ bool optional_string(const json &body, const char *name,
         return false;
     }
     out = it->get<std::string>();
+    return true;
+}
+
+bool within(const std::optional<std::string> &value, const char *name,
+            size_t max_bytes, std::string &error)
+{
+    if (value && value->size() > max_bytes) {
+        error = std::string("\"") + name + "\" is longer than "
+                + std::to_string(max_bytes) + " bytes";
+        return false;
+    }
+    return true;
+}
+
+// The command's size limits (contract_command.hpp says why). Data past
+// max_data_bytes is refused outright; data that is within it but full of
+// characters JSON must escape (up to 6 bytes each) could still make the
+// command alone overflow an answer, so its contract form is measured too,
+// with the longest id it could get.
+bool within_limits(const NewCommand &c, std::string &error)
+{
+    if (!within(c.target, "target", max_target_bytes, error)
+        || !within(c.format, "format", max_meta_bytes, error)
+        || !within(c.type, "type", max_meta_bytes, error)
+        || !within(c.correlator, "correlator", max_meta_bytes, error)) {
+        return false;
+    }
+    if (c.data && c.data->size() > max_data_bytes) {
+        error = "\"data\" is " + std::to_string(c.data->size())
+                + " bytes, more than " + std::to_string(max_data_bytes)
+                + " (256 KiB): large objects are not supported yet";
+        return false;
+    }
+    std::string longest_id =
+        std::to_string(std::numeric_limits<int64_t>::max());
+    size_t bytes = json_text(contract_command(longest_id, c)).size();
+    if (empty_answer_bytes() + bytes > max_answer_bytes) {
+        error = "the command is " + std::to_string(bytes)
+                + " bytes once JSON-escaped, more than one exchange answer"
+                  " holds ("
+                + std::to_string(max_answer_bytes)
+                + "): large objects are not supported yet";
+        return false;
+    }
     return true;
 }
 
@@ -90,6 +139,9 @@ std::optional<NewCommand> parse_new_command(const json &body,
     }
     if (c.correlator && c.verb != "Exec") {
         error = "\"correlator\" is only meaningful for Exec";
+        return std::nullopt;
+    }
+    if (!within_limits(c, error)) {
         return std::nullopt;
     }
     return c;

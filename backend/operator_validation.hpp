@@ -12,7 +12,8 @@ namespace omadm_backend {
 // {"device_id","username","password"}: non-empty strings.
 std::optional<NewDevice> parse_new_device(const json &body, std::string &error);
 
-// {"verb","target","data"?,"format"?,"type"?,"correlator"? (Exec only)}.
+// {"verb","target","data"?,"format"?,"type"?,"correlator"? (Exec only)},
+// within the size limits of contract_command.hpp.
 std::optional<NewCommand> parse_new_command(const json &body,
                                             std::string &error);
 

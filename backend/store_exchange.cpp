@@ -3,7 +3,9 @@
 #include "store.hpp"
 
 #include "clock.hpp"
+#include "contract_command.hpp"
 #include "crypto.hpp"
+#include "json_text.hpp"
 
 namespace omadm_backend {
 
@@ -15,24 +17,13 @@ constexpr const char *open_command_sql =
     "SELECT 1 FROM commands WHERE id = ? AND device_id = ?"
     " AND state IN ('queued', 'sent')";
 
-std::string dump(const json &j)
+// A queued row (id, verb, target, data, format, type, correlator) in the
+// contract's shape.
+json queued_command(const Stmt &st)
 {
-    return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-// The contract's command shape: optional fields only when non-empty.
-json contract_command(const Stmt &st)
-{
-    json c = {{"id", std::to_string(st.integer(0))},
-              {"verb", st.text(1)},
-              {"target", st.text(2)}};
-    const char *optional[] = {"data", "format", "type", "correlator"};
-    for (int i = 0; i < 4; i++) {
-        if (!st.is_null(3 + i) && !st.text(3 + i).empty()) {
-            c[optional[i]] = st.text(3 + i);
-        }
-    }
-    return c;
+    NewCommand c{st.text(1),     st.text(2),     st.opt_text(3),
+                 st.opt_text(4), st.opt_text(5), st.opt_text(6)};
+    return contract_command(std::to_string(st.integer(0)), c);
 }
 
 }  // namespace
@@ -108,7 +99,7 @@ void Store::merge_devinfo(const std::string &device_id, const json &devinfo)
     }
     merged.update(devinfo);  // newer values replace older ones, key by key
     Stmt up(db_, "UPDATE devices SET devinfo = ? WHERE device_id = ?");
-    up.bind(1, dump(merged)).bind(2, device_id).run();
+    up.bind(1, json_text(merged)).bind(2, device_id).run();
 }
 
 void Store::append_alerts(const ExchangeRequest &req, const std::string &now)
@@ -120,7 +111,7 @@ void Store::append_alerts(const ExchangeRequest &req, const std::string &now)
         ins.bind(1, req.device_id)
             .bind(2, a.code)
             .bind(3, a.correlator)
-            .bind(4, dump(a.items))
+            .bind(4, json_text(a.items))
             .bind(5, now)
             .run();
     }
@@ -136,9 +127,19 @@ json Store::take_queued(const ExchangeRequest &req, const std::string &now)
                   " FROM commands WHERE device_id = ? AND state = 'queued'"
                   " ORDER BY id LIMIT ?");
     sel.bind(1, req.device_id).bind(2, req.max_commands);
+    // Commands go out in order while the answer stays under
+    // max_answer_bytes; the first always goes (operator validation makes
+    // sure one command fits), the rest stay queued for the next message.
+    size_t answer_bytes = empty_answer_bytes();
     std::vector<int64_t> ids;
     while (sel.step()) {
-        out.push_back(contract_command(sel));
+        json c = queued_command(sel);
+        size_t bytes = json_text(c).size() + (out.empty() ? 0 : 1);  // ','
+        if (!out.empty() && answer_bytes + bytes > max_answer_bytes) {
+            break;
+        }
+        answer_bytes += bytes;
+        out.push_back(std::move(c));
         ids.push_back(sel.integer(0));
     }
     Stmt up(db_, "UPDATE commands SET state = 'sent', session_id = ?,"
@@ -208,7 +209,7 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
     seen.bind(1, now)
         .bind(2, req.session_id)
         .bind(3, req.msg_id)
-        .bind(4, dump(answer))
+        .bind(4, json_text(answer))
         .bind(5, req.device_id)
         .run();
     tx.commit();
