@@ -99,7 +99,11 @@ $(NGX_BUILD)/Makefile: config
 	    --add-dynamic-module=$(CURDIR) > $(CURDIR)/$(NGX_BUILD)/configure.log
 	touch $@
 
-$(MODULE): ngx_omadm_module.c include/omadm.h ngx_omadm.map $(CORE) \
+# The glue's C sources and header (as listed in `config`): nginx's Makefile
+# recompiles whichever changed, but is only run when one of them did.
+NGX_GLUE := ngx_omadm_module.c $(wildcard ngx/*.c ngx/*.h)
+
+$(MODULE): $(NGX_GLUE) include/omadm.h ngx_omadm.map $(CORE) \
            $(NGX_BUILD)/Makefile
 	rm -f $(NGX_BUILD)/ngx_http_omadm_module.so
 	$(MAKE) -f $(CURDIR)/$(NGX_BUILD)/Makefile -C $(NGX_SRC) modules

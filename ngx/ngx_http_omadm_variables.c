@@ -1,0 +1,93 @@
+
+/*
+ * ngx_omadm: the $omadm_* variables, for access logs and the like.  Each
+ * one is a value the core's exchange keeps for the device message.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_omadm_module.h"
+
+
+static ngx_int_t ngx_http_omadm_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+/* not cacheable: the values change as the exchange runs */
+
+static ngx_http_variable_t  ngx_http_omadm_vars[] = {
+
+    { ngx_string("omadm_device_id"), NULL, ngx_http_omadm_variable,
+      OMADM_VAR_DEVICE_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("omadm_session_id"), NULL, ngx_http_omadm_variable,
+      OMADM_VAR_SESSION_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("omadm_msg_id"), NULL, ngx_http_omadm_variable,
+      OMADM_VAR_MSG_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("omadm_auth"), NULL, ngx_http_omadm_variable,
+      OMADM_VAR_AUTH, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("omadm_error"), NULL, ngx_http_omadm_variable,
+      OMADM_VAR_ERROR, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+ngx_int_t
+ngx_http_omadm_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_omadm_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the exchange lives on the main request; subrequests read it there */
+
+static ngx_int_t
+ngx_http_omadm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    size_t                 len;
+    const char            *p;
+    ngx_http_omadm_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_omadm_module);
+
+    if (ctx == NULL || ctx->ex == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    len = 0;
+    p = omadm_exchange_var(ctx->ex, (int) data, &len);
+
+    if (p == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = (u_char *) p;
+    v->len = len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
