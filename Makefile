@@ -107,7 +107,9 @@ $(MODULE): $(NGX_GLUE) include/omadm.h ngx_omadm.map $(CORE) \
            $(NGX_BUILD)/Makefile
 	rm -f $(NGX_BUILD)/ngx_http_omadm_module.so
 	$(MAKE) -f $(CURDIR)/$(NGX_BUILD)/Makefile -C $(NGX_SRC) modules
-	cp $(NGX_BUILD)/ngx_http_omadm_module.so $@
+	# a new file, renamed into place: a running nginx keeps its mapping
+	cp $(NGX_BUILD)/ngx_http_omadm_module.so $@.tmp
+	mv -f $@.tmp $@
 
 
 # ---- reference backend ----------------------------------------------------

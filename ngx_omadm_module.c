@@ -60,6 +60,13 @@ static ngx_conf_post_t  ngx_http_omadm_server_id_post =
     { ngx_http_omadm_check_server_id };
 
 
+static char *ngx_http_omadm_check_message_size(ngx_conf_t *cf, void *post,
+    void *data);
+
+static ngx_conf_post_handler_pt  ngx_http_omadm_max_message_size_post =
+    ngx_http_omadm_check_message_size;
+
+
 static ngx_command_t  ngx_http_omadm_commands[] = {
 
     { ngx_string("omadm_session_zone"),
@@ -102,7 +109,7 @@ static ngx_command_t  ngx_http_omadm_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_omadm_loc_conf_t, max_message_size),
-      NULL },
+      &ngx_http_omadm_max_message_size_post },
 
     { ngx_string("omadm_max_commands"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -634,6 +641,24 @@ ngx_http_omadm_param(ngx_str_t *arg, char *name, ngx_str_t *value)
 
 
 /* a count of at least 1; ngx_atoi() already refuses signs and junk */
+
+/* 0 would refuse every message (and mean "unlimited" to nginx's own limit) */
+
+static char *
+ngx_http_omadm_check_message_size(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t  *sp = data;
+
+    ngx_str_t  *value;
+
+    if (*sp == 0) {
+        value = cf->args->elts;
+        return ngx_http_omadm_invalid(cf, "value", &value[1]);
+    }
+
+    return NGX_CONF_OK;
+}
+
 
 static ngx_int_t
 ngx_http_omadm_parse_count(ngx_str_t *s)

@@ -23,7 +23,9 @@
 typedef struct {
     ngx_rbtree_node_t                 node;    /* node.key: crc32 of key */
     ngx_queue_t                       queue;   /* LRU, most recent first */
-    time_t                            expires;
+    time_t                            expires; /* last second alive: time
+                                                   is whole seconds, so an
+                                                   entry lives at least ttl */
     size_t                            key_len;
     size_t                            val_len;
     u_char                            data[1]; /* key, then value */
@@ -83,7 +85,7 @@ ngx_http_omadm_store_get(void *data, const char *key, size_t key_len,
 
     node = ngx_http_omadm_lookup(zone, (u_char *) key, key_len, hash);
 
-    if (node && node->expires <= now) {
+    if (node && node->expires < now) {
         ngx_http_omadm_delete(zone, node);
         node = NULL;
     }
@@ -287,7 +289,7 @@ ngx_http_omadm_expire(ngx_http_omadm_zone_t *zone, time_t now)
 
         /* the queue is ordered by use, not by expiry: look a little */
 
-        if (node->expires <= now) {
+        if (node->expires < now) {
             ngx_http_omadm_delete(zone, node);
         }
 

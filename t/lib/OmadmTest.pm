@@ -12,6 +12,11 @@ package OmadmTest;
 #   my $d = $t->device(id => 'IMEI:1', user => 'u', pass => 'p');
 #   ...
 #   $t->check_error_log;
+#
+# Options: session_zone => 'zone=omadm:10m ttl=1s' (the http-level
+# omadm_session_zone parameters), error_log_level => 'info',
+# backends => { '/x-backend/' => $port | { port => $port,
+# proxy_read_timeout => '1s', ... } } (directive overrides, undef removes).
 
 use strict;
 use warnings;
@@ -45,6 +50,9 @@ my @DEVICE_DEFAULTS = (
 );
 
 $SIG{INT} = $SIG{TERM} = sub { exit 130 };   # run END: stop what we started
+# a worker dying under a request must fail the test (EPIPE -> 599), not
+# kill it before END could stop nginx and the backend
+$SIG{PIPE} = 'IGNORE';
 # a hung test file must not hang `make test`: give up, END still cleans up
 $SIG{ALRM} = sub { Test::More::diag('test file timed out'); exit 124 };
 
@@ -57,7 +65,7 @@ sub require_binaries {
 
 # new(locations => { '/omadm' => {directive => value}, ... },
 #     backends => { '/dead-backend/' => $port }, http_conf => '...',
-#     server_conf => '...')
+#     server_conf => '...', session_zone => '...', error_log_level => '...')
 sub new {
     my ($class, %o) = @_;
     require_binaries();
@@ -65,7 +73,9 @@ sub new {
     chmod 0755, $dir;    # workers run as nobody: they must reach temp dirs
     my $self = bless {
         dir => $dir, https_port => free_port(), api_port => free_port(),
-        locations => { '/omadm' => {} }, backends => {}, %o,
+        locations => { '/omadm' => {} }, backends => {},
+        session_zone => 'zone=omadm:10m ttl=5m', error_log_level => 'notice',
+        fakes => [], %o,
     }, $class;
     system("$ROOT/scripts/gen-certs.sh", $dir) == 0
         or die "gen-certs.sh failed\n";
@@ -192,6 +202,86 @@ sub stop {
     my ($self) = @_;
     $self->stop_nginx;
     $self->stop_backend;
+    _stop($_) for splice @{ $self->{fakes} || [] };
+}
+
+# nginx -t on a configuration text (written to test-N.conf in the test
+# directory): returns (exit status, everything nginx printed).
+sub nginx_test {
+    my ($self, $conf) = @_;
+    my $d = $self->{dir};
+    my $file = "$d/test-" . ++$self->{conf_tests} . '.conf';
+    mkdir "$d/tmp";
+    _write($file, $conf, 0600);
+    my $pid = open(my $fh, '-|') // die "fork: $!\n";
+    if ($pid == 0) {
+        open STDERR, '>&', \*STDOUT;
+        exec($NGINX, '-t', '-p', "$d/", '-c', $file, '-e', "$d/test-error.log")
+            or POSIX::_exit(127);
+    }
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    return ($? >> 8, $out);
+}
+
+# A fake upstream on a free loopback port, in a forked child stopped by
+# PID with the rest.  It reads each whole HTTP request, appends its request
+# line to <dir>/fake-<port>.log and then, by `answer`:
+#   'hang'   - never answers (keeps the connection open);
+#   a string - sends it verbatim as the whole HTTP response and closes.
+# Returns the port.
+sub fake_upstream {
+    my ($self, %o) = @_;
+    my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+        LocalPort => 0, Proto => 'tcp', Listen => 16, ReuseAddr => 1)
+        or die "fake upstream: $!\n";
+    my $port = $listen->sockport;
+    my $log = "$self->{dir}/fake-$port.log";
+    my $pid = fork // die "fork: $!\n";
+    if ($pid == 0) {
+        # never run the parent's handlers or END blocks: TERM just ends us
+        $SIG{$_} = 'DEFAULT' for qw(TERM INT ALRM);
+        my @held;
+        while (my $c = $listen->accept) {
+            my $req = _read_request($c);
+            if (open my $fh, '>>', $log) {
+                print $fh ((split /\r?\n/, $req)[0] // '', "\n");
+                close $fh;
+            }
+            if ($o{answer} eq 'hang') {
+                push @held, $c;
+                next;
+            }
+            print $c $o{answer};
+            close $c;
+        }
+        POSIX::_exit(0);
+    }
+    close $listen;
+    push @{ $self->{fakes} }, $pid;
+    return $port;
+}
+
+# the request lines a fake upstream has seen so far
+sub fake_requests {
+    my ($self, $port) = @_;
+    return grep { length } split /\n/, _slurp("$self->{dir}/fake-$port.log");
+}
+
+# headers, then Content-Length bytes of body (nginx's proxy sends one)
+sub _read_request {
+    my ($c) = @_;
+    my $buf = '';
+    while ($buf !~ /\r\n\r\n/) {
+        sysread($c, $buf, 4096, length $buf) or return $buf;
+    }
+    my ($head, $body) = split /\r\n\r\n/, $buf, 2;
+    my ($len) = $head =~ /^Content-Length:\s*(\d+)/mi;
+    while (defined $len && length($body) < $len) {
+        sysread($c, $body, 4096, length $body) or last;
+    }
+    return "$head\r\n\r\n$body";
 }
 
 sub DESTROY { my ($self) = @_; local $?; $self->stop }
@@ -229,22 +319,34 @@ sub _location_conf {
         . join('', map { "            $_\n" } @lines) . "        }\n";
 }
 
-# The internal location a device location's omadm_backend points at.
+# The internal location a device location's omadm_backend points at; $to
+# is a port or { port => $port, directive => value } (undef removes one).
 sub backend_location {
-    my ($self, $prefix, $port) = @_;
-    return <<"EOF";
-        location $prefix {
-            internal;
-            proxy_pass http://127.0.0.1:$port/contract/;
-            proxy_method POST;
-            proxy_pass_request_headers off;
-            proxy_set_header Content-Type application/json;
-            proxy_set_header X-Omadm-Key "$self->{key}";
-            proxy_connect_timeout 2s;
-            proxy_read_timeout 5s;
-            subrequest_output_buffer_size 1m;
+    my ($self, $prefix, $to) = @_;
+    my %over = ref $to ? %$to : (port => $to);
+    my $port = delete $over{port};
+    my @lines = (
+        [ internal => undef ],
+        [ proxy_pass => "http://127.0.0.1:$port/contract/" ],
+        [ proxy_method => 'POST' ],
+        [ proxy_pass_request_headers => 'off' ],
+        [ proxy_set_header => 'Content-Type application/json' ],
+        [ proxy_set_header => "X-Omadm-Key \"$self->{key}\"" ],
+        [ proxy_connect_timeout => '2s' ],
+        [ proxy_read_timeout => '5s' ],
+        [ subrequest_output_buffer_size => '1m' ],
+    );
+    my $conf = '';
+    for my $l (@lines) {
+        my ($name, $value) = @$l;
+        if (exists $over{$name}) {
+            $value = delete $over{$name};
+            next unless defined $value;
         }
-EOF
+        $conf .= "            $name" . (defined $value ? " $value" : '') . ";\n";
+    }
+    $conf .= "            $_ $over{$_};\n" for grep { defined $over{$_} } sort keys %over;
+    return "        location $prefix {\n$conf        }\n";
 }
 
 sub nginx_conf {
@@ -262,7 +364,7 @@ sub nginx_conf {
 load_module $MODULE;
 daemon off;
 worker_processes 2;
-error_log $d/error.log notice;
+error_log $d/error.log $self->{error_log_level};
 pid $d/nginx.pid;
 events { worker_connections 256; }
 http {
@@ -275,7 +377,7 @@ http {
     fastcgi_temp_path $d/tmp/fastcgi;
     uwsgi_temp_path $d/tmp/uwsgi;
     scgi_temp_path $d/tmp/scgi;
-    omadm_session_zone zone=omadm:10m ttl=5m;
+    omadm_session_zone $self->{session_zone};
 $http
     server {
         listen 127.0.0.1:$self->{https_port} ssl;

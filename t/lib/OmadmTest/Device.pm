@@ -104,8 +104,8 @@ sub _hdr_status {
 }
 
 # Package 1: [Status for the previous server SyncHdr], Alert 1201 (or
-# alert => code), DevInfo Replace [, generic_alert => {..}].  Increments
-# MsgID.  Returns the XML.
+# alert => code), [alerts => [{..}] (see alert)], DevInfo Replace
+# [, generic_alert => {..}].  Increments MsgID.  Returns the XML.
 sub package1 {
     my ($self, %o) = @_;
     $self->{msg_id}++;
@@ -115,6 +115,7 @@ sub package1 {
     $body .= $self->_hdr_status($self->{last}, $n++) if $self->{last};
     $body .= "<Alert><CmdID>" . $n++ . "</CmdID><Data>"
         . ($o{alert} // 1201) . "</Data></Alert>";
+    $body .= $self->alert($n++, $_) for @{ $o{alerts} || [] };
     my %di = (DevId => $self->{id}, DmV => $self->{version},
               %{ $self->{devinfo} });
     $body .= "<Replace><CmdID>" . $n++ . "</CmdID>";
@@ -145,9 +146,34 @@ sub generic_alert {
         . "</Alert>";
 }
 
+# Any device Alert: { code, correlator?, items => [ { target?, source?,
+# type?, format?, mark?, data? } ] }; absent fields are left out.
+sub alert {
+    my ($self, $cmd_id, $a) = @_;
+    my $x = "<Alert><CmdID>$cmd_id</CmdID><Data>$a->{code}</Data>";
+    $x .= "<Correlator>" . xml_escape($a->{correlator}) . "</Correlator>"
+        if defined $a->{correlator};
+    for my $i (@{ $a->{items} || [] }) {
+        $x .= '<Item>';
+        for my $where (qw(Target Source)) {
+            $x .= "<$where><LocURI>" . xml_escape($i->{lc $where})
+                . "</LocURI></$where>" if defined $i->{lc $where};
+        }
+        my $meta = join '', map {
+            defined $i->{lc $_} ? "<$_ xmlns=\"syncml:metinf\">"
+                . xml_escape($i->{lc $_}) . "</$_>" : ''
+        } qw(Type Format Mark);
+        $x .= "<Meta>$meta</Meta>" if length $meta;
+        $x .= "<Data>" . xml_escape($i->{data}) . "</Data>" if defined $i->{data};
+        $x .= '</Item>';
+    }
+    return "$x</Alert>";
+}
+
 # Package 3 (or 5...): Status for the server SyncHdr, a Status for every
-# server command and Results for each successful Get.  tree: {uri => value}
-# (a Get of a missing node -> 404); codes: {uri => status} overrides.
+# server command and Results for each successful Get, then alerts =>
+# [{..}] (see alert).  tree: {uri => value} (a Get of a missing node ->
+# 404); codes: {uri => status} overrides.
 sub answer {
     my ($self, $r, %o) = @_;
     $self->{msg_id}++;
@@ -175,7 +201,9 @@ sub answer {
             . '<Type xmlns="syncml:metinf">text/plain</Type></Meta>'
             . "<Data>" . xml_escape($tree->{$target}) . "</Data></Item></Results>";
     }
-    return $self->_wrap($self->header(cred => $o{cred}), $body . $results);
+    $body .= $results;
+    $body .= $self->alert($n++, $_) for @{ $o{alerts} || [] };
+    return $self->_wrap($self->header(cred => $o{cred}), $body);
 }
 
 # Posts one message to the current URL.  Returns the HTTP::Tiny response
