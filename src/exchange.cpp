@@ -18,6 +18,8 @@ const char k_syncml_type[] = "application/vnd.syncml.dm+xml";
 const char k_text_type[] = "text/plain";
 const char k_type_md5[] = "syncml:auth-md5";
 const char k_type_basic[] = "syncml:auth-basic";
+// the largest unauthenticated answer kept for a repeated MsgID
+const size_t k_unauth_cache_max = 8192;
 
 std::string hex(std::string_view bytes)
 {
@@ -198,6 +200,11 @@ void exchange::begin()
         return;
     }
 
+    // A message that does not own a live authenticated session may replace
+    // it only by authenticating; until then it must not disturb it.
+    guards_live_session_ = have && !matches && stored.authenticated
+                           && !stored.ended;
+
     if (matches && !stored.ended) {
         st_ = std::move(stored);
     } else {
@@ -223,14 +230,16 @@ void exchange::start_unauthenticated()
         && now_ - f.window_start < (long long) cf_.auth_failure_window) {
         auth_ = "throttled";
         error_ = "too many failed authentications";
-        challenge(401, false);
+        // No NextNonce: the device's stored nonce stays the valid one.
+        chal_code_ = 401;
+        respond_unauthenticated();
         return;
     }
 
     if (!msg_.hdr.has_cred) {
         auth_ = "missing";
         error_ = "credentials missing";
-        challenge(407, true);
+        challenge(407);
         return;
     }
 
@@ -268,18 +277,63 @@ void exchange::start_unauthenticated()
         return;
     }
 
+    reserve_attempt();
     ask(op::auth, "auth", auth_request(device_id_, presented_user_));
 }
 
-void exchange::challenge(int code, bool store_nonce)
+// Count the attempt as failed before the backend is asked, so that parallel
+// attempts cannot all pass the throttle check during the round trip; a
+// success resets the counter, a backend failure puts it back.
+void exchange::reserve_attempt()
+{
+    if (cf_.max_auth_failures == 0) return;
+    std::string key = failures_key(device_id_);
+    had_failures_ = store_get(store_, key, failures_before_);
+    count_failure();
+    attempt_reserved_ = true;
+}
+
+void exchange::release_attempt()
+{
+    std::string key = failures_key(device_id_);
+    if (had_failures_) {
+        store_.put(store_.ctx, key.data(), key.size(),
+                   failures_before_.data(), failures_before_.size(),
+                   cf_.auth_failure_window);
+    } else {
+        store_.remove(store_.ctx, key.data(), key.size());
+    }
+    attempt_reserved_ = false;
+}
+
+void exchange::count_failure()
+{
+    std::string   key = failures_key(device_id_);
+    std::string   old;
+    auth_failures f;
+    if (!store_get(store_, key, old) || !deserialize(old, f)
+        || now_ - f.window_start >= (long long) cf_.auth_failure_window) {
+        f = auth_failures{0, (long long) now_};
+    }
+    f.count++;
+    long long   left = f.window_start + cf_.auth_failure_window - now_;
+    std::string blob = serialize(f);
+    if (store_.put(store_.ctx, key.data(), key.size(), blob.data(),
+                   blob.size(), left > 0 ? (unsigned) left : 1)
+        != OMADM_OK) {
+        error_ += error_.empty() ? "" : "; ";
+        error_ += "session store full: failure count not kept";
+    }
+}
+
+void exchange::challenge(int code)
 {
     chal_code_ = code;
     if (cf_.auth_challenge & OMADM_AUTH_MD5) {
+        // A fresh nonce, stored before the device can see it.
         chal_nonce_ = base64_encode(random_nonce());
-        if (store_nonce) {
-            ask(op::nonce, "nonce", nonce_request(device_id_, chal_nonce_));
-            return;
-        }
+        ask(op::nonce, "nonce", nonce_request(device_id_, chal_nonce_));
+        return;
     }
     respond_unauthenticated();
 }
@@ -288,8 +342,8 @@ void exchange::auth_failed(const char *reason)
 {
     auth_ = "failed";
     error_ = reason;
-    throttle_ = throttle_change::increment;
-    challenge(401, true);
+    if (!attempt_reserved_) throttle_ = throttle_change::increment;
+    challenge(401);
 }
 
 void exchange::ask_exchange(bool session_start)
@@ -411,6 +465,7 @@ void exchange::respond_syncml(std::string body)
 void exchange::backend_failed(std::string reason)
 {
     // Nothing is stored: the device retries and finds the state as it was.
+    if (attempt_reserved_) release_attempt();
     if (auth_ == "none") auth_ = "undecided";
     error_ = reason;
     respond_text(503, std::move(reason));
@@ -641,34 +696,25 @@ void exchange::persist(const message &m)
 
     st_.server_msg_id += 1;
     st_.last_device_msg_id = msg_.hdr.msg_id;
-    st_.last_response = body;
-    std::string key = session_key(device_id_, session_id_);
-    std::string blob = serialize(st_);
-    if (store_.put(store_.ctx, key.data(), key.size(), blob.data(),
-                   blob.size(), cf_.session_ttl)
-        != OMADM_OK) {
-        // Answer anyway: a lost session only costs a re-authentication.
-        error_ = "session store full: session state not kept";
+    // Anyone can send unauthenticated messages: keep what they make us
+    // store small (a repeat beyond the cap is answered afresh).
+    bool cacheable = st_.authenticated || body.size() <= k_unauth_cache_max;
+    st_.last_response = cacheable ? body : std::string();
+    if (!(guards_live_session_ && !st_.authenticated)) {
+        std::string key = session_key(device_id_, session_id_);
+        std::string blob = serialize(st_);
+        if (store_.put(store_.ctx, key.data(), key.size(), blob.data(),
+                       blob.size(), cf_.session_ttl)
+            != OMADM_OK) {
+            // Answer anyway: a lost session only costs a re-authentication.
+            error_ = "session store full: session state not kept";
+        }
     }
 
-    std::string fkey = failures_key(device_id_);
-    if (throttle_ == throttle_change::increment) {
-        std::string   old;
-        auth_failures f;
-        if (!store_get(store_, fkey, old) || !deserialize(old, f)
-            || now_ - f.window_start >= (long long) cf_.auth_failure_window) {
-            f = auth_failures{0, (long long) now_};
-        }
-        f.count++;
-        long long left = f.window_start + cf_.auth_failure_window - now_;
-        std::string fblob = serialize(f);
-        if (store_.put(store_.ctx, fkey.data(), fkey.size(), fblob.data(),
-                       fblob.size(), left > 0 ? (unsigned) left : 1)
-            != OMADM_OK) {
-            error_ += error_.empty() ? "" : "; ";
-            error_ += "session store full: failure count not kept";
-        }
+    if (throttle_ == throttle_change::increment && cf_.max_auth_failures) {
+        count_failure();
     } else if (throttle_ == throttle_change::reset) {
+        std::string fkey = failures_key(device_id_);
         store_.remove(store_.ctx, fkey.data(), fkey.size());
     }
 

@@ -46,8 +46,11 @@ private:
     void on_exchange();
 
     void start_unauthenticated();
-    void challenge(int code, bool store_nonce);
+    void challenge(int code);
     void auth_failed(const char *reason);
+    void reserve_attempt();
+    void release_attempt();
+    void count_failure();
     void ask_exchange(bool session_start);
     void ask(op which, const char *name, std::string body);
 
@@ -86,6 +89,10 @@ private:
     session_state st_;
     bool          session_start_ = false;
     throttle_change throttle_ = throttle_change::none;
+    bool          guards_live_session_ = false;  // see begin()
+    bool          attempt_reserved_ = false;     // see reserve_attempt()
+    bool          had_failures_ = false;
+    std::string   failures_before_;
 
     // authentication in progress
     int         chal_code_ = 0;

@@ -24,6 +24,10 @@ constexpr char ns_sep = '\x01';
 constexpr size_t default_depth = 32;
 constexpr size_t default_elements = 20000;
 constexpr size_t default_text = 1024 * 1024;
+// identifiers the server stores or echoes (see identifiers_fit)
+constexpr size_t k_max_id = 64;      // SessionID, MsgID, CmdID, refs
+constexpr size_t k_max_name = 256;   // device id, user name
+constexpr size_t k_max_uri = 2048;   // the URL the device posted to
 
 enum class kind {
     skip,        // ignored with all its content (unknown / foreign)
@@ -110,6 +114,9 @@ private:
     frame child_of(const frame &parent, std::string_view uri,
                    std::string_view local);
     bool finish(parse_error &err);
+    bool identifiers_fit(parse_error &err) const;
+    bool cmd_ids_fit(const std::vector<command> &cmds,
+                     parse_error &err) const;
 
     void fail(std::string reason, bool too_big = false);
     template <class F> void guarded(F &&f);
@@ -479,6 +486,51 @@ bool decoder::run(parse_error &err)
     return finish(err);
 }
 
+// Values the server keeps in its session store or echoes back (SessionID,
+// MsgID, the device id, CmdIDs in CmdRef) are identifiers, not payload:
+// bounding them keeps what one message can make the server store small.
+bool decoder::identifiers_fit(parse_error &err) const
+{
+    struct field {
+        const char        *name;
+        const std::string &value;
+        size_t             max;
+    };
+    const header &h = out_.hdr;
+    const field fields[] = {
+        {"SyncHdr/SessionID", h.session_id, k_max_id},
+        {"SyncHdr/MsgID", h.msg_id, k_max_id},
+        {"SyncHdr/Source/LocURI", h.source, k_max_name},
+        {"SyncHdr/Source/LocName", h.source_name, k_max_name},
+        {"SyncHdr/Target/LocURI", h.target, k_max_uri},
+    };
+    for (const auto &f : fields) {
+        if (f.value.size() > f.max) {
+            err = {std::string(f.name) + " longer than "
+                       + std::to_string(f.max) + " bytes",
+                   false};
+            return false;
+        }
+    }
+    return cmd_ids_fit(out_.body, err);
+}
+
+bool decoder::cmd_ids_fit(const std::vector<command> &cmds,
+                          parse_error &err) const
+{
+    for (const auto &c : cmds) {
+        if (c.cmd_id.size() > k_max_id || c.msg_ref.size() > k_max_id
+            || c.cmd_ref.size() > k_max_id) {
+            err = {c.name + " CmdID, MsgRef or CmdRef longer than "
+                       + std::to_string(k_max_id) + " bytes",
+                   false};
+            return false;
+        }
+        if (!cmd_ids_fit(c.commands, err)) return false;
+    }
+    return true;
+}
+
 // The minimum the engine needs to answer at all, then the version verdict.
 bool decoder::finish(parse_error &err)
 {
@@ -493,6 +545,7 @@ bool decoder::finish(parse_error &err)
         err = {missing, false};
         return false;
     }
+    if (!identifiers_fit(err)) return false;
 
     bool is11 = h.ver_dtd == "1.1" && h.ver_proto == "DM/1.1";
     bool is12 = h.ver_dtd == "1.2" && h.ver_proto == "DM/1.2";

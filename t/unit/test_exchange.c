@@ -790,8 +790,8 @@ test_wrong_password_and_throttle(void **state)
         f->now += 5;
     }
 
-    /* over the limit: even the right password gets 401, and the nonce in
-       that challenge is not stored (no backend call at all) */
+    /* over the limit: even the right password gets 401, without a backend
+       call and without a NextNonce: the stored nonce stays valid */
     strcpy(nonce, f->be.nonce);
     drive(f, device_msg("6", 1, md5_cred("dev1", "secret", nonce),
                         PKG1("1", "2")), NULL, &o);
@@ -799,8 +799,8 @@ test_wrong_password_and_throttle(void **state)
     assert_string_equal(o.auth, "throttled");
     assert_string_equal(f->be.nonce, nonce);
     expect_field(&o, "SyncBody/Status[1]/Data", "401");
-    assert_string_not_equal(field(&o, "SyncBody/Status[1]/Chal/Meta/"
-                                  "NextNonce"), nonce);
+    expect_field(&o, "SyncBody/Status[1]/Chal/Meta/Type", "syncml:auth-md5");
+    expect_no_field(&o, "SyncBody/Status[1]/Chal/Meta/NextNonce");
     outcome_free(&o);
 
     /* after the window the device gets in, and the count is reset */
@@ -851,6 +851,101 @@ test_token_and_repeat(void **state)
     outcome_free(&o);
     drive(f, msg, "0123456789abcdef0123456789abcdef", &o);
     expect_field(&o, "SyncBody/Status[1]/Data", "407");
+    outcome_free(&o);
+
+    /* ... and those challenges did not disturb it: with its token the
+       device carries on, still authenticated */
+    snprintf(msg, sizeof(msg), "%s", device_msg("4", 2, NULL,
+             HDR_STATUS("2")));
+    drive(f, msg, token, &o);
+    assert_string_equal(o.ops, "exchange");
+    assert_string_equal(o.auth, "session");
+    expect_field(&o, "SyncBody/Status[1]/Data", "200");
+    outcome_free(&o);
+}
+
+/* the failed-attempt count is taken before the backend is asked, so
+   parallel attempts cannot all pass the throttle during the round trip */
+static void
+test_attempt_reserved(void **state)
+{
+    fixture_t         *f = *state;
+    omadm_exchange_t  *ex;
+    omadm_action_t     act;
+    const char        *msg, *answer;
+    int                status;
+
+    msg = device_msg("20", 1, md5_cred("dev1", "wrong", f->be.nonce),
+                     PKG1("1", "2"));
+    assert_int_equal(omadm_exchange_create(&f->cf, &f->store, msg,
+                     strlen(msg), NULL, 0, f->now, &ex), OMADM_OK);
+    assert_int_equal(omadm_exchange_run(ex, &act), OMADM_OK);
+    assert_int_equal(act.kind, OMADM_ACT_BACKEND);
+    assert_non_null(store_find(&f->mem, "f:" DEV, strlen("f:" DEV)));
+
+    /* a backend failure gives the attempt back: the store is as before */
+    assert_int_equal(omadm_exchange_backend_done(ex, 0, NULL, 0), OMADM_OK);
+    assert_int_equal(omadm_exchange_run(ex, &act), OMADM_OK);
+    assert_int_equal(act.http_status, 503);
+    omadm_exchange_destroy(ex);
+    assert_null(store_find(&f->mem, "f:" DEV, strlen("f:" DEV)));
+
+    /* a wrong password counts once, not twice */
+    assert_int_equal(omadm_exchange_create(&f->cf, &f->store, msg,
+                     strlen(msg), NULL, 0, f->now, &ex), OMADM_OK);
+    assert_int_equal(omadm_exchange_run(ex, &act), OMADM_OK);
+    answer = backend_handle(&f->be, "auth", act.body, act.body_len, &status);
+    assert_int_equal(omadm_exchange_backend_done(ex, status, answer,
+                     strlen(answer)), OMADM_OK);
+    assert_int_equal(omadm_exchange_run(ex, &act), OMADM_OK);
+    assert_int_equal(act.kind, OMADM_ACT_BACKEND);    /* the nonce */
+    answer = backend_handle(&f->be, "nonce", act.body, act.body_len, &status);
+    assert_int_equal(omadm_exchange_backend_done(ex, status, answer,
+                     strlen(answer)), OMADM_OK);
+    assert_int_equal(omadm_exchange_run(ex, &act), OMADM_OK);
+    assert_int_equal(act.http_status, 200);
+    omadm_exchange_destroy(ex);
+    assert_non_null(strstr(store_find(&f->mem, "f:" DEV,
+                                      strlen("f:" DEV))->val,
+                           "\"count\":1"));
+}
+
+/* what an unauthenticated message can make the server keep is small */
+static void
+test_unauthenticated_storage_bounded(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char       *msg, *body, sid[80];
+    size_t      i, len = 0;
+
+    /* a big package 1: its 407 answer is not kept for a repeat */
+    body = malloc(120 * 64);
+    body[0] = '\0';
+    for (i = 0; i < 120; i++) {
+        len += (size_t) sprintf(body + len, "<Alert><CmdID>%zu</CmdID>"
+                                "<Data>1224</Data></Alert>", i + 1);
+    }
+    msg = malloc(len + 1024);
+    strcpy(msg, device_msg("30", 1, NULL, body));
+    drive(f, msg, NULL, &o);
+    assert_string_equal(o.ops, "nonce");
+    expect_field(&o, "SyncBody/Status[121]/Data", "407");
+    outcome_free(&o);
+    drive(f, msg, NULL, &o);
+    assert_string_equal(o.ops, "nonce");            /* answered afresh */
+    outcome_free(&o);
+    assert_true(strlen(session_blob(&f->mem, "30")) < 1024);
+    free(msg);
+    free(body);
+
+    /* identifiers are bounded: a 65-byte SessionID is refused */
+    memset(sid, '7', 65);
+    sid[65] = '\0';
+    drive(f, device_msg(sid, 1, NULL, PKG1("1", "2")), NULL, &o);
+    assert_int_equal(o.http_status, 400);
+    assert_string_equal(o.ops, "");
+    assert_non_null(strstr(o.body, "SyncHdr/SessionID longer than 64"));
     outcome_free(&o);
 }
 
@@ -1111,6 +1206,10 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_md5_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_basic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attempt_reserved, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_unauthenticated_storage_bounded,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_password_and_throttle,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_and_repeat, setup,
