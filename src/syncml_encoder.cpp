@@ -10,6 +10,7 @@ namespace {
 class writer {
 public:
     std::string out;
+    bool        v11 = false;    // writing DM 1.1
 
     // Character data: &, <, > escaped; CR as a reference so it survives
     // the parser's line-end normalisation; characters XML 1.0 cannot carry
@@ -165,7 +166,8 @@ void writer::command_element(const command &c)
     }
     if (status) element("Data", c.data);
     if (alert) optional("Data", c.data);
-    if (alert || exec) optional("Correlator", c.correlator);
+    // Correlator is new in DM 1.2: a 1.1 DTD has no place for it.
+    if ((alert || exec) && !v11) optional("Correlator", c.correlator);
     if (container) {
         for (const auto &child : c.commands) command_element(child);
     } else {
@@ -179,6 +181,7 @@ void writer::command_element(const command &c)
 std::string encode_syncml(const message &m)
 {
     writer w;
+    w.v11 = m.version == syncml_version::v1_1;
     w.out.reserve(1024);
     w.out += m.version == syncml_version::v1_1
                  ? "<SyncML xmlns=\"SYNCML:SYNCML1.1\">"

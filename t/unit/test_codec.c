@@ -428,6 +428,31 @@ test_hmac_vector_parses(void **state)
 }
 
 
+/* Correlator is DM 1.2 only: a 1.1 message is written without it */
+static void
+test_correlator_only_in_12(void **state)
+{
+    static const char  fmt[] =
+        "<SyncML xmlns=\"SYNCML:SYNCML1.%c\"><SyncHdr><VerDTD>1.%c</VerDTD>"
+        "<VerProto>DM/1.%c</VerProto><SessionID>1</SessionID><MsgID>1</MsgID>"
+        "<Target><LocURI>IMEI:1</LocURI></Target>"
+        "<Source><LocURI>https://s/</LocURI></Source></SyncHdr><SyncBody>"
+        "<Exec><CmdID>2</CmdID><Correlator>job-42</Correlator><Item><Target>"
+        "<LocURI>./Reboot</LocURI></Target></Item></Exec></SyncBody></SyncML>";
+    char   xml[1024], *out;
+
+    (void) state;
+    snprintf(xml, sizeof(xml), fmt, '2', '2', '2');
+    out = reencode_ok(xml);
+    assert_non_null(strstr(out, "<Correlator>job-42</Correlator>"));
+    omadm_free(out);
+    snprintf(xml, sizeof(xml), fmt, '1', '1', '1');
+    out = reencode_ok(xml);
+    assert_null(strstr(out, "Correlator"));
+    omadm_free(out);
+}
+
+
 /* versions */
 
 static void
@@ -810,6 +835,7 @@ main(void)
         cmocka_unit_test(test_data_fidelity),
         cmocka_unit_test(test_reencode_dtd_order),
         cmocka_unit_test(test_round_trips),
+        cmocka_unit_test(test_correlator_only_in_12),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
