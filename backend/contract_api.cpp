@@ -1,6 +1,8 @@
 #include "contract_api.hpp"
 
+#include "crypto.hpp"
 #include "http_json.hpp"
+#include "json_text.hpp"
 #include "request_auth.hpp"
 
 namespace omadm_backend {
@@ -77,6 +79,9 @@ void exchange(Store &store, const json &body, httplib::Response &res)
         reply_error(res, 400, error);
         return;
     }
+    json same_message = body;
+    same_message.erase("next_nonce");
+    req.fingerprint = sha256_hex(json_text(same_message));
     ExchangeAnswer a = store.exchange(req);
     switch (a.outcome) {
     case ExchangeOutcome::ok:

@@ -36,6 +36,17 @@ std::string md5_inner(const std::string &username, const std::string &password)
     return base64(digest(EVP_md5(), username + ":" + password));
 }
 
+std::string sha256_hex(const std::string &in)
+{
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : digest(EVP_sha256(), in)) {
+        out.push_back(digits[c >> 4]);
+        out.push_back(digits[c & 0x0f]);
+    }
+    return out;
+}
+
 bool secret_equal(const std::string &a, const std::string &b)
 {
     std::string ha = digest(EVP_sha256(), a);

@@ -15,4 +15,7 @@ std::string md5_inner(const std::string &username, const std::string &password);
 // the secret's length or a matching prefix.
 bool secret_equal(const std::string &a, const std::string &b);
 
+// Lower-case hex SHA-256, for fingerprints (not secrets).
+std::string sha256_hex(const std::string &in);
+
 }  // namespace omadm_backend

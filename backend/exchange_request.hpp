@@ -33,6 +33,9 @@ struct ExchangeRequest {
     std::vector<ExchangeStatus> statuses;
     std::vector<ExchangeResult> results;
     int64_t max_commands = 50;
+    // Identifies the device message: the request less next_nonce, which
+    // the module draws anew on each attempt (see Store::exchange).
+    std::string fingerprint;
 };
 
 // Fills `out` from a request body; on failure returns false with `error`

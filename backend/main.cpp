@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -41,6 +42,15 @@ int run(Options &opt)
     httplib::Server server;
     configure_server(server, store, opt);
 
+    // Debian's compiled cpp-httplib listens with a backlog of 5, and nginx
+    // opens a connection per subrequest: under load the kernel drops SYNs
+    // and each costs a 1 s retransmit.  Keep the socket to deepen it.
+    socket_t listen_fd = INVALID_SOCKET;
+    server.set_socket_options([&listen_fd](socket_t fd) {
+        httplib::default_socket_options(fd);
+        listen_fd = fd;
+    });
+
     int port = opt.port;
     if (port == 0) {
         port = server.bind_to_any_port(opt.host);
@@ -54,6 +64,9 @@ int run(Options &opt)
         log_line("error: cannot listen on " + opt.host + ":"
                  + std::to_string(opt.port));
         return 1;
+    }
+    if (listen_fd != INVALID_SOCKET) {
+        ::listen(listen_fd, SOMAXCONN);  // on a listening socket: new backlog
     }
     log_line("listening on " + opt.host + ":" + std::to_string(port)
              + ", database " + opt.db_path);

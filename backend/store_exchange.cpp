@@ -157,27 +157,35 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
     Transaction tx(db_);
 
     std::string stored_nonce;
-    std::optional<std::string> last_session, last_msg, last_answer;
+    std::optional<std::string> last_request, last_answer;
     {
-        Stmt dev(db_, "SELECT nonce, last_session_id, last_msg_id, last_answer"
+        Stmt dev(db_, "SELECT nonce, last_request, last_answer"
                       " FROM devices WHERE device_id = ?");
         dev.bind(1, req.device_id);
         if (!dev.step()) {
             return {ExchangeOutcome::unknown_device, nullptr};
         }
         stored_nonce = dev.text(0);
-        last_session = dev.opt_text(1);
-        last_msg = dev.opt_text(2);
-        last_answer = dev.opt_text(3);
+        last_request = dev.opt_text(1);
+        last_answer = dev.opt_text(2);
     }
+
+    std::string now = now_iso8601();
 
     // A repeat of the message answered last (the module timed out after we
     // committed): the same answer, nothing applied twice. Checked before the
-    // nonce, which that first call already rotated.
-    if (last_answer && last_session == req.session_id
-        && last_msg == req.msg_id) {
+    // nonce, which that first call already rotated.  The whole request is
+    // compared, not just (session, msg): a device that reuses a SessionID
+    // in a new session must not get the old session's answer.
+    if (last_answer && last_request == req.fingerprint) {
         json answer = json::parse(*last_answer, nullptr, false);
         if (answer.is_object()) {
+            // The module sends the device this attempt's next nonce.
+            if (req.next_nonce) {
+                Stmt up(db_, "UPDATE devices SET nonce = ? WHERE device_id = ?");
+                up.bind(1, *req.next_nonce).bind(2, req.device_id).run();
+                tx.commit();
+            }
             return {ExchangeOutcome::ok, answer};
         }
     }
@@ -186,7 +194,6 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
         return {ExchangeOutcome::nonce_conflict, nullptr};  // rolled back
     }
 
-    std::string now = now_iso8601();
     if (req.next_nonce) {
         Stmt up(db_, "UPDATE devices SET nonce = ? WHERE device_id = ?");
         up.bind(1, *req.next_nonce).bind(2, req.device_id).run();
@@ -204,13 +211,12 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
     apply_statuses(req, now);
 
     json answer = {{"commands", take_queued(req, now)}};
-    Stmt seen(db_, "UPDATE devices SET last_seen = ?, last_session_id = ?,"
-                   " last_msg_id = ?, last_answer = ? WHERE device_id = ?");
+    Stmt seen(db_, "UPDATE devices SET last_seen = ?, last_request = ?,"
+                   " last_answer = ? WHERE device_id = ?");
     seen.bind(1, now)
-        .bind(2, req.session_id)
-        .bind(3, req.msg_id)
-        .bind(4, json_text(answer))
-        .bind(5, req.device_id)
+        .bind(2, req.fingerprint)
+        .bind(3, json_text(answer))
+        .bind(4, req.device_id)
         .run();
     tx.commit();
     return {ExchangeOutcome::ok, answer};

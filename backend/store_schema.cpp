@@ -19,8 +19,7 @@ CREATE TABLE IF NOT EXISTS devices (
     devinfo         TEXT NOT NULL DEFAULT '{}',
     last_seen       TEXT,
     created_at      TEXT NOT NULL,
-    last_session_id TEXT,
-    last_msg_id     TEXT,
+    last_request    TEXT,   -- fingerprint of the last exchange answered
     last_answer     TEXT
 );
 CREATE TABLE IF NOT EXISTS commands (

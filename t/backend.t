@@ -433,6 +433,32 @@ is($st, 200, 'Basic: next_nonce without used_nonce');
 (undef, $b) = contract('auth', { device_id => $ID, username => 'dev1' });
 is($b->{nonce}, 'B1', '... stored');
 
+# A repeat is the same request, not just the same (session, msg): a device
+# that reuses SessionID 3 in a new session gets that session's own answer,
+# and a retry of a message takes the retry's next_nonce.
+my $reused;
+(undef, $reused) = api('POST', "$P/commands", { verb => 'Get', target => './Reused' });
+($st, $b) = exchange(session_id => '3', msg_id => '1', session_start => JSON::PP::true,
+                     used_nonce => 'B1', next_nonce => 'B2',
+                     alerts => [ { code => '1226', correlator => 'reuse', items => [] } ]);
+is($st, 200, 'a new session reusing SessionID 3 and MsgID 1');
+is_deeply(command_ids($b), [ $reused->{id} ], '... is processed: gets the new command');
+(undef, $b) = api('GET', "$P/alerts");
+is(scalar(grep { $_->{correlator} eq 'reuse' } @$b), 1, '... and its alert is stored');
+($st, $b) = exchange(session_id => '3', msg_id => '1', session_start => JSON::PP::true,
+                     used_nonce => 'B1', next_nonce => 'B3',
+                     alerts => [ { code => '1226', correlator => 'reuse', items => [] } ]);
+is($st, 200, 'its retry (a new next_nonce, the used one already rotated)');
+is_deeply(command_ids($b), [ $reused->{id} ], '... the same answer');
+(undef, $b) = api('GET', "$P/alerts");
+is(scalar(grep { $_->{correlator} eq 'reuse' } @$b), 1, '... the alert not stored twice');
+(undef, $b) = contract('auth', { device_id => $ID, username => 'dev1' });
+is($b->{nonce}, 'B3', '... and the nonce the device was given is stored');
+my %last = (session_id => '3', msg_id => '2',
+            statuses => [ { command_id => $reused->{id}, status => 200 } ]);
+($st, $b) = exchange(%last);
+is_deeply([ $st, $b->{commands} ], [ 200, [] ], '... its Status closes the session');
+
 ($st) = exchange(device_id => 'IMEI:000', session_id => '1', msg_id => '1');
 is($st, 404, 'exchange for an unknown device: 404');
 ($st, $b) = exchange(session_id => '3', msg_id => '2',
@@ -607,9 +633,8 @@ is($b->{state}, 'queued', '... still queued');
 (undef, $b) = api('GET', "$P/commands/$c1->{id}");
 is_deeply($b->{results}[0]{data}, '4.2.1', 'results survive');
 (undef, $b) = contract('auth', { device_id => $ID, username => 'dev1' });
-is($b->{nonce}, 'B1', 'nonce survives');
-($st, $b) = exchange(session_id => '3', msg_id => '1', session_start => JSON::PP::true,
-                     next_nonce => 'B1');
+is($b->{nonce}, 'B3', 'nonce survives');
+($st, $b) = exchange(%last);
 is($st, 200, 'repeat of the last exchange after a restart');
 is_deeply($b->{commands}, [], '... answered from the stored answer');
 ($st, $b) = api('POST', "$P/commands", { verb => 'Get', target => './After' });
