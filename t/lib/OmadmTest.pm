@@ -368,7 +368,7 @@ error_log $d/error.log $self->{error_log_level};
 pid $d/nginx.pid;
 events { worker_connections 256; }
 http {
-    log_format omadm '\$remote_addr "\$request" \$status '
+    log_format omadm '\$remote_addr "\$request_method \$uri" \$status '
                      'dev=\$omadm_device_id sid=\$omadm_session_id '
                      'msg=\$omadm_msg_id auth=\$omadm_auth';
     access_log $d/access.log omadm;
