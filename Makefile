@@ -43,7 +43,7 @@ BACKEND_SRCS := $(wildcard backend/*.cpp)
 BACKEND_OBJS := $(BACKEND_SRCS:backend/%.cpp=$(BUILD)/backend/%.o)
 
 .PHONY: all core module backend unit unit-asan unit-build unit-asan-build \
-        test integration deps run stop clean
+        test integration deps run stop bench clean
 
 all: $(CORE) $(MODULE) $(BACKEND)
 core: $(CORE)
@@ -170,6 +170,11 @@ run: deps
 
 stop:
 	scripts/stop.sh
+
+# throughput ratios against plain nginx, measured in one run (bench/README.md)
+bench: deps
+	$(MAKE) all
+	bench/run.sh
 
 clean:
 	rm -rf $(BUILD)
