@@ -13,6 +13,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Time::HiRes qw(time);
+use IO::Socket::SSL;
 use OmadmTest;
 use OmadmTest::Device;
 
@@ -39,7 +40,7 @@ my @broken = sort keys %broken;
 my %locs = ('/omadm' => { omadm_auth_failures => '1 60s' });
 $locs{$_} = { omadm_backend => $broken{$_}[0], omadm_retry_after => 9,
               omadm_auth_failures => '1 60s' } for @broken;
-my $t = OmadmTest->new(locations => \%locs);
+my $t = OmadmTest->new(locations => \%locs, error_log_level => 'info');
 my %fake;    # location -> fake upstream port
 for my $loc (@broken) {
     my ($prefix, $answer) = @{ $broken{$loc} };
@@ -121,6 +122,28 @@ $t->access_log_like(qr/dev=\Q$bid\E .*auth=undecided/,
 $b->new_session;
 $res = $b->post($b->package1);
 is(code($res), '212', 'healthy location: not throttled by the backend failures');
+
+# --- the device hangs up while the backend is being asked ----------------
+# That ends the subrequest too (499); it is not a backend failure and must
+# not be logged as one.
+{
+    my $log_before = length $t->error_log;
+    my $msg = $b->package1;
+    my $sock = IO::Socket::SSL->new(PeerAddr => '127.0.0.1',
+        PeerPort => $t->https_port, SSL_ca_file => "$t->{dir}/ca.crt",
+        SSL_verifycn_name => 'localhost') or die "connect: $!";
+    print $sock "POST /omadm-hang HTTP/1.1\r\nHost: localhost\r\n"
+        . "Content-Type: application/vnd.syncml.dm+xml\r\n"
+        . "Content-Length: " . length($msg) . "\r\n\r\n$msg";
+    select(undef, undef, undef, 0.3);    # nginx is waiting for the fake
+    close $sock;
+    select(undef, undef, undef, 1.5);    # past proxy_read_timeout
+    my @lines = split /\n/, substr($t->error_log, $log_before);
+    ok((grep { /\[info\].*omadm: backend .* gave no answer \(499\)/ } @lines),
+       'hang-up during the subrequest: logged at info as 499');
+    is(scalar(grep { /\[error\].*omadm:/ } @lines), 0,
+       '... and not as a backend failure');
+}
 
 $t->check_error_log;
 done_testing;
