@@ -39,6 +39,8 @@ static char *ngx_http_omadm_check_backend(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_omadm_check_server_id(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_omadm_check_message_size(ngx_conf_t *cf, void *post,
+    void *data);
 static ngx_int_t ngx_http_omadm_param(ngx_str_t *arg, char *name,
     ngx_str_t *value);
 static ngx_int_t ngx_http_omadm_parse_count(ngx_str_t *s);
@@ -59,9 +61,6 @@ static ngx_conf_post_t  ngx_http_omadm_backend_post =
 static ngx_conf_post_t  ngx_http_omadm_server_id_post =
     { ngx_http_omadm_check_server_id };
 
-
-static char *ngx_http_omadm_check_message_size(ngx_conf_t *cf, void *post,
-    void *data);
 
 static ngx_conf_post_handler_pt  ngx_http_omadm_max_message_size_post =
     ngx_http_omadm_check_message_size;
@@ -591,7 +590,7 @@ ngx_http_omadm_check_backend(ngx_conf_t *cf, void *post, void *data)
 }
 
 
-/* the RespURI gets "?s=<token>" appended, so no query of its own */
+/* one form of RespURI for every location: <server id>?s=<token> */
 
 static char *
 ngx_http_omadm_check_server_id(ngx_conf_t *cf, void *post, void *data)
@@ -640,8 +639,6 @@ ngx_http_omadm_param(ngx_str_t *arg, char *name, ngx_str_t *value)
 }
 
 
-/* a count of at least 1; ngx_atoi() already refuses signs and junk */
-
 /* 0 would refuse every message (and mean "unlimited" to nginx's own limit) */
 
 static char *
@@ -659,6 +656,8 @@ ngx_http_omadm_check_message_size(ngx_conf_t *cf, void *post, void *data)
     return NGX_CONF_OK;
 }
 
+
+/* a count of at least 1; ngx_atoi() already refuses signs and junk */
 
 static ngx_int_t
 ngx_http_omadm_parse_count(ngx_str_t *s)

@@ -49,15 +49,12 @@ static ngx_str_t  ngx_http_omadm_content_types[] = {
 ngx_int_t
 ngx_http_omadm_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                   rc;
-    ngx_str_t                   allow = ngx_string("POST");
-    ngx_http_omadm_loc_conf_t  *olcf;
+    ngx_int_t   rc;
+    ngx_str_t   allow = ngx_string("POST");
 
     if (r != r->main) {
         return NGX_DECLINED;
     }
-
-    olcf = ngx_http_get_module_loc_conf(r, ngx_http_omadm_module);
 
     if (r->method != NGX_HTTP_POST) {
         if (ngx_http_omadm_add_header(r, "Allow", &allow) != NGX_OK) {
@@ -73,16 +70,11 @@ ngx_http_omadm_handler(ngx_http_request_t *r)
         return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
 
-    /* nginx checks client_max_body_size too; this keeps the rule local */
-
-    if (r->headers_in.content_length_n > (off_t) olcf->max_message_size) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "omadm: message of %O bytes is over "
-                      "omadm_max_message_size %uz",
-                      r->headers_in.content_length_n,
-                      olcf->max_message_size);
-        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
-    }
+    /*
+     * No size check here: merge_loc_conf made client_max_body_size the
+     * omadm_max_message_size, which nginx enforces (413) before this
+     * handler runs, for Content-Length and chunked bodies alike.
+     */
 
     r->request_body_in_single_buf = 1;
 
