@@ -233,11 +233,14 @@ ngx_http_omadm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                          prev->auth_failure_window, 60);
     ngx_conf_merge_value(conf->retry_after, prev->retry_after, 30);
     ngx_conf_merge_size_value(conf->xml_limits.max_depth,
-                              prev->xml_limits.max_depth, 32);
+                              prev->xml_limits.max_depth,
+                              OMADM_DEFAULT_MAX_DEPTH);
     ngx_conf_merge_size_value(conf->xml_limits.max_elements,
-                              prev->xml_limits.max_elements, 20000);
+                              prev->xml_limits.max_elements,
+                              OMADM_DEFAULT_MAX_ELEMENTS);
     ngx_conf_merge_size_value(conf->xml_limits.max_text,
-                              prev->xml_limits.max_text, 1024 * 1024);
+                              prev->xml_limits.max_text,
+                              OMADM_DEFAULT_MAX_TEXT);
     ngx_conf_merge_str_value(conf->server_id, prev->server_id, "");
 
     if (conf->zone == NULL) {

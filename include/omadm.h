@@ -18,7 +18,11 @@
  *
  * Session state, auth-failure counters and cached responses live behind
  * omadm_store_t, which the glue implements on an nginx shared-memory zone
- * and the unit tests implement in memory.
+ * and the unit tests implement in memory.  What one unauthenticated device
+ * can make the store hold stays small: the answer kept for a repeated
+ * MsgID is kept only up to 8 KiB before authentication, and a throttled
+ * device (too many failed authentications) gets a 401 with no NextNonce
+ * and costs no backend call.
  */
 
 #ifndef OMADM_H
@@ -56,11 +60,19 @@ extern "C" {
 #define OMADM_AUTH_HMAC     0x04   /* reserved: syncml:auth-MAC (not yet) */
 
 
-/* limits applied while decoding a device message */
+/*
+ * Limits applied while decoding a device message; 0 in any field means
+ * its default below.
+ */
+#define OMADM_DEFAULT_MAX_DEPTH     32
+#define OMADM_DEFAULT_MAX_ELEMENTS  20000
+#define OMADM_DEFAULT_MAX_TEXT      (1024 * 1024)
+
 typedef struct {
     size_t          max_depth;       /* element nesting */
     size_t          max_elements;    /* elements in one message */
-    size_t          max_text;        /* bytes of text in one element */
+    size_t          max_text;        /* bytes of text in one element, and
+                                        of one attribute value */
 } omadm_limits_t;
 
 
@@ -113,7 +125,7 @@ typedef struct {
     /* OMADM_ACT_RESPOND: HTTP status, content type and body.  A 503 is
        sent with the Retry-After the glue is configured with. */
     int             http_status;
-    const char     *content_type;    /* NUL-terminated */
+    const char     *content_type;    /* static, NUL-terminated */
 
     /* body of either action; valid until the next call on the exchange */
     const char     *body;
@@ -136,8 +148,12 @@ typedef struct omadm_exchange_s  omadm_exchange_t;
 
 /*
  * Parses one device message.  Always returns OMADM_OK with *ex set unless
- * memory runs out (OMADM_ERROR, *ex NULL); a body that is not usable
- * SyncML makes the first run() answer 400 with the reason.
+ * memory runs out (OMADM_ERROR, *ex NULL).  A body that is not usable
+ * SyncML makes the first run() answer with the reason (text/plain): 400
+ * when it is malformed, lacks a header field the server needs, or has an
+ * identifier over its bound (SessionID, MsgID, CmdID, MsgRef, CmdRef: 64
+ * bytes; Source LocURI and LocName: 256; Target LocURI: 2048), 413 when it
+ * is over an omadm_limits_t limit.
  * token: the "s" query argument of the request (may be empty).
  * cf and store must outlive the exchange; body is copied.
  */

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "text.hpp"
+
 namespace omadm {
 
 namespace {
@@ -17,11 +19,6 @@ int sextet(char c)
     if (c == '+') return 62;
     if (c == '/') return 63;
     return -1;
-}
-
-bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
 }  // namespace
@@ -54,8 +51,7 @@ std::string base64_encode(std::string_view bytes)
 
 bool base64_decode(std::string_view text, std::string &out)
 {
-    while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-    while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+    text = trim(text);
     if (text.size() % 4 != 0) return false;
 
     std::string res;

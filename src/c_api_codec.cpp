@@ -33,7 +33,9 @@ using namespace omadm;
 
 namespace {
 
-const omadm_limits_t default_limits = {32, 20000, 1024 * 1024};
+const omadm_limits_t default_limits = {OMADM_DEFAULT_MAX_DEPTH,
+                                       OMADM_DEFAULT_MAX_ELEMENTS,
+                                       OMADM_DEFAULT_MAX_TEXT};
 
 bool valid_input(const char *p, size_t len)
 {

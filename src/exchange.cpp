@@ -1,6 +1,5 @@
 #include "exchange.hpp"
 
-#include <cctype>
 #include <new>
 #include <utility>
 
@@ -9,6 +8,7 @@
 #include "base64.hpp"
 #include "md5_auth.hpp"
 #include "syncml_encoder.hpp"
+#include "text.hpp"
 
 namespace omadm {
 
@@ -31,26 +31,6 @@ std::string hex(std::string_view bytes)
         out.push_back(digits[c & 0x0f]);
     }
     return out;
-}
-
-std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-        s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-        s.remove_suffix(1);
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); i++) {
-        if (std::tolower(static_cast<unsigned char>(a[i]))
-            != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    }
-    return true;
 }
 
 // A SyncML status code: 1 to 9 digits.
@@ -551,7 +531,6 @@ void exchange::respond_authenticated(const std::vector<backend_command> &cmds)
 
     if (session_start_) {
         st_.authenticated = true;
-        st_.auth_scheme = auth_scheme_;
         throttle_ = throttle_change::reset;
         auth_ = "ok";
     }

@@ -29,7 +29,6 @@ std::string serialize(const session_state &s)
     json j = {
         {"token", s.token},
         {"authenticated", s.authenticated},
-        {"auth_scheme", s.auth_scheme},
         {"server_msg_id", s.server_msg_id},
         {"last_device_msg_id", s.last_device_msg_id},
         {"last_response", s.last_response},
@@ -52,7 +51,6 @@ bool deserialize(std::string_view blob, session_state &out)
     try {
         out.token = j.at("token").get<std::string>();
         out.authenticated = j.at("authenticated").get<bool>();
-        out.auth_scheme = j.at("auth_scheme").get<std::string>();
         out.server_msg_id = j.at("server_msg_id").get<unsigned long>();
         out.last_device_msg_id = j.at("last_device_msg_id").get<std::string>();
         out.last_response = j.at("last_response").get<std::string>();

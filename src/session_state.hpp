@@ -13,7 +13,6 @@ namespace omadm {
 struct session_state {
     std::string token;              // RespURI "s" value, 32 hex chars
     bool        authenticated = false;
-    std::string auth_scheme;        // "md5", "basic" or "" (not yet)
     unsigned long server_msg_id = 0;  // MsgID of our last message
     std::string last_device_msg_id;
     std::string last_response;      // our last message, resent on repeat

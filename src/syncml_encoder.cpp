@@ -112,7 +112,6 @@ public:
 void writer::header_element(const message &m)
 {
     const header &h = m.hdr;
-    bool v11 = m.version == syncml_version::v1_1;
     open("SyncHdr");
     element("VerDTD", v11 ? "1.1" : "1.2");
     element("VerProto", v11 ? "DM/1.1" : "DM/1.2");
@@ -183,9 +182,8 @@ std::string encode_syncml(const message &m)
     writer w;
     w.v11 = m.version == syncml_version::v1_1;
     w.out.reserve(1024);
-    w.out += m.version == syncml_version::v1_1
-                 ? "<SyncML xmlns=\"SYNCML:SYNCML1.1\">"
-                 : "<SyncML xmlns=\"SYNCML:SYNCML1.2\">";
+    w.out += w.v11 ? "<SyncML xmlns=\"SYNCML:SYNCML1.1\">"
+                   : "<SyncML xmlns=\"SYNCML:SYNCML1.2\">";
     w.header_element(m);
     w.open("SyncBody");
     for (const auto &c : m.body) w.command_element(c);

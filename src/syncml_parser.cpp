@@ -13,6 +13,8 @@
 
 #include <expat.h>
 
+#include "text.hpp"
+
 namespace omadm {
 
 namespace {
@@ -21,9 +23,6 @@ namespace {
 // cannot contain U+0001, so no URI collides with it.
 constexpr char ns_sep = '\x01';
 
-constexpr size_t default_depth = 32;
-constexpr size_t default_elements = 20000;
-constexpr size_t default_text = 1024 * 1024;
 // identifiers the server stores or echoes (see identifiers_fit)
 constexpr size_t k_max_id = 64;      // SessionID, MsgID, CmdID, refs
 constexpr size_t k_max_name = 256;   // device id, user name
@@ -60,37 +59,17 @@ struct frame {
     std::string  text;
 };
 
-bool ieq(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); i++) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
-std::string_view trim(std::string_view s)
-{
-    auto sp = [](char c) {
-        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-    };
-    while (!s.empty() && sp(s.front())) s.remove_prefix(1);
-    while (!s.empty() && sp(s.back())) s.remove_suffix(1);
-    return s;
-}
-
 class decoder {
 public:
     decoder(std::string_view body, const omadm_limits_t &limits,
             message &out)
         : body_(body), out_(out),
-          max_depth_(limits.max_depth ? limits.max_depth : default_depth),
+          max_depth_(limits.max_depth ? limits.max_depth
+                                      : OMADM_DEFAULT_MAX_DEPTH),
           max_elements_(limits.max_elements ? limits.max_elements
-                                            : default_elements),
-          max_text_(limits.max_text ? limits.max_text : default_text)
+                                            : OMADM_DEFAULT_MAX_ELEMENTS),
+          max_text_(limits.max_text ? limits.max_text
+                                    : OMADM_DEFAULT_MAX_TEXT)
     {}
 
     bool run(parse_error &err);
@@ -225,13 +204,14 @@ void decoder::start(std::string_view uri, std::string_view local,
             fail("root element is not SyncML");
             return;
         }
-        if (ieq(uri, "SYNCML:SYNCML1.1")) {
+        if (iequals(uri, "SYNCML:SYNCML1.1")) {
             out_.version = syncml_version::v1_1;
-        } else if (ieq(uri, "SYNCML:SYNCML1.2")) {
+        } else if (iequals(uri, "SYNCML:SYNCML1.2")) {
             out_.version = syncml_version::v1_2;
         } else if (uri.empty()) {
             no_ns_ = true;  // version decided by VerDTD/VerProto
-        } else if (uri.size() >= 13 && ieq(uri.substr(0, 13), "SYNCML:SYNCML")) {
+        } else if (uri.size() >= 13
+                   && iequals(uri.substr(0, 13), "SYNCML:SYNCML")) {
             out_.version = syncml_version::unsupported;
         } else {
             fail("root element is not in a SyncML namespace");
@@ -260,7 +240,7 @@ frame decoder::child_of(const frame &p, std::string_view uri,
         return frame{kind::skip};
     }
     bool syncml = uri == doc_ns_;
-    bool metinf = ieq(uri, "syncml:metinf");
+    bool metinf = iequals(uri, "syncml:metinf");
 
     if (p.k == kind::meta && (syncml || metinf)) {
         // Some clients leave metinf elements in the default namespace.
