@@ -67,7 +67,10 @@ public:
     ExchangeAnswer exchange(const ExchangeRequest &req);
 
 private:
+    // Helpers: the caller holds mu_ (and its transaction, when it writes).
     bool device_exists(const std::string &device_id);
+    bool set_nonce(const std::string &device_id,
+                   const std::string &nonce);  // false: unknown device
     json command_json(int64_t id);
     void requeue_sent(const std::string &device_id, const std::string &now);
     void apply_results(const ExchangeRequest &req, const std::string &now);

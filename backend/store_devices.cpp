@@ -40,6 +40,13 @@ bool Store::device_exists(const std::string &device_id)
     return st.step();
 }
 
+bool Store::set_nonce(const std::string &device_id, const std::string &nonce)
+{
+    Stmt up(db_, "UPDATE devices SET nonce = ? WHERE device_id = ?");
+    up.bind(1, nonce).bind(2, device_id).run();
+    return db_.changes() > 0;
+}
+
 std::optional<json> Store::create_device(const NewDevice &d)
 {
     std::lock_guard<std::mutex> lock(mu_);
@@ -120,9 +127,7 @@ bool Store::store_nonce(const std::string &device_id, const std::string &nonce)
 {
     std::lock_guard<std::mutex> lock(mu_);
     Transaction tx(db_);
-    Stmt up(db_, "UPDATE devices SET nonce = ? WHERE device_id = ?");
-    up.bind(1, nonce).bind(2, device_id).run();
-    bool found = db_.changes() > 0;
+    bool found = set_nonce(device_id, nonce);
     tx.commit();
     return found;
 }

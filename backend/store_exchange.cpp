@@ -182,8 +182,7 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
         if (answer.is_object()) {
             // The module sends the device this attempt's next nonce.
             if (req.next_nonce) {
-                Stmt up(db_, "UPDATE devices SET nonce = ? WHERE device_id = ?");
-                up.bind(1, *req.next_nonce).bind(2, req.device_id).run();
+                set_nonce(req.device_id, *req.next_nonce);
                 tx.commit();
             }
             return {ExchangeOutcome::ok, answer};
@@ -195,8 +194,7 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
     }
 
     if (req.next_nonce) {
-        Stmt up(db_, "UPDATE devices SET nonce = ? WHERE device_id = ?");
-        up.bind(1, *req.next_nonce).bind(2, req.device_id).run();
+        set_nonce(req.device_id, *req.next_nonce);
     }
     if (req.session_start) {
         requeue_sent(req.device_id, now);
