@@ -19,6 +19,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+lib_prefix=bench
+. "$root/scripts/lib.sh"    # alive, stop_pid, port_open, wait_ready, fail
 bench=$root/bench
 nginx=${OMADM_NGINX:-/usr/sbin/nginx}
 module=$root/build/ngx_http_omadm_module.so
@@ -51,24 +53,6 @@ mkdir "$dir/tmp"
 backend_pid=""
 nginx_pid=""
 
-alive() {    # running, not merely an unreaped child
-    local s
-    s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-    [[ $s != Z* ]]
-}
-
-stop_pid() {    # TERM, wait up to 5 s, then KILL
-    local pid=$1 i
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 50); do
-        alive "$pid" || break
-        sleep 0.1
-    done
-    alive "$pid" && kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
     trap - EXIT INT TERM
     stop_pid "$nginx_pid"
@@ -82,22 +66,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fail() {    # also from a $(...) subshell: the file keeps the directory
+# lib.sh's fail, plus a mark that keeps the directory (a file, so that it
+# also works from a $(...) subshell)
+fail() {
     echo "bench: $*" >&2
     touch "$dir/failed"
     exit 1
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-wait_ready() {    # name pid port log
-    local i
-    for i in $(seq 100); do
-        port_open "$3" && return 0
-        alive "$2" || fail "$1 exited during startup: $(tail -n 5 "$4")"
-        sleep 0.1
-    done
-    fail "$1 did not answer on port $3 within 10 s"
 }
 
 read -r https_port api_port < <(perl -MIO::Socket::INET -e '

@@ -10,6 +10,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+lib_prefix=run.sh
+. "$root/scripts/lib.sh"    # alive, stop_pid, port_open, wait_ready
 https_port=${OMADM_HTTPS_PORT:-8443}
 api_port=${OMADM_API_PORT:-8080}
 nginx=${OMADM_NGINX:-/usr/sbin/nginx}
@@ -78,24 +80,6 @@ fi
 backend_pid=""
 nginx_pid=""
 
-alive() {    # running, not merely an unreaped child (zombie)
-    local s
-    s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-    [[ $s != Z* ]]
-}
-
-stop_pid() {    # TERM, wait up to 5 s, then KILL
-    local pid=$1 i
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 50); do
-        alive "$pid" || break
-        sleep 0.1
-    done
-    alive "$pid" && kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
     trap - INT TERM EXIT
     [ -n "$nginx_pid$backend_pid" ] || return 0
@@ -107,23 +91,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-wait_ready() {    # name pid port log
-    local i
-    for i in $(seq 100); do
-        port_open "$3" && return 0
-        if ! alive "$2"; then
-            echo "run.sh: $1 exited during startup; last lines of $4:" >&2
-            tail -n 20 "$4" >&2
-            exit 1
-        fi
-        sleep 0.1
-    done
-    echo "run.sh: $1 did not answer on port $3 within 10 s; see $4" >&2
-    exit 1
-}
 
 if port_open "$api_port"; then
     echo "run.sh: port $api_port is already in use (set OMADM_API_PORT)" >&2; exit 1
