@@ -24,6 +24,9 @@ std::string failures_key(std::string_view device_id)
     return k;
 }
 
+// The bookkeeping as JSON, then a NUL (which JSON text never holds), then
+// the last response as raw bytes: a resend is byte-identical, and the
+// response is copied rather than escaped and parsed on every message.
 std::string serialize(const session_state &s)
 {
     json j = {
@@ -31,11 +34,13 @@ std::string serialize(const session_state &s)
         {"authenticated", s.authenticated},
         {"server_msg_id", s.server_msg_id},
         {"last_device_msg_id", s.last_device_msg_id},
-        {"last_response", s.last_response},
         {"outstanding", s.outstanding},
         {"ended", s.ended},
     };
-    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+    std::string blob = j.dump(-1, ' ', false, json::error_handler_t::replace);
+    blob.push_back('\0');
+    blob.append(s.last_response);
+    return blob;
 }
 
 std::string serialize(const auth_failures &f)
@@ -46,20 +51,22 @@ std::string serialize(const auth_failures &f)
 
 bool deserialize(std::string_view blob, session_state &out)
 {
-    json j = json::parse(blob, nullptr, false);
+    size_t nul = blob.find('\0');
+    if (nul == std::string_view::npos) return false;
+    json j = json::parse(blob.substr(0, nul), nullptr, false);
     if (!j.is_object()) return false;
     try {
         out.token = j.at("token").get<std::string>();
         out.authenticated = j.at("authenticated").get<bool>();
         out.server_msg_id = j.at("server_msg_id").get<unsigned long>();
         out.last_device_msg_id = j.at("last_device_msg_id").get<std::string>();
-        out.last_response = j.at("last_response").get<std::string>();
         out.outstanding =
             j.at("outstanding").get<std::map<std::string, std::string>>();
         out.ended = j.at("ended").get<bool>();
     } catch (const json::exception &) {
         return false;
     }
+    out.last_response.assign(blob.substr(nul + 1));
     return true;
 }
 

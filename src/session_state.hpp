@@ -1,6 +1,7 @@
 // What the engine keeps between two device messages, in the shared store:
-// the per-session blob and the per-device auth-failure counter.  Both are
-// serialized as JSON so the store stays an opaque byte map.
+// the per-session blob and the per-device auth-failure counter, serialized
+// (JSON, the session's last response appended raw) so the store stays an
+// opaque byte map.
 #pragma once
 
 #include <ctime>
