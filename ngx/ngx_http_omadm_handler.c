@@ -609,15 +609,21 @@ ngx_http_omadm_respond(ngx_http_request_t *r, ngx_http_omadm_ctx_t *ctx,
 
     r->headers_out.content_length_n = act->body_len;
 
-    /* the body lives in the exchange until the pool cleanup; copy anyway,
-       the output chain may outlast any later call on the exchange */
+    /*
+     * No copy: nothing calls the exchange after RESPOND, and it is freed
+     * by the request pool's cleanup, after the last byte has been sent.
+     */
 
-    b = ngx_create_temp_buf(r->pool, act->body_len ? act->body_len : 1);
+    b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->last = ngx_cpymem(b->pos, act->body, act->body_len);
+    b->start = (u_char *) act->body;
+    b->pos = b->start;
+    b->last = b->start + act->body_len;
+    b->end = b->last;
+    b->memory = 1;
     b->last_buf = 1;
     b->last_in_chain = 1;
 

@@ -35,6 +35,9 @@ my @cases = (
     [ Replace => './Vendor/Acme/Prov', { format => 'xml', data => $prov }, 200, 'done' ],
     [ Replace => './Vendor/Acme/Special',
       { format => 'chr', type => 'text/plain', data => $special }, 200, 'done' ],
+    # 240 KB that escaping grows to 640 KB: the answer leaves nginx in pieces
+    [ Replace => './Vendor/Acme/Big', { format => 'chr', data => '<a&b> ' x 40000 },
+      200, 'done' ],
 );
 
 my @cids = map {
@@ -48,7 +51,7 @@ my $r = $res->{syncml};
 is(OmadmTest::Device::hdr_status($r)->{Data}, '212', 'authenticated');
 my @cmds = OmadmTest::Device::commands($r);
 is_deeply([ map { $_->{name} } @cmds ], [ map { $_->[0] } @cases ],
-          'all seven commands, in order');
+          'all eight commands, in order');
 
 # what the device received, field by field (Meta at command or item level)
 for my $i (0 .. $#cases) {
