@@ -16,7 +16,9 @@ package OmadmTest;
 # Options: session_zone => 'zone=omadm:10m ttl=1s' (the http-level
 # omadm_session_zone parameters), error_log_level => 'info',
 # backends => { '/x-backend/' => $port | { port => $port,
-# proxy_read_timeout => '1s', ... } } (directive overrides, undef removes).
+# proxy_read_timeout => '1s', ... } } (directive overrides, undef removes),
+# ssl_certificate / ssl_certificate_key => files (default: the
+# gen-certs.sh server.crt / server.key in the test directory).
 
 use strict;
 use warnings;
@@ -65,7 +67,8 @@ sub require_binaries {
 
 # new(locations => { '/omadm' => {directive => value}, ... },
 #     backends => { '/dead-backend/' => $port }, http_conf => '...',
-#     server_conf => '...', session_zone => '...', error_log_level => '...')
+#     server_conf => '...', session_zone => '...', error_log_level => '...',
+#     ssl_certificate => $file, ssl_certificate_key => $file)
 sub new {
     my ($class, %o) = @_;
     require_binaries();
@@ -360,6 +363,8 @@ sub nginx_conf {
                       sort keys %backends;
     my $http = $self->{http_conf} // '';
     my $server = $self->{server_conf} // '';
+    my $crt = $self->{ssl_certificate} // "$d/server.crt";
+    my $key = $self->{ssl_certificate_key} // "$d/server.key";
     return <<"EOF";
 load_module $MODULE;
 daemon off;
@@ -382,8 +387,8 @@ $http
     server {
         listen 127.0.0.1:$self->{https_port} ssl;
         server_name localhost;
-        ssl_certificate $d/server.crt;
-        ssl_certificate_key $d/server.key;
+        ssl_certificate $crt;
+        ssl_certificate_key $key;
 $server
 $locs    }
 }
