@@ -202,11 +202,10 @@ void exchange::begin()
 
 void exchange::start_unauthenticated()
 {
-    std::string   blob;
     auth_failures f;
-    if (cf_.max_auth_failures > 0
-        && store_get(store_, failures_key(device_id_), blob)
-        && deserialize(blob, f) && f.count >= cf_.max_auth_failures
+    if (cf_.max_auth_failures > 0) failures_before_ = read_failures();
+    if (failures_before_ && deserialize(*failures_before_, f)
+        && f.count >= cf_.max_auth_failures
         && now_ - f.window_start < (long long) cf_.auth_failure_window) {
         auth_ = "throttled";
         error_ = "too many failed authentications";
@@ -267,18 +266,16 @@ void exchange::start_unauthenticated()
 void exchange::reserve_attempt()
 {
     if (cf_.max_auth_failures == 0) return;
-    std::string key = failures_key(device_id_);
-    had_failures_ = store_get(store_, key, failures_before_);
-    count_failure();
+    count_failure(failures_before_);    // read by start_unauthenticated()
     attempt_reserved_ = true;
 }
 
 void exchange::release_attempt()
 {
     std::string key = failures_key(device_id_);
-    if (had_failures_) {
+    if (failures_before_) {
         store_.put(store_.ctx, key.data(), key.size(),
-                   failures_before_.data(), failures_before_.size(),
+                   failures_before_->data(), failures_before_->size(),
                    cf_.auth_failure_window);
     } else {
         store_.remove(store_.ctx, key.data(), key.size());
@@ -286,12 +283,19 @@ void exchange::release_attempt()
     attempt_reserved_ = false;
 }
 
-void exchange::count_failure()
+std::optional<std::string> exchange::read_failures() const
+{
+    std::string blob;
+    if (!store_get(store_, failures_key(device_id_), blob)) return {};
+    return blob;
+}
+
+// One more failure on top of `current` (the stored counter, if any).
+void exchange::count_failure(const std::optional<std::string> &current)
 {
     std::string   key = failures_key(device_id_);
-    std::string   old;
     auth_failures f;
-    if (!store_get(store_, key, old) || !deserialize(old, f)
+    if (!current || !deserialize(*current, f)
         || now_ - f.window_start >= (long long) cf_.auth_failure_window) {
         f = auth_failures{0, (long long) now_};
     }
@@ -691,7 +695,7 @@ void exchange::persist(const message &m)
     }
 
     if (throttle_ == throttle_change::increment && cf_.max_auth_failures) {
-        count_failure();
+        count_failure(read_failures());    // fresh: a backend call passed
     } else if (throttle_ == throttle_change::reset) {
         std::string fkey = failures_key(device_id_);
         store_.remove(store_.ctx, fkey.data(), fkey.size());

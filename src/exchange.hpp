@@ -4,6 +4,7 @@
 #pragma once
 
 #include <ctime>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -50,7 +51,8 @@ private:
     void auth_failed(const char *reason);
     void reserve_attempt();
     void release_attempt();
-    void count_failure();
+    std::optional<std::string> read_failures() const;
+    void count_failure(const std::optional<std::string> &current);
     void ask_exchange(bool session_start);
     void ask(op which, const char *name, std::string body);
 
@@ -91,8 +93,7 @@ private:
     throttle_change throttle_ = throttle_change::none;
     bool          guards_live_session_ = false;  // see begin()
     bool          attempt_reserved_ = false;     // see reserve_attempt()
-    bool          had_failures_ = false;
-    std::string   failures_before_;
+    std::optional<std::string> failures_before_;  // counter as first read
 
     // authentication in progress
     int         chal_code_ = 0;
