@@ -54,6 +54,15 @@ extern "C" {
 #define OMADM_ETOOBIG      -3   /* input over a configured limit */
 
 
+/*
+ * Message encodings: the request's Content-Type, application/vnd.syncml.dm+xml
+ * (or +xml alias) or application/vnd.syncml.dm+wbxml (WBXML 1.x, SyncML
+ * code pages 0 and 1).  The response is in the request's encoding.
+ */
+#define OMADM_ENC_XML       0
+#define OMADM_ENC_WBXML     1
+
+
 /* authentication schemes, as a bit set */
 #define OMADM_AUTH_BASIC    0x01
 #define OMADM_AUTH_MD5      0x02
@@ -153,12 +162,15 @@ typedef struct omadm_exchange_s  omadm_exchange_t;
  * when it is malformed, lacks a header field the server needs, or has an
  * identifier over its bound (SessionID, MsgID, CmdID, MsgRef, CmdRef: 64
  * bytes; Source LocURI and LocName: 256; Target LocURI: 2048), 413 when it
- * is over an omadm_limits_t limit.
+ * is over an omadm_limits_t limit (the same for XML and WBXML).
+ * encoding: OMADM_ENC_XML or OMADM_ENC_WBXML, from the request's
+ * Content-Type (another value: OMADM_EINVAL); every SyncML answer of the
+ * exchange, a resent one included, is in that encoding.
  * token: the "s" query argument of the request (may be empty).
  * cf and store must outlive the exchange; body is copied.
  */
 OMADM_API int omadm_exchange_create(const omadm_config_t *cf,
-    const omadm_store_t *store, const char *body, size_t len,
+    const omadm_store_t *store, const char *body, size_t len, int encoding,
     const char *token, size_t token_len, time_t now,
     omadm_exchange_t **ex) OMADM_NOEXCEPT;
 
@@ -212,6 +224,17 @@ OMADM_API int omadm_syncml_describe(const char *body, size_t len,
 OMADM_API int omadm_syncml_reencode(const char *body, size_t len,
     const omadm_limits_t *limits, char **out, size_t *out_len, char **err)
     OMADM_NOEXCEPT;
+
+/* describe for a body in either encoding (OMADM_ENC_*) */
+OMADM_API int omadm_syncml_describe_as(int encoding, const char *body,
+    size_t len, const omadm_limits_t *limits, char **out, size_t *out_len,
+    char **err) OMADM_NOEXCEPT;
+
+/* Decodes a message in one encoding and encodes it in another (or the
+   same); malloc()ed. */
+OMADM_API int omadm_syncml_transcode(int from, int to, const char *body,
+    size_t len, const omadm_limits_t *limits, char **out, size_t *out_len,
+    char **err) OMADM_NOEXCEPT;
 
 OMADM_API void omadm_free(void *p) OMADM_NOEXCEPT;
 

@@ -26,8 +26,7 @@
 #include "omadm.h"
 #include "base64.hpp"
 #include "md5_auth.hpp"
-#include "syncml_encoder.hpp"
-#include "syncml_parser.hpp"
+#include "syncml_codec.hpp"
 
 using namespace omadm;
 
@@ -194,17 +193,20 @@ private:
 
 // Shared shape of describe/reencode: decode, then render with f.
 template <class F>
-int decode_and(const char *body, size_t len, const omadm_limits_t *limits,
-               char **out, size_t *out_len, char **err, F &&render)
+int decode_and(int enc, const char *body, size_t len,
+               const omadm_limits_t *limits, char **out, size_t *out_len,
+               char **err, F &&render)
 {
     if (out) *out = nullptr;
     if (err) *err = nullptr;
-    if (out == nullptr || !valid_input(body, len)) return OMADM_EINVAL;
+    encoding from;
+    if (out == nullptr || !valid_input(body, len) || !to_encoding(enc, from))
+        return OMADM_EINVAL;
     try {
         message    m;
         parse_error pe;
-        if (!parse_syncml(view(body, len), limits ? *limits : default_limits,
-                          m, pe)) {
+        if (!decode_message(view(body, len), from,
+                            limits ? *limits : default_limits, m, pe)) {
             if (err) *err = dup_malloc(pe.reason);
             return pe.too_big ? OMADM_ETOOBIG : OMADM_EINVAL;
         }
@@ -280,7 +282,15 @@ int omadm_syncml_describe(const char *body, size_t len,
                           const omadm_limits_t *limits, char **out,
                           size_t *out_len, char **err) noexcept
 {
-    return decode_and(body, len, limits, out, out_len, err,
+    return omadm_syncml_describe_as(OMADM_ENC_XML, body, len, limits, out,
+                                    out_len, err);
+}
+
+int omadm_syncml_describe_as(int enc, const char *body, size_t len,
+                             const omadm_limits_t *limits, char **out,
+                             size_t *out_len, char **err) noexcept
+{
+    return decode_and(enc, body, len, limits, out, out_len, err,
                       [](const message &m) {
                           describer d;
                           d.message_lines(m);
@@ -292,8 +302,24 @@ int omadm_syncml_reencode(const char *body, size_t len,
                           const omadm_limits_t *limits, char **out,
                           size_t *out_len, char **err) noexcept
 {
-    return decode_and(body, len, limits, out, out_len, err,
-                      [](const message &m) { return encode_syncml(m); });
+    return omadm_syncml_transcode(OMADM_ENC_XML, OMADM_ENC_XML, body, len,
+                                  limits, out, out_len, err);
+}
+
+int omadm_syncml_transcode(int from, int to, const char *body, size_t len,
+                           const omadm_limits_t *limits, char **out,
+                           size_t *out_len, char **err) noexcept
+{
+    encoding enc;
+    if (!to_encoding(to, enc)) {
+        if (out) *out = nullptr;
+        if (err) *err = nullptr;
+        return OMADM_EINVAL;
+    }
+    return decode_and(from, body, len, limits, out, out_len, err,
+                      [enc](const message &m) {
+                          return encode_message(m, enc);
+                      });
 }
 
 void omadm_free(void *p) noexcept

@@ -13,12 +13,14 @@ struct omadm_exchange_s {
 extern "C" {
 
 int omadm_exchange_create(const omadm_config_t *cf,
-    const omadm_store_t *store, const char *body, size_t len,
+    const omadm_store_t *store, const char *body, size_t len, int encoding,
     const char *token, size_t token_len, time_t now,
     omadm_exchange_t **ex) noexcept
 {
     if (ex == nullptr) return OMADM_EINVAL;
     *ex = nullptr;
+    omadm::encoding enc;
+    if (!omadm::to_encoding(encoding, enc)) return OMADM_EINVAL;
     if (cf == nullptr || store == nullptr || store->get == nullptr
         || store->put == nullptr || store->remove == nullptr
         || (body == nullptr && len != 0)
@@ -27,7 +29,7 @@ int omadm_exchange_create(const omadm_config_t *cf,
     }
     try {
         *ex = new omadm_exchange_s{omadm::exchange(
-            *cf, *store, std::string_view(body ? body : "", len),
+            *cf, *store, std::string_view(body ? body : "", len), enc,
             std::string_view(token ? token : "", token_len), now)};
     } catch (...) {
         return OMADM_ERROR;

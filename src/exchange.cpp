@@ -7,14 +7,12 @@
 
 #include "base64.hpp"
 #include "md5_auth.hpp"
-#include "syncml_encoder.hpp"
 #include "text.hpp"
 
 namespace omadm {
 
 namespace {
 
-const char k_syncml_type[] = "application/vnd.syncml.dm+xml";
 const char k_text_type[] = "text/plain";
 const char k_type_md5[] = "syncml:auth-md5";
 const char k_type_basic[] = "syncml:auth-basic";
@@ -84,11 +82,11 @@ std::string backend_reason(const char *op, int status)
 }  // namespace
 
 exchange::exchange(const omadm_config_t &cf, const omadm_store_t &store,
-                   std::string_view body, std::string_view token,
-                   time_t now)
-    : cf_(cf), store_(store), now_(now), token_(token)
+                   std::string_view body, encoding enc,
+                   std::string_view token, time_t now)
+    : cf_(cf), store_(store), now_(now), enc_(enc), token_(token)
 {
-    parsed_ = parse_syncml(body, cf_.limits, msg_, perr_);
+    parsed_ = decode_message(body, enc_, cf_.limits, msg_, perr_);
 }
 
 int exchange::run(omadm_action_t &act)
@@ -146,6 +144,20 @@ const std::string *exchange::var(int which) const
 
 // ---- steps ---------------------------------------------------------------
 
+// A device may repeat a message in the other encoding: the kept answer is
+// re-encoded (it is our own message, so it decodes).  False when it cannot
+// be: the message is then handled afresh.
+bool exchange::in_request_encoding(std::string &kept) const
+{
+    encoding was = encoding_of(kept);
+    if (was == enc_) return true;
+    message     m;
+    parse_error e;
+    if (!decode_message(kept, was, omadm_limits_t{}, m, e)) return false;
+    kept = encode_message(m, enc_);
+    return true;
+}
+
 void exchange::begin()
 {
     if (!parsed_) {
@@ -173,7 +185,8 @@ void exchange::begin()
                        || (!stored.authenticated && token_.empty()));
 
     if (matches && !stored.last_response.empty()
-        && msg_.hdr.msg_id == stored.last_device_msg_id) {
+        && msg_.hdr.msg_id == stored.last_device_msg_id
+        && in_request_encoding(stored.last_response)) {
         // Our answer was lost: send it again, touch nothing.
         auth_ = stored.authenticated ? "session" : "none";
         respond_syncml(std::move(stored.last_response));
@@ -442,7 +455,7 @@ void exchange::respond_syncml(std::string body)
 {
     out_body_ = std::move(body);
     http_status_ = 200;
-    content_type_ = k_syncml_type;
+    content_type_ = content_type(enc_);
     state_ = state::responded;
 }
 
@@ -476,7 +489,7 @@ void exchange::respond_version()
     s.cmd_id = "1";
     m.body.push_back(std::move(s));
     m.final = true;
-    respond_syncml(encode_syncml(m));
+    respond_syncml(encode_message(m, enc_));
 }
 
 void exchange::respond_unauthenticated()
@@ -675,7 +688,7 @@ exchange_request exchange::build_request(bool session_start)
 
 void exchange::persist(const message &m)
 {
-    std::string body = encode_syncml(m);
+    std::string body = encode_message(m, enc_);
 
     st_.server_msg_id += 1;
     st_.last_device_msg_id = msg_.hdr.msg_id;

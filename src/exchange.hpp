@@ -13,6 +13,7 @@
 #include "backend_json.hpp"
 #include "omadm.h"
 #include "session_state.hpp"
+#include "syncml_codec.hpp"
 #include "syncml_message.hpp"
 #include "syncml_parser.hpp"
 
@@ -20,9 +21,11 @@ namespace omadm {
 
 class exchange {
 public:
-    // Copies body and token; parses.  cf and store must outlive *this.
+    // Copies body and token; parses in enc, and answers in it.  cf and
+    // store must outlive *this.
     exchange(const omadm_config_t &cf, const omadm_store_t &store,
-             std::string_view body, std::string_view token, time_t now);
+             std::string_view body, encoding enc, std::string_view token,
+             time_t now);
 
     // Next action; pointers in act stay valid until the next call.
     // OMADM_EINVAL when a backend answer is awaited but not given.
@@ -41,6 +44,7 @@ private:
 
     // steps
     void begin();
+    bool in_request_encoding(std::string &kept) const;
     void after_backend();
     void on_nonce();
     void on_auth();
@@ -77,6 +81,7 @@ private:
     const omadm_config_t &cf_;
     const omadm_store_t  &store_;
     time_t                now_;
+    encoding              enc_;
     std::string           token_;
 
     bool        parsed_ = false;

@@ -1,18 +1,36 @@
-// SyncML DM XML encoder: DTD element order, escaped text, metinf elements
-// unprefixed with xmlns="syncml:metinf".
+// SyncML DM encoders' shared walk (DTD element order, which fields each
+// command has) and the XML encoder: metinf elements unprefixed with
+// xmlns="syncml:metinf".  The WBXML encoder (wbxml_encoder) walks the same
+// way through its own emitter.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "syncml_message.hpp"
 
 namespace omadm {
 
-// Writes <SyncML xmlns="SYNCML:SYNCML1.x"> for m.version (unsupported is
-// written as 1.2).  VerDTD/VerProto come from the version, not from
-// m.hdr.ver_dtd/ver_proto.  Empty optional elements are omitted; an item
-// with every field empty is written as <Item/>.  No XML declaration.
-// Throws only std::bad_alloc.
+// What an encoding does with the walk's events.  Names are SyncML element
+// names; metinf() is a syncml:metinf leaf (Format, Type, ...).
+class syncml_emitter {
+public:
+    virtual ~syncml_emitter() = default;
+    virtual void root(bool v11) = 0;             // opens SyncML
+    virtual void open(const char *name) = 0;
+    virtual void close(const char *name) = 0;
+    virtual void empty(const char *name) = 0;    // <Final/>, <Item/> ...
+    virtual void element(const char *name, std::string_view value) = 0;
+    virtual void metinf(const char *name, std::string_view value) = 0;
+};
+
+// Walks m in DTD order.  unsupported is written as 1.2.  VerDTD/VerProto
+// come from the version, not from m.hdr.ver_dtd/ver_proto.  Empty optional
+// elements are omitted; an item with every field empty is an empty Item.
+void emit_syncml(const message &m, syncml_emitter &e);
+
+// Writes <SyncML xmlns="SYNCML:SYNCML1.x"> ... for m.version.  No XML
+// declaration.  Throws only std::bad_alloc.
 std::string encode_syncml(const message &m);
 
 }  // namespace omadm

@@ -355,7 +355,8 @@ drive(fixture_t *f, const char *msg, const char *token, outcome_t *o)
 
     memset(o, 0, sizeof(*o));
     assert_int_equal(omadm_exchange_create(&f->cf, &f->store, msg,
-                     strlen(msg), token, token ? strlen(token) : 0, f->now,
+                     strlen(msg), OMADM_ENC_XML, token,
+                     token ? strlen(token) : 0, f->now,
                      &ex), OMADM_OK);
 
     for (i = 0; ; i++) {
@@ -886,7 +887,8 @@ test_attempt_reserved(void **state)
     msg = device_msg("20", 1, md5_cred("dev1", "wrong", f->be.nonce),
                      PKG1("1", "2"));
     assert_int_equal(omadm_exchange_create(&f->cf, &f->store, msg,
-                     strlen(msg), NULL, 0, f->now, &ex), OMADM_OK);
+                     strlen(msg), OMADM_ENC_XML, NULL, 0, f->now, &ex),
+                     OMADM_OK);
     assert_int_equal(omadm_exchange_run(ex, &act), OMADM_OK);
     assert_int_equal(act.kind, OMADM_ACT_BACKEND);
     assert_non_null(store_find(&f->mem, "f:" DEV, strlen("f:" DEV)));
@@ -900,7 +902,8 @@ test_attempt_reserved(void **state)
 
     /* a wrong password counts once, not twice */
     assert_int_equal(omadm_exchange_create(&f->cf, &f->store, msg,
-                     strlen(msg), NULL, 0, f->now, &ex), OMADM_OK);
+                     strlen(msg), OMADM_ENC_XML, NULL, 0, f->now, &ex),
+                     OMADM_OK);
     assert_int_equal(omadm_exchange_run(ex, &act), OMADM_OK);
     answer = backend_handle(&f->be, "auth", act.body, act.body_len, &status);
     assert_int_equal(omadm_exchange_backend_done(ex, status, answer,
@@ -1192,11 +1195,11 @@ test_bad_calls(void **state)
     omadm_exchange_t  *ex;
     omadm_action_t     act;
 
-    assert_int_equal(omadm_exchange_create(NULL, &f->store, "", 0, NULL, 0,
-                     0, &ex), OMADM_EINVAL);
+    assert_int_equal(omadm_exchange_create(NULL, &f->store, "", 0,
+                     OMADM_ENC_XML, NULL, 0, 0, &ex), OMADM_EINVAL);
     assert_null(ex);
-    assert_int_equal(omadm_exchange_create(&f->cf, &f->store, NULL, 0, NULL,
-                     0, 0, &ex), OMADM_OK);
+    assert_int_equal(omadm_exchange_create(&f->cf, &f->store, NULL, 0,
+                     OMADM_ENC_XML, NULL, 0, 0, &ex), OMADM_OK);
     /* no backend call outstanding */
     assert_int_equal(omadm_exchange_backend_done(ex, 200, "{}", 2),
                      OMADM_EINVAL);
