@@ -209,6 +209,20 @@ OMADM_API int omadm_auth_md5_digest(const char *inner, size_t inner_len,
     const char *nonce_b64, size_t nonce_b64_len, char *out,
     size_t out_size, size_t *out_len) OMADM_NOEXCEPT;
 
+/* syncml:auth-MAC: B64(MD5(inner ":" nonce_bytes ":" B64(MD5(body)))) */
+OMADM_API int omadm_auth_hmac_mac(const char *inner, size_t inner_len,
+    const char *nonce_b64, size_t nonce_b64_len, const char *body,
+    size_t body_len, char *out, size_t out_size, size_t *out_len)
+    OMADM_NOEXCEPT;
+
+/*
+ * Parses an x-syncml-hmac header value.  OMADM_OK: out gets
+ * "algorithm=MD5\nusername=<name>\nmac=<b64>\n"; OMADM_EINVAL: out gets the
+ * reason (when it fits).
+ */
+OMADM_API int omadm_hmac_header_parse(const char *value, size_t len,
+    char *out, size_t out_size, size_t *out_len) OMADM_NOEXCEPT;
+
 /*
  * Decodes a SyncML message and writes a canonical, line-oriented
  * description of it (one "path=value" line per leaf, in document order)
