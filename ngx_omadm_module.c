@@ -35,6 +35,8 @@ static char *ngx_http_omadm_set_auth_failures(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_omadm_set_xml_limits(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_omadm_set_backend_limit(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_omadm_check_backend(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_omadm_check_server_id(ngx_conf_t *cf, void *post,
@@ -131,6 +133,13 @@ static ngx_command_t  ngx_http_omadm_commands[] = {
       offsetof(ngx_http_omadm_loc_conf_t, retry_after),
       NULL },
 
+    { ngx_string("omadm_backend_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_omadm_set_backend_limit,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("omadm_xml_limits"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_omadm_set_xml_limits,
@@ -196,6 +205,7 @@ ngx_http_omadm_create_loc_conf(ngx_conf_t *cf)
      *     conf->zone = NULL;
      *     conf->backend = { 0, NULL };
      *     conf->server_id = { 0, NULL };
+     *     conf->backend_busy = 0;
      */
 
     conf->auth = NGX_CONF_UNSET_UINT;
@@ -205,6 +215,7 @@ ngx_http_omadm_create_loc_conf(ngx_conf_t *cf)
     conf->auth_failures = NGX_CONF_UNSET_UINT;
     conf->auth_failure_window = NGX_CONF_UNSET;
     conf->retry_after = NGX_CONF_UNSET;
+    conf->backend_limit = NGX_CONF_UNSET_UINT;
     conf->xml_limits.max_depth = NGX_CONF_UNSET_SIZE;
     conf->xml_limits.max_elements = NGX_CONF_UNSET_SIZE;
     conf->xml_limits.max_text = NGX_CONF_UNSET_SIZE;
@@ -232,6 +243,7 @@ ngx_http_omadm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->auth_failure_window,
                          prev->auth_failure_window, 60);
     ngx_conf_merge_value(conf->retry_after, prev->retry_after, 30);
+    ngx_conf_merge_uint_value(conf->backend_limit, prev->backend_limit, 0);
     ngx_conf_merge_size_value(conf->xml_limits.max_depth,
                               prev->xml_limits.max_depth,
                               OMADM_DEFAULT_MAX_DEPTH);
@@ -569,6 +581,45 @@ ngx_http_omadm_set_xml_limits(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         *field = n;
     }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * omadm_backend_limit number | off: off (0) by default, like nginx's own
+ * limit_conn and proxy max_conns, because the right number is the
+ * backend's capacity divided by worker_processes, which only the operator
+ * knows; without it an overloaded backend still yields 503s, only later
+ * (after proxy_read_timeout) and after the backend did the work.
+ */
+
+static char *
+ngx_http_omadm_set_backend_limit(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_omadm_loc_conf_t *olcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (olcf->backend_limit != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        olcf->backend_limit = 0;
+        return NGX_CONF_OK;
+    }
+
+    n = ngx_http_omadm_parse_count(&value[1]);
+    if (n == NGX_ERROR) {
+        return ngx_http_omadm_invalid(cf, "value", &value[1]);
+    }
+
+    olcf->backend_limit = n;
 
     return NGX_CONF_OK;
 }

@@ -37,12 +37,23 @@ static ngx_int_t ngx_http_omadm_add_header(ngx_http_request_t *r,
 static void ngx_http_omadm_log_refusal(ngx_http_request_t *r,
     ngx_http_omadm_ctx_t *ctx, ngx_int_t status);
 static void ngx_http_omadm_cleanup(void *data);
+static ngx_uint_t ngx_http_omadm_busy(ngx_http_request_t *r);
+static ngx_int_t ngx_http_omadm_shed(ngx_http_request_t *r);
+static void ngx_http_omadm_release(ngx_http_omadm_ctx_t *ctx);
+static ngx_int_t ngx_http_omadm_add_retry_after(ngx_http_request_t *r);
 
 
+/* the media types accepted, each with the encoding it means (OMADM_ENC_*) */
 static ngx_str_t  ngx_http_omadm_content_types[] = {
     ngx_string("application/vnd.syncml.dm+xml"),
     ngx_string("application/vnd.syncml+xml"),
+    ngx_string("application/vnd.syncml.dm+wbxml"),
+    ngx_string("application/vnd.syncml+wbxml"),
     ngx_null_string
+};
+
+static int  ngx_http_omadm_content_encodings[] = {
+    OMADM_ENC_XML, OMADM_ENC_XML, OMADM_ENC_WBXML, OMADM_ENC_WBXML
 };
 
 
@@ -64,9 +75,9 @@ ngx_http_omadm_handler(ngx_http_request_t *r)
         return NGX_HTTP_NOT_ALLOWED;
     }
 
-    if (ngx_http_omadm_check_content_type(r) != NGX_OK) {
+    if (ngx_http_omadm_check_content_type(r) == NGX_DECLINED) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "omadm: refused a message that is not SyncML XML");
+                      "omadm: refused a message that is not SyncML");
         return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
 
@@ -75,6 +86,12 @@ ngx_http_omadm_handler(ngx_http_request_t *r)
      * omadm_max_message_size, which nginx enforces (413) before this
      * handler runs, for Content-Length and chunked bodies alike.
      */
+
+    /* at omadm_backend_limit already: shed before reading the body */
+
+    if (ngx_http_omadm_busy(r)) {
+        return ngx_http_omadm_shed(r);
+    }
 
     r->request_body_in_single_buf = 1;
 
@@ -87,6 +104,8 @@ ngx_http_omadm_handler(ngx_http_request_t *r)
     return NGX_DONE;
 }
 
+
+/* the OMADM_ENC_* of the request's Content-Type, or NGX_DECLINED */
 
 static ngx_int_t
 ngx_http_omadm_check_content_type(ngx_http_request_t *r)
@@ -112,7 +131,8 @@ ngx_http_omadm_check_content_type(ngx_http_request_t *r)
 
     for (type = ngx_http_omadm_content_types; type->len; type++) {
         if (type->len == len && ngx_strncasecmp(p, type->data, len) == 0) {
-            return NGX_OK;
+            return ngx_http_omadm_content_encodings[
+                       type - ngx_http_omadm_content_types];
         }
     }
 
@@ -124,6 +144,13 @@ static void
 ngx_http_omadm_body_handler(ngx_http_request_t *r)
 {
     ngx_http_omadm_ctx_t  *ctx;
+
+    /* again: other messages may have taken the slots while this one read */
+
+    if (ngx_http_omadm_busy(r)) {
+        ngx_http_finalize_request(r, ngx_http_omadm_shed(r));
+        return;
+    }
 
     ctx = ngx_http_omadm_create_ctx(r);
     if (ctx == NULL) {
@@ -170,6 +197,13 @@ ngx_http_omadm_create_ctx(ngx_http_request_t *r)
     cln->handler = ngx_http_omadm_cleanup;
     cln->data = ctx;
 
+    /* the slot is taken before parsing; the cleanup gives it back */
+
+    if (olcf->backend_limit) {
+        ctx->busy = &olcf->backend_busy;
+        (*ctx->busy)++;
+    }
+
     if (ngx_http_omadm_server_id(r, olcf, &id) != NGX_OK) {
         return NULL;
     }
@@ -196,6 +230,7 @@ ngx_http_omadm_create_ctx(ngx_http_request_t *r)
 
     if (omadm_exchange_create(&ctx->conf, &ctx->store,
                               (const char *) body.data, body.len,
+                              (int) ngx_http_omadm_check_content_type(r),
                               (const char *) token.data, token.len,
                               ngx_time(), &ctx->ex)
         != OMADM_OK)
@@ -557,9 +592,9 @@ ngx_http_omadm_respond(ngx_http_request_t *r, ngx_http_omadm_ctx_t *ctx,
     ngx_buf_t                  *b;
     ngx_str_t                   value;
     ngx_chain_t                 out;
-    ngx_http_omadm_loc_conf_t  *olcf;
 
-    olcf = ngx_http_get_module_loc_conf(r, ngx_http_omadm_module);
+    /* no backend call after the answer: a slow reader holds no slot */
+    ngx_http_omadm_release(ctx);
 
     if (act->http_status < NGX_HTTP_OK || act->http_status > 599) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -572,18 +607,10 @@ ngx_http_omadm_respond(ngx_http_request_t *r, ngx_http_omadm_ctx_t *ctx,
 
     r->headers_out.status = act->http_status;
 
-    if (act->http_status == NGX_HTTP_SERVICE_UNAVAILABLE) {
-        value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-        if (value.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        value.len = ngx_sprintf(value.data, "%T", olcf->retry_after)
-                    - value.data;
-
-        if (ngx_http_omadm_add_header(r, "Retry-After", &value) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    if (act->http_status == NGX_HTTP_SERVICE_UNAVAILABLE
+        && ngx_http_omadm_add_retry_after(r) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (act->http_status == NGX_HTTP_OK) {
@@ -698,8 +725,146 @@ ngx_http_omadm_cleanup(void *data)
 {
     ngx_http_omadm_ctx_t *ctx = data;
 
+    ngx_http_omadm_release(ctx);
+
     if (ctx->ex) {
         omadm_exchange_destroy(ctx->ex);
         ctx->ex = NULL;
     }
+}
+
+
+/*
+ * omadm_backend_limit: load shedding.
+ *
+ * A device message holds a slot from just before it is parsed until its
+ * answer is ready, which covers every backend subrequest it makes (one at
+ * a time), so the slots bound the backend requests in flight.  A message
+ * that finds every slot taken gets 503 + Retry-After at once, before any
+ * parsing or backend call: nothing in it is acknowledged, so the device
+ * sends it again and nothing is lost.  The body is read before the slot
+ * is taken, so a slow sender never holds one (client_body_timeout bounds
+ * it); a message arriving while the limit is already reached is shed
+ * without even reading its body.
+ *
+ * The counter is per worker process (in this process's own copy of the
+ * location configuration), not in shared memory: a worker that dies
+ * (SIGKILL, crash) takes its counter with it, where a shared counter would
+ * keep the dead worker's slots taken forever.  The price is that the limit
+ * is per worker, and that during a reload old and new workers each have
+ * theirs.  Every path gives the slot back: the answer (respond), and the
+ * request pool's cleanup for errors and client aborts.
+ */
+
+static ngx_uint_t
+ngx_http_omadm_busy(ngx_http_request_t *r)
+{
+    ngx_http_omadm_loc_conf_t  *olcf;
+
+    olcf = ngx_http_get_module_loc_conf(r, ngx_http_omadm_module);
+
+    return olcf->backend_limit
+           && olcf->backend_busy >= olcf->backend_limit;
+}
+
+
+static ngx_int_t
+ngx_http_omadm_shed(ngx_http_request_t *r)
+{
+    ngx_int_t                   rc;
+    ngx_buf_t                  *b;
+    ngx_chain_t                 out;
+    ngx_http_omadm_ctx_t       *ctx;
+    ngx_http_omadm_loc_conf_t  *olcf;
+
+    static time_t     logged;    /* per worker: one line a second at most */
+    static ngx_str_t  reason = ngx_string("omadm_backend_limit reached\n");
+
+    olcf = ngx_http_get_module_loc_conf(r, ngx_http_omadm_module);
+
+    if (logged != ngx_time()) {
+        logged = ngx_time();
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "omadm: omadm_backend_limit %ui reached, shedding "
+                      "device messages with 503", olcf->backend_limit);
+    }
+
+    /* a ctx without an exchange: $omadm_error and $omadm_auth say why */
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_omadm_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_omadm_ctx_t));
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_omadm_module);
+    }
+
+    ctx->shed = 1;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_omadm_add_retry_after(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = NGX_HTTP_SERVICE_UNAVAILABLE;
+    ngx_str_set(&r->headers_out.content_type, "text/plain");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_length_n = reason.len;
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = reason.data;
+    b->last = reason.data + reason.len;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static void
+ngx_http_omadm_release(ngx_http_omadm_ctx_t *ctx)
+{
+    if (ctx->busy) {
+        (*ctx->busy)--;
+        ctx->busy = NULL;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_omadm_add_retry_after(ngx_http_request_t *r)
+{
+    ngx_str_t                   value;
+    ngx_http_omadm_loc_conf_t  *olcf;
+
+    olcf = ngx_http_get_module_loc_conf(r, ngx_http_omadm_module);
+
+    value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    value.len = ngx_sprintf(value.data, "%T", olcf->retry_after) - value.data;
+
+    return ngx_http_omadm_add_header(r, "Retry-After", &value);
 }

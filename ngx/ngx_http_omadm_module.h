@@ -42,6 +42,10 @@ typedef struct {
     time_t                            retry_after;
     omadm_limits_t                    xml_limits;
     ngx_str_t                         server_id;
+    ngx_uint_t                        backend_limit; /* 0: off */
+    ngx_uint_t                        backend_busy;  /* per worker: each
+                                                        process has its own
+                                                        copy of the conf */
 } ngx_http_omadm_loc_conf_t;
 
 
@@ -52,8 +56,12 @@ typedef struct {
     omadm_store_t                     store;   /* must outlive ex */
     ngx_str_t                         uri;     /* of the pending backend
                                                   subrequest, for logs */
+    ngx_uint_t                       *busy;    /* the omadm_backend_limit
+                                                  slot held, or NULL */
     unsigned                          waiting:1;
     unsigned                          backend_done:1;
+    unsigned                          shed:1;  /* refused by
+                                                  omadm_backend_limit */
 } ngx_http_omadm_ctx_t;
 
 

@@ -70,6 +70,26 @@ ngx_http_omadm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
     ctx = ngx_http_get_module_ctx(r->main, ngx_http_omadm_module);
 
+    if (ctx != NULL && ctx->shed) {
+        /* shed by omadm_backend_limit before any exchange existed */
+        p = (data == OMADM_VAR_AUTH) ? "undecided"
+            : (data == OMADM_VAR_ERROR) ? "omadm_backend_limit reached"
+            : NULL;
+
+        if (p == NULL) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        v->data = (u_char *) p;
+        v->len = ngx_strlen(p);
+        v->valid = 1;
+        v->no_cacheable = 1;
+        v->not_found = 0;
+
+        return NGX_OK;
+    }
+
     if (ctx == NULL || ctx->ex == NULL) {
         v->not_found = 1;
         return NGX_OK;

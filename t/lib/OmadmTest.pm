@@ -18,7 +18,8 @@ package OmadmTest;
 # backends => { '/x-backend/' => $port | { port => $port,
 # proxy_read_timeout => '1s', ... } } (directive overrides, undef removes),
 # ssl_certificate / ssl_certificate_key => files (default: the
-# gen-certs.sh server.crt / server.key in the test directory).
+# gen-certs.sh server.crt / server.key in the test directory),
+# worker_processes => N (default 2).
 
 use strict;
 use warnings;
@@ -368,7 +369,7 @@ sub nginx_conf {
     return <<"EOF";
 load_module $MODULE;
 daemon off;
-worker_processes 2;
+worker_processes ${\ ($self->{worker_processes} // 2)};
 error_log $d/error.log $self->{error_log_level};
 pid $d/nginx.pid;
 events { worker_connections 256; }
@@ -425,10 +426,12 @@ sub access_log_like {
 }
 
 # Every test ends with this: no [alert], [crit] or [emerg] (a crashed
-# worker shows up as "[alert] ... exited on signal").
+# worker shows up as "[alert] ... exited on signal").  $expected: a regexp
+# for the lines a test caused on purpose (a worker it killed).
 sub check_error_log {
-    my ($self) = @_;
-    my @bad = grep { /\[(alert|crit|emerg)\]/ } split /\n/, $self->error_log;
+    my ($self, $expected) = @_;
+    my @bad = grep { /\[(alert|crit|emerg)\]/ && !($expected && /$expected/) }
+              split /\n/, $self->error_log;
     ok(!@bad, 'error log has no alert/crit/emerg')
         or diag(join "\n", @bad);
 }
@@ -539,6 +542,262 @@ sub _slurp {
     open my $fh, '<', $path or return '';
     local $/;
     return scalar <$fh>;
+}
+
+# --- faults and load (faults helper) -----------------------------------------
+#
+# A fault proxy between nginx and the real backend, the simulator, and
+# what the fault tests read of processes.
+
+# fault_proxy(to => $backend_port): a loopback HTTP proxy in a forked
+# child (one grandchild per connection), stopped by PID with the rest.
+# Per request it reads <dir>/proxy-<port>.mode (see proxy_mode) and then
+# waits `delay` seconds, answers `status` itself (a 5xx, no forwarding),
+# or forwards to the backend and relays the answer after `delay_answer`
+# more seconds (the backend did the work; its answer is late); with
+# only => 'exchange' (or auth, nonce) the mode applies to that call alone.
+# It logs "+ <request line>" when a request arrives and "- <what>" when it
+# is done to <dir>/proxy-<port>.log.  Returns the port; route the device
+# location's backend through it with set_backend before start.
+sub fault_proxy {
+    my ($self, %o) = @_;
+    my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+        LocalPort => 0, Proto => 'tcp', Listen => 128, ReuseAddr => 1)
+        or die "fault proxy: $!\n";
+    my $port = $listen->sockport;
+    my $to = $o{to} // $self->{api_port};
+    my $pid = fork // die "fork: $!\n";
+    if ($pid == 0) {
+        my %kids;
+        $SIG{$_} = 'DEFAULT' for qw(INT ALRM);
+        $SIG{CHLD} = sub { while ((my $k = waitpid(-1, WNOHANG)) > 0) { delete $kids{$k} } };
+        $SIG{TERM} = sub { kill 'KILL', keys %kids; POSIX::_exit(0) };
+        while (1) {
+            my $c = $listen->accept or next;
+            my $k = fork;
+            if (defined $k && $k == 0) {
+                $SIG{$_} = 'DEFAULT' for qw(TERM CHLD);
+                close $listen;
+                $self->_proxy_one($port, $to, $c);
+                POSIX::_exit(0);
+            }
+            $kids{$k} = 1 if $k;
+            close $c;
+        }
+    }
+    close $listen;
+    push @{ $self->{fakes} }, $pid;
+    return $port;
+}
+
+# set_backend('/omadm-backend/', $port | { port => $port, ... }): as the
+# backends option of new, once the port is known
+sub set_backend {
+    my ($self, $prefix, $to) = @_;
+    $self->{backends}{$prefix} = $to;
+    return $self;
+}
+
+# proxy_mode($port, delay => 6) / (status => 500) / () for plain forwarding
+sub proxy_mode {
+    my ($self, $port, %m) = @_;
+    my $f = "$self->{dir}/proxy-$port.mode";
+    _write("$f.tmp", join('', map { "$_=$m{$_}\n" } sort keys %m));
+    rename "$f.tmp", $f or die "$f: $!\n";
+}
+
+# the proxy's log lines: ("+ POST /contract/nonce HTTP/1.0", "- 200", ...)
+sub proxy_log {
+    my ($self, $port) = @_;
+    return grep { length } split /\n/, _slurp("$self->{dir}/proxy-$port.log");
+}
+
+# requests the proxy has received, and the most it held at once
+sub proxy_stats {
+    my ($self, $port) = @_;
+    my ($n, $cur, $max) = (0, 0, 0);
+    for ($self->proxy_log($port)) {
+        if (/^\+/) { $n++; $cur++; $max = $cur if $cur > $max } else { $cur-- }
+    }
+    return { requests => $n, max_in_flight => $max, in_flight => $cur };
+}
+
+sub _proxy_one {
+    my ($self, $port, $to, $c) = @_;
+    my $log = sub {
+        open my $fh, '>>', "$self->{dir}/proxy-$port.log" or return;
+        syswrite $fh, "$_[0]\n";
+    };
+    my $req = _read_request($c);
+    $log->('+ ' . ((split /\r?\n/, $req)[0] // ''));
+    my %m = map { /^(\w+)=(.*)$/ ? ($1, $2) : () }
+            split /\n/, _slurp("$self->{dir}/proxy-$port.mode");
+    %m = () if $m{only} && $req !~ m{^POST \S*/$m{only}\b};    # one op only
+    sleep $m{delay} if $m{delay};
+    # "-" goes to the log before the answer: nginx may start the next
+    # call as soon as it has it
+    if ($m{status}) {
+        $log->("- $m{status}");
+        print $c "HTTP/1.0 $m{status} Fault\r\nContent-Type: text/plain\r\n"
+            . "Content-Length: 6\r\nConnection: close\r\n\r\nfault\n";
+        close $c;
+        return;
+    }
+    my $b = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $to,
+                                  Timeout => 5);
+    if (!$b) { close $c; return $log->('- backend down') }
+    print $b $req;
+    my $answer = '';
+    while (sysread($b, my $chunk, 65536)) { $answer .= $chunk }
+    sleep $m{delay_answer} if $m{delay_answer};
+    $log->('- ' . (($answer =~ m{^HTTP/\S+ (\d+)}) ? $1 : 'no answer'));
+    print $c $answer;
+    close $c;
+}
+
+our $SIM = "$ROOT/build/omadm-sim";
+
+# start_sim(devices => 20, verify => 2, ...) runs build/omadm-sim --json
+# against this server in the background (options as its command line,
+# underscores for dashes, undef for a flag);
+# wait_sim returns its decoded JSON with {exit} and {stderr} added.
+sub start_sim {
+    my ($self, %o) = @_;
+    my $n = ++$self->{sims};
+    my @args = ('--url', $self->device_url($o{path} // '/omadm'),
+                '--ca', $self->ca_file, '--api', $self->api_url,
+                '--token-file', "$self->{dir}/admin.token", '--json');
+    delete $o{path};
+    for my $k (sort keys %o) {    # undef: a flag without argument
+        (my $opt = "--$k") =~ tr/_/-/;
+        push @args, $opt, (defined $o{$k} ? $o{$k} : ());
+    }
+    my $out = "$self->{dir}/sim-$n";
+    my $pid = fork // die "fork: $!\n";
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', "$out.json";
+        open STDERR, '>', "$out.err";
+        exec $SIM, @args or POSIX::_exit(127);
+    }
+    $self->{sim_out}{$pid} = $out;
+    push @{ $self->{fakes} }, $pid;
+    return $pid;
+}
+
+sub wait_sim {
+    my ($self, $pid, $timeout) = @_;
+    my $deadline = time + ($timeout // 120);
+    while ($self->sim_running($pid)) {
+        if (time > $deadline) { kill 'KILL', $pid; last }
+        sleep 0.05;
+    }
+    waitpid($pid, 0) if $self->sim_running($pid);
+    my $exit = (delete $self->{sim_exit}{$pid} // $?) >> 8;
+    @{ $self->{fakes} } = grep { $_ != $pid } @{ $self->{fakes} };
+    my $out = delete $self->{sim_out}{$pid};
+    my $json = eval { decode_json(_slurp("$out.json")) } // {};
+    $json->{exit} = $exit;
+    $json->{stderr} = _slurp("$out.err");
+    return $json;
+}
+
+# whether a simulator has printed its result (also from a forked child,
+# which cannot waitpid for it)
+sub sim_done { my ($self, $pid) = @_; return -s "$self->{sim_out}{$pid}.json" }
+
+# whether a simulator started by start_sim is still running (it has not
+# reached its verify step if it is still playing sessions)
+sub sim_running {
+    my ($self, $pid) = @_;
+    return 0 if exists $self->{sim_exit}{$pid};
+    my $r = waitpid($pid, WNOHANG);
+    $self->{sim_exit}{$pid} = $? if $r == $pid;
+    return $r == 0;
+}
+
+sub run_sim { my ($self, %o) = @_; return $self->wait_sim($self->start_sim(%o)) }
+
+# The guarantee of every fault test, as counts: the simulator exited 0,
+# every device did its sessions, and --verify found each of the
+# devices x K commands correct exactly once.
+sub check_sim {
+    my ($self, $r, %o) = @_;
+    my ($n, $m, $k, $what) = @o{qw(devices sessions verify name)};
+    $what = $what ? "$what: " : '';
+    my $v = $r->{verify} || {};
+    is($r->{exit}, 0, "${what}simulator exit 0")
+        or diag("simulator stderr:\n" . substr($r->{stderr} // '', -3000));
+    is($r->{sessions_completed}, $n * $m, "${what}sessions completed == $n x $m");
+    is($r->{sessions_failed}, 0, "${what}no session failed");
+    return unless $k;
+    is($v->{commands}, $n * $k, "${what}verify: $n x $k commands queued");
+    is($v->{correct}, $n * $k, "${what}verify: every command correct");
+    is(($v->{wrong} // -1) + ($v->{missing} // -1) + ($v->{duplicated} // -1), 0,
+       "${what}verify: wrong == missing == duplicated == 0")
+        or diag(explain $v);
+}
+
+# how often the simulator saw an HTTP status (e.g. 503)
+sub sim_status { my ($r, $code) = @_; return ($r->{http_status} || {})->{$code} // 0 }
+
+# parallel($n, sub { my $i = shift; ...; return $text }): runs the sub in
+# $n forked children at once and returns their texts, in order (a child
+# that died returns "died: <error>").  Children leave with _exit, so they
+# never run the harness's END.
+sub parallel {
+    my ($self, $n, $code) = @_;
+    my $base = "$self->{dir}/par-" . ++$self->{pars};
+    my @pids;
+    for my $i (1 .. $n) {
+        my $pid = fork // die "fork: $!\n";
+        if ($pid == 0) {
+            $SIG{ALRM} = 'DEFAULT';
+            my $r = eval { $code->($i) } // "died: $@";
+            _write("$base-$i", $r);
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+    }
+    waitpid($_, 0) for @pids;    # not wait(): nginx is a child too
+    return map { _slurp("$base-$_") } 1 .. $n;
+}
+
+sub backend_pid { $_[0]{backend_pid} }
+sub nginx_pid { $_[0]{nginx_pid} }
+
+# SIGKILL the backend (no clean shutdown); start_backend restarts it on the
+# same port and database.
+sub kill_backend {
+    my ($self) = @_;
+    my $pid = delete $self->{backend_pid} or return;
+    kill 'KILL', $pid;
+    waitpid($pid, 0);
+}
+
+# the nginx master's children (workers; cache processes if any)
+sub nginx_workers {
+    my ($self) = @_;
+    my $master = $self->{nginx_pid} or return;
+    my @pids;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        my ($pid, $ppid) = _slurp($stat) =~ /^(\d+) \(.*\) \S+ (\d+)/s or next;
+        push @pids, $pid if $ppid == $master;
+    }
+    return sort { $a <=> $b } @pids;
+}
+
+# open sockets of a process (a worker's client and upstream connections
+# plus the listeners)
+sub sockets {
+    my ($pid) = @_;
+    return scalar grep { (readlink($_) // '') =~ /^socket:/ } glob "/proc/$pid/fd/*";
+}
+
+# resident memory of a process, in kB
+sub vm_rss {
+    my ($pid) = @_;
+    return (_slurp("/proc/$pid/status") =~ /^VmRSS:\s+(\d+)/m)[0] // 0;
 }
 
 1;
