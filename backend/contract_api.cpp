@@ -54,7 +54,8 @@ void auth(Store &store, const json &body, httplib::Response &res)
                {{"device_id", c->device_id},
                 {"username", c->username},
                 {"inner", c->inner},
-                {"nonce", c->nonce}});
+                {"nonce", c->nonce},
+                {"previous_nonces", c->previous_nonces}});
 }
 
 void nonce(Store &store, const json &body, httplib::Response &res)

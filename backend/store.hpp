@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace omadm_backend {
 
@@ -35,7 +36,11 @@ struct DeviceCredentials {
     std::string username;
     std::string inner;  // B64(MD5(username ":" password))
     std::string nonce;  // "" until the module first issued one
+    std::vector<std::string> previous_nonces;  // newest first
 };
+
+// How many replaced nonces a device keeps (DeviceCredentials).
+constexpr size_t kept_previous_nonces = 4;
 
 enum class ExchangeOutcome { ok, unknown_device, nonce_conflict };
 

@@ -1,6 +1,8 @@
 // Device records: operator CRUD and the contract's credential look-ups.
 #include "store.hpp"
 
+#include <algorithm>
+
 #include "clock.hpp"
 #include "crypto.hpp"
 
@@ -31,6 +33,19 @@ json device_row(const Stmt &st)
             {"created_at", st.text(4)}};
 }
 
+// The first n space-separated words of list.
+std::string keep_newest(const std::string &list, size_t n)
+{
+    size_t end = 0;
+    for (size_t words = 0; words < n; words++) {
+        size_t start = list.find_first_not_of(' ', end);
+        if (start == std::string::npos) break;
+        end = list.find(' ', start);
+        if (end == std::string::npos) return list;
+    }
+    return list.substr(0, end);
+}
+
 }  // namespace
 
 bool Store::device_exists(const std::string &device_id)
@@ -40,11 +55,26 @@ bool Store::device_exists(const std::string &device_id)
     return st.step();
 }
 
+// The replaced nonce joins the few kept before it: a device that missed
+// the answer carrying the new one still signs with an old one, and the
+// module tells that (stale, challenge again) from a wrong password.
 bool Store::set_nonce(const std::string &device_id, const std::string &nonce)
 {
-    Stmt up(db_, "UPDATE devices SET nonce = ? WHERE device_id = ?");
-    up.bind(1, nonce).bind(2, device_id).run();
-    return db_.changes() > 0;
+    Stmt cur(db_, "SELECT nonce, previous_nonces FROM devices"
+                  " WHERE device_id = ?");
+    cur.bind(1, device_id);
+    if (!cur.step()) {
+        return false;
+    }
+    std::string old = cur.text(0);
+    std::string previous = cur.text(1);
+    if (!old.empty() && old != nonce) {
+        previous = keep_newest(old + " " + previous, kept_previous_nonces);
+    }
+    Stmt up(db_, "UPDATE devices SET nonce = ?, previous_nonces = ?"
+                 " WHERE device_id = ?");
+    up.bind(1, nonce).bind(2, previous).bind(3, device_id).run();
+    return true;
 }
 
 std::optional<json> Store::create_device(const NewDevice &d)
@@ -114,13 +144,20 @@ Store::credentials(const std::string &device_id)
 {
     std::lock_guard<std::mutex> lock(mu_);
     Stmt st(db_,
-            "SELECT device_id, username, password_inner, nonce FROM devices"
-            " WHERE device_id = ?");
+            "SELECT device_id, username, password_inner, nonce,"
+            " previous_nonces FROM devices WHERE device_id = ?");
     st.bind(1, device_id);
     if (!st.step()) {
         return std::nullopt;
     }
-    return DeviceCredentials{st.text(0), st.text(1), st.text(2), st.text(3)};
+    DeviceCredentials c{st.text(0), st.text(1), st.text(2), st.text(3), {}};
+    std::string list = st.text(4);
+    for (size_t pos = 0; pos < list.size();) {
+        size_t end = std::min(list.find(' ', pos), list.size());
+        if (end > pos) c.previous_nonces.push_back(list.substr(pos, end - pos));
+        pos = end + 1;
+    }
+    return c;
 }
 
 bool Store::store_nonce(const std::string &device_id, const std::string &nonce)

@@ -5,7 +5,7 @@ namespace omadm_backend {
 
 namespace {
 
-constexpr int schema_version = 1;
+constexpr int schema_version = 2;
 
 // The device password is never stored, only password_inner (see crypto.hpp).
 // Command and alert ids are AUTOINCREMENT so an id is never reused after a
@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS devices (
     username        TEXT NOT NULL,
     password_inner  TEXT NOT NULL,
     nonce           TEXT NOT NULL DEFAULT '',
+    previous_nonces TEXT NOT NULL DEFAULT '',  -- newest first, space-separated
     devinfo         TEXT NOT NULL DEFAULT '{}',
     last_seen       TEXT,
     created_at      TEXT NOT NULL,
@@ -93,6 +94,12 @@ Store::Store(const std::string &path) : db_(path)
         throw DbError("database \"" + path + "\" has schema version "
                       + std::to_string(found)
                       + ", newer than this omadm-backend understands");
+    }
+    if (found == 1) {
+        // version 2 remembers the nonces a device was issued before its
+        // current one (see Store::set_nonce)
+        db_.exec("ALTER TABLE devices ADD COLUMN"
+                 " previous_nonces TEXT NOT NULL DEFAULT ''");
     }
     db_.exec(schema_sql);
     db_.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str());

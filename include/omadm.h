@@ -146,8 +146,8 @@ typedef struct {
 #define OMADM_VAR_DEVICE_ID   0
 #define OMADM_VAR_SESSION_ID  1
 #define OMADM_VAR_AUTH        2     /* none|ok|session|missing|failed|
-                                       throttled|undecided: the backend
-                                       could not be asked */
+                                       stale|throttled|undecided: the
+                                       backend could not be asked */
 #define OMADM_VAR_MSG_ID      3
 #define OMADM_VAR_ERROR       4     /* why a message was refused, for the
                                        error log; never a secret */

@@ -111,6 +111,20 @@ bool parse_auth_reply(std::string_view body, auth_reply &out,
         why = "backend auth answer lacks username/inner or has a bad nonce";
         return false;
     }
+    out.previous_nonces.clear();
+    auto prev = j.find("previous_nonces");
+    if (prev == j.end() || prev->is_null()) return true;
+    if (!prev->is_array() || prev->size() > max_previous_nonces) {
+        why = "backend auth answer has a bad previous_nonces";
+        return false;
+    }
+    for (const auto &n : *prev) {
+        if (!n.is_string()) {
+            why = "backend auth answer has a bad previous_nonces";
+            return false;
+        }
+        out.previous_nonces.push_back(n.get<std::string>());
+    }
     return true;
 }
 

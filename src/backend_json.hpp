@@ -54,7 +54,14 @@ struct auth_reply {
     std::string username;
     std::string inner;
     std::string nonce;          // base64, "" when none was ever issued
+    // Nonces this device was issued before `nonce`, newest first: a digest
+    // made with one of them is stale, not wrong (see exchange::on_auth).
+    std::vector<std::string> previous_nonces;
 };
+
+// More previous nonces than this in an auth answer is a backend bug: each
+// one costs an MD5 on every failed credential.
+constexpr size_t max_previous_nonces = 16;
 
 // One command of a 200 answer of "exchange".
 struct backend_command {

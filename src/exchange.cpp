@@ -343,6 +343,22 @@ void exchange::auth_failed(const char *reason)
     challenge(401);
 }
 
+void exchange::auth_stale(const char *reason)
+{
+    auth_ = "stale";
+    error_ = reason;
+    if (attempt_reserved_) release_attempt();
+    challenge(401);
+}
+
+bool exchange::digest_matches(const std::string &inner,
+                              const std::string &nonce_b64) const
+{
+    std::string nonce;
+    return !nonce_b64.empty() && base64_decode(nonce_b64, nonce)
+           && secure_equal(md5_digest(inner, nonce), presented_secret_);
+}
+
 void exchange::ask_exchange(bool session_start)
 {
     session_start_ = session_start;
@@ -397,15 +413,28 @@ void exchange::on_auth()
     }
 
     bool ok;
+    bool stale = false;
     if (auth_scheme_ == "md5") {
-        std::string nonce;
-        ok = !r.nonce.empty() && base64_decode(r.nonce, nonce)
-             && secure_equal(md5_digest(r.inner, nonce), presented_secret_);
+        ok = digest_matches(r.inner, r.nonce);
+        for (size_t i = 0; !ok && !stale && i < r.previous_nonces.size(); i++) {
+            stale = digest_matches(r.inner, r.previous_nonces[i]);
+        }
         used_nonce_ = r.nonce;
     } else {
         ok = secure_equal(trim(r.inner), presented_secret_);
     }
-    if (!ok || r.username != presented_user_) {
+    if (r.username != presented_user_) {
+        ok = stale = false;
+    }
+    if (stale) {
+        // The device knows the password but missed the nonce that replaced
+        // this one (an answer lost in transit): a new challenge, not a
+        // failure, or a flaky network would lock honest devices out.
+        used_nonce_.clear();
+        auth_stale("stale nonce");
+        return;
+    }
+    if (!ok) {
         used_nonce_.clear();
         auth_failed("invalid credentials");
         return;
@@ -429,8 +458,10 @@ void exchange::on_exchange()
         return;
     }
     if (backend_status_ == 409 && session_start_) {
-        // Another message used this nonce first: a replay, or a race.
-        auth_failed("nonce already used");
+        // Another message used this nonce first: the device's own retry
+        // racing a slow first attempt, or a replay.  The digest was right
+        // for a nonce it was issued, so this proves the password: stale.
+        auth_stale("nonce already used");
         return;
     }
     if (backend_status_ == 404) {

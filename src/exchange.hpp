@@ -53,6 +53,9 @@ private:
     void start_unauthenticated();
     void challenge(int code);
     void auth_failed(const char *reason);
+    void auth_stale(const char *reason);
+    bool digest_matches(const std::string &inner,
+                        const std::string &nonce_b64) const;
     void reserve_attempt();
     void release_attempt();
     std::optional<std::string> read_failures() const;

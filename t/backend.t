@@ -307,6 +307,7 @@ is($st, 200, 'contract auth');
 is($b->{username}, 'dev1', '... registered username');
 is($b->{inner}, md5_base64("dev1:$PASS") . '==', '... inner = B64(MD5(user:pass))');
 is($b->{nonce}, '', '... no nonce issued yet');
+is_deeply($b->{previous_nonces}, [], '... and none before it');
 ($st, $b) = contract('auth', { device_id => 'IMEI:000', username => 'x' });
 is($st, 404, 'auth for an unknown device: 404');
 is($b->{error}, 'unknown device', '... error');
@@ -382,6 +383,12 @@ is($st, 409, 'stale used_nonce: 409');
 is($b->{error}, 'nonce', '... error "nonce"');
 (undef, $b) = contract('auth', { device_id => $ID, username => 'dev1' });
 is($b->{nonce}, 'N4', '... stored nonce unchanged');
+is_deeply($b->{previous_nonces}, [qw(N3 N2 N1)],
+          '... the nonces it replaced, newest first');
+for my $n (qw(P1 P2 P3)) { contract('nonce', { device_id => $ID, nonce => $n }) }
+contract('nonce', { device_id => $ID, nonce => 'N4' });
+(undef, $b) = contract('auth', { device_id => $ID, username => 'dev1' });
+is_deeply($b->{previous_nonces}, [qw(P3 P2 P1 N4)], '... at most four of them');
 (undef, $b) = api('GET', "$P/commands/$c2->{id}");
 is($b->{state}, 'sent', '... status not applied');
 

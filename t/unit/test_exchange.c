@@ -162,6 +162,7 @@ typedef struct {
     char        username[32];
     char        inner[64];
     char        nonce[64];          /* the device's next-session nonce */
+    char        previous[64];       /* the nonce it replaced */
     const char *commands;           /* next exchange answer's array */
     char        fail_op[16];        /* one-shot failure injection */
     int         fail_status;
@@ -218,6 +219,7 @@ backend_handle(backend_t *b, const char *op, const char *body, size_t len,
 
     if (strcmp(op, "nonce") == 0) {
         assert_non_null(strstr(b->req, "\"device_id\":\"" DEV "\""));
+        strcpy(b->previous, b->nonce);
         json_str(b->req, "nonce", b->nonce, sizeof(b->nonce));
         assert_int_equal(strlen(b->nonce), 24);
         return "{}";
@@ -227,8 +229,9 @@ backend_handle(backend_t *b, const char *op, const char *body, size_t len,
         strcpy(b->last_auth, b->req);
         snprintf(b->answer, sizeof(b->answer),
                  "{\"device_id\":\"" DEV "\",\"username\":\"%s\","
-                 "\"inner\":\"%s\",\"nonce\":\"%s\"}",
-                 b->username, b->inner, b->nonce);
+                 "\"inner\":\"%s\",\"nonce\":\"%s\","
+                 "\"previous_nonces\":[\"%s\"]}",
+                 b->username, b->inner, b->nonce, b->previous);
         return b->answer;
     }
 
@@ -242,6 +245,7 @@ backend_handle(backend_t *b, const char *op, const char *body, size_t len,
             return "{\"error\":\"nonce\"}";
         }
         if (next[0]) {
+            strcpy(b->previous, b->nonce);
             strcpy(b->nonce, next);
         }
     }
@@ -827,6 +831,68 @@ test_wrong_password_and_throttle(void **state)
     outcome_free(&o);
 }
 
+/* the right password with a nonce the device was issued before (its 212
+   was lost after the backend rotated the nonce) is stale, not wrong:
+   401 with a new challenge, never counted towards the throttle */
+static void
+test_stale_nonce_is_not_a_failure(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        nonce[64], sid[16], msg[8192];
+    int         i;
+
+    strcpy(nonce, f->be.nonce);
+    for (i = 0; i < 5; i++) {    /* more than max_auth_failures (3) */
+        /* the session start reaches the backend, its answer is lost */
+        snprintf(sid, sizeof(sid), "s%d", i);
+        snprintf(msg, sizeof(msg), "%s", device_msg(sid, 1,
+                 md5_cred("dev1", "secret", nonce), PKG1("1", "2")));
+        drive(f, msg, NULL, &o);
+        assert_string_equal(o.auth, "ok");
+        assert_string_not_equal(f->be.nonce, nonce);
+        outcome_free(&o);
+
+        /* the device retries as a new session with the nonce it has */
+        snprintf(sid, sizeof(sid), "r%d", i);
+        drive(f, device_msg(sid, 1, md5_cred("dev1", "secret", nonce),
+                            PKG1("1", "2")), NULL, &o);
+        assert_string_equal(o.ops, "auth,nonce");
+        assert_string_equal(o.auth, "stale");
+        assert_string_equal(o.error, "stale nonce");
+        expect_field(&o, "SyncBody/Status[1]/Data", "401");
+        expect_field(&o, "SyncBody/Status[1]/Chal/Meta/NextNonce",
+                     f->be.nonce);
+        strcpy(nonce, f->be.nonce);
+        outcome_free(&o);
+    }
+
+    /* another message took the nonce between auth and exchange (409):
+       the digest was right, so this is stale too */
+    strcpy(f->be.fail_op, "exchange");
+    f->be.fail_status = 409;
+    f->be.fail_body = "{\"error\":\"nonce\"}";
+    drive(f, device_msg("race", 1, md5_cred("dev1", "secret", nonce),
+                        PKG1("1", "2")), NULL, &o);
+    assert_string_equal(o.ops, "auth,exchange,nonce");
+    assert_string_equal(o.auth, "stale");
+    expect_field(&o, "SyncBody/Status[1]/Data", "401");
+    outcome_free(&o);
+
+    /* never throttled: the current nonce lets it in */
+    strcpy(nonce, f->be.nonce);
+    drive(f, device_msg("in", 1, md5_cred("dev1", "secret", nonce),
+                        PKG1("1", "2")), NULL, &o);
+    assert_string_equal(o.auth, "ok");
+    outcome_free(&o);
+
+    /* a wrong password is still a failure, with the old nonce too */
+    drive(f, device_msg("bad", 1, md5_cred("dev1", "wrong", nonce),
+                        PKG1("1", "2")), NULL, &o);
+    assert_string_equal(o.auth, "failed");
+    outcome_free(&o);
+}
+
 static void
 test_token_and_repeat(void **state)
 {
@@ -1062,18 +1128,7 @@ test_backend_failures(void **state)
     assert_string_equal(after, before);
     free(before);
     free(after);
-
-    /* a nonce raced away (409) is a failed authentication */
-    strcpy(f->be.fail_op, "exchange");
-    f->be.fail_status = 409;
-    f->be.fail_body = "{\"error\":\"nonce\"}";
-    drive(f, device_msg("12", 1, md5_cred("dev1", "secret", f->be.nonce),
-                        PKG1("1", "2")), NULL, &o);
-    assert_int_equal(o.http_status, 200);
-    assert_string_equal(o.ops, "auth,exchange,nonce");
-    assert_string_equal(o.auth, "failed");
-    expect_field(&o, "SyncBody/Status[1]/Data", "401");
-    outcome_free(&o);
+    /* a nonce raced away (409): test_stale_nonce_is_not_a_failure */
 }
 
 static void
@@ -1220,6 +1275,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_attempt_reserved, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unauthenticated_storage_bounded,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_nonce_is_not_a_failure,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_password_and_throttle,
                                         setup, teardown),
