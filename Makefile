@@ -42,10 +42,14 @@ ASAN_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/asan/unit/%)
 BACKEND_SRCS := $(wildcard backend/*.cpp)
 BACKEND_OBJS := $(BACKEND_SRCS:backend/%.cpp=$(BUILD)/backend/%.o)
 
+SIM          := $(BUILD)/omadm-sim
+SIM_SRCS     := $(wildcard sim/*.cpp)
+SIM_OBJS     := $(SIM_SRCS:sim/%.cpp=$(BUILD)/sim/%.o)
+
 .PHONY: all core module backend unit unit-asan unit-build unit-asan-build \
         test integration deps run stop bench clean
 
-all: $(CORE) $(MODULE) $(BACKEND)
+all: $(CORE) $(MODULE) $(BACKEND) $(SIM)
 core: $(CORE)
 module: $(MODULE)
 backend: $(BACKEND)
@@ -120,6 +124,27 @@ $(BUILD)/backend/%.o: backend/%.cpp | $(BUILD)/backend
 
 $(BACKEND): $(BACKEND_OBJS)
 	$(CXX) -o $@ $^ $(HTTPLIB_FLAGS) -lsqlite3 -lssl -lcrypto -lpthread
+
+
+# ---- fleet simulator ------------------------------------------------------
+# build/omadm-sim: N devices on one epoll loop (docs/omadm-sim.md).  It
+# links the core archive for the SyncML codec and the credential helpers.
+
+.PHONY: sim
+sim: $(SIM)
+
+$(BUILD)/sim/%.o: sim/%.cpp | $(BUILD)/sim
+	$(CXX) $(CXXSTD) -O2 -g $(WARN) -Iinclude -Isrc -Isim $(HTTPLIB_FLAGS) \
+	    -MMD -MP -c $< -o $@
+
+$(SIM): $(SIM_OBJS) $(CORE)
+	$(CXX) -o $@ $(SIM_OBJS) $(CORE) $(HTTPLIB_FLAGS) -lexpat -lssl \
+	    -lcrypto -lpthread
+
+$(BUILD)/sim:
+	mkdir -p $@
+
+-include $(SIM_OBJS:.o=.d)
 
 
 # ---- unit tests (cmocka, run through prove) -------------------------------
