@@ -14,6 +14,7 @@
 #   BENCH_WORKERS (2)       nginx worker_processes
 #   BENCH_DEVICES (64)      registered devices that paths c and d rotate over
 #   BENCH_ZONE (10m)        omadm_session_zone size
+#   BENCH_FLEET (1000)      omadm-sim devices of the fleet phase (0: skip it)
 #   BENCH_KEEP=1            keep the temporary directory (logs, config)
 #   OMADM_NGINX, OMADM_BACKEND  other binaries to measure
 set -euo pipefail
@@ -31,8 +32,10 @@ conns=${BENCH_CONNECTIONS:-32}
 workers=${BENCH_WORKERS:-2}
 devices=${BENCH_DEVICES:-64}
 zone=${BENCH_ZONE:-10m}
+fleet=${BENCH_FLEET:-1000}
+sim=$root/build/omadm-sim
 
-for f in "$module" "$backend" "$nginx"; do
+for f in "$module" "$backend" "$nginx" "$sim"; do
     [ -x "$f" ] || [ -f "$f" ] || { echo "bench: $f is missing; run make" >&2; exit 1; }
 done
 
@@ -249,3 +252,39 @@ awk -v b="${rps[b]}" -v c="${rps[c]}" -v d="${rps[d]}" -v a1="${rps[a1]}" \
 echo "memory (kB): nginx workers RSS $rss_w0 -> $rss_w1" \
      "(of which shared memory $shm_w0 -> $shm_w1), omadm-backend RSS $rss_b0 -> $rss_b1"
 echo "calls = backend contract calls per request; drops = SYNs dropped by full listen queues"
+
+# ---- fleet: whole MD5 sessions of many devices at once ------------------------
+# omadm-sim plays BENCH_FLEET devices, one session each (407 challenge,
+# then 212 with one queued Get answered): first 50 at a time, the
+# baseline, then all of them at once.  The ratio is what a thousand
+# concurrent devices cost against a modest crowd, on the same server.
+
+[ "$fleet" -gt 0 ] || exit 0
+
+declare -A fleet_json
+fleet_run() {    # name concurrency
+    fleet_json[$1]=$("$sim" --url "$url" --ca "$dir/ca.crt" --api "$api" \
+        --token-file "$dir/admin.token" --devices "$fleet" --sessions 1 \
+        --concurrency "$2" --verify 1 --prefix "fleet-$1-" --quiet --json) \
+        || fail "omadm-sim failed at concurrency $2: ${fleet_json[$1]}"
+    echo "bench: fleet at concurrency $2 done"
+}
+fleet_run c50 50
+fleet_run all "$fleet"
+
+echo
+printf '%-28s %10s %7s %s\n' 'fleet (MD5, 1 session each)' 'sessions/s' ratio \
+    'session p50/p90/p99/max ms, retries'
+for name in c50 all; do
+    perl -MJSON::PP -e '
+        my ($name, $j, $base) = @ARGV;
+        my ($r, $b) = map { decode_json($_) } $j, $base;
+        my $s = $r->{session_ms};
+        printf "%-28s %10.1f %7.2f %.0f/%.0f/%.0f/%.0f, %d\n",
+            ($name eq "c50" ? "50 concurrent" : "$r->{devices} concurrent"),
+            $r->{sessions_per_second},
+            $r->{sessions_per_second} / $b->{sessions_per_second},
+            @$s{qw(p50 p90 p99 max)}, $r->{session_retries};
+        die "verify failed\n" if $r->{verify}{correct} != $r->{verify}{commands};
+    ' "$name" "${fleet_json[$name]}" "${fleet_json[c50]}" || fail "fleet $name"
+done
