@@ -53,6 +53,16 @@ static char *ngx_http_omadm_invalid(ngx_conf_t *cf, char *what,
 static ngx_conf_enum_t  ngx_http_omadm_schemes[] = {
     { ngx_string("basic"), OMADM_AUTH_BASIC },
     { ngx_string("md5"), OMADM_AUTH_MD5 },
+    { ngx_string("hmac"), OMADM_AUTH_HMAC },
+    { ngx_null_string, 0 }
+};
+
+
+/* omadm_server_auth: the server's own Cred toward devices */
+static ngx_conf_enum_t  ngx_http_omadm_server_auth[] = {
+    { ngx_string("off"), 0 },
+    { ngx_string("md5"), OMADM_AUTH_MD5 },
+    { ngx_string("basic"), OMADM_AUTH_BASIC },
     { ngx_null_string, 0 }
 };
 
@@ -104,6 +114,13 @@ static ngx_command_t  ngx_http_omadm_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_omadm_loc_conf_t, challenge),
       &ngx_http_omadm_schemes },
+
+    { ngx_string("omadm_server_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_omadm_set_schemes,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_omadm_loc_conf_t, server_auth),
+      &ngx_http_omadm_server_auth },
 
     { ngx_string("omadm_max_message_size"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -215,6 +232,7 @@ ngx_http_omadm_create_loc_conf(ngx_conf_t *cf)
     conf->auth_failures = NGX_CONF_UNSET_UINT;
     conf->auth_failure_window = NGX_CONF_UNSET;
     conf->retry_after = NGX_CONF_UNSET;
+    conf->server_auth = NGX_CONF_UNSET_UINT;
     conf->backend_limit = NGX_CONF_UNSET_UINT;
     conf->xml_limits.max_depth = NGX_CONF_UNSET_SIZE;
     conf->xml_limits.max_elements = NGX_CONF_UNSET_SIZE;
@@ -243,6 +261,7 @@ ngx_http_omadm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->auth_failure_window,
                          prev->auth_failure_window, 60);
     ngx_conf_merge_value(conf->retry_after, prev->retry_after, 30);
+    ngx_conf_merge_uint_value(conf->server_auth, prev->server_auth, 0);
     ngx_conf_merge_uint_value(conf->backend_limit, prev->backend_limit, 0);
     ngx_conf_merge_size_value(conf->xml_limits.max_depth,
                               prev->xml_limits.max_depth,
@@ -279,7 +298,8 @@ ngx_http_omadm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                            "\"omadm_challenge\" \"%s\" is not among the "
                            "schemes accepted by \"omadm_auth\"",
                            conf->challenge == OMADM_AUTH_BASIC ? "basic"
-                                                               : "md5");
+                           : conf->challenge == OMADM_AUTH_HMAC ? "hmac"
+                                                                : "md5");
         return NGX_CONF_ERROR;
     }
 

@@ -50,12 +50,18 @@ void auth(Store &store, const json &body, httplib::Response &res)
         reply_error(res, 404, "unknown device");
         return;
     }
-    reply_json(res, 200,
-               {{"device_id", c->device_id},
-                {"username", c->username},
-                {"inner", c->inner},
-                {"nonce", c->nonce},
-                {"previous_nonces", c->previous_nonces}});
+    json answer = {{"device_id", c->device_id},
+                   {"username", c->username},
+                   {"inner", c->inner},
+                   {"nonce", c->nonce},
+                   {"previous_nonces", c->previous_nonces}};
+    if (!c->server_username.empty()) {
+        answer["server_username"] = c->server_username;
+        answer["server_inner"] = c->server_inner;
+        answer["server_basic"] = c->server_basic;
+        answer["server_nonce"] = c->server_nonce;
+    }
+    reply_json(res, 200, answer);
 }
 
 void nonce(Store &store, const json &body, httplib::Response &res)

@@ -22,7 +22,14 @@ constexpr size_t max_data_bytes = 256 * 1024;
 constexpr size_t max_target_bytes = 4 * 1024;
 constexpr size_t max_meta_bytes = 256;  // format, type, correlator
 
-// {"id","verb","target"} plus data, format, type, correlator when non-empty.
+// Container limits (docs/backend-api.md; the module refuses more): levels
+// of Atomic/Sequence, commands nested under one top-level command.
+constexpr size_t max_container_depth = 4;
+constexpr size_t max_nested_commands = 100;
+
+// {"id","verb"} plus target, data, format, type, correlator, source,
+// options, text when non-empty, choices when any, and the nested commands
+// of a container (each given `id` too: for measuring the longest form).
 json contract_command(const std::string &id, const NewCommand &c);
 
 // Bytes of {"commands": []}, the answer with no command in it.

@@ -36,6 +36,12 @@ std::string md5_inner(const std::string &username, const std::string &password)
     return base64(digest(EVP_md5(), username + ":" + password));
 }
 
+std::string basic_credential(const std::string &username,
+                             const std::string &password)
+{
+    return base64(username + ":" + password);
+}
+
 std::string sha256_hex(const std::string &in)
 {
     static const char digits[] = "0123456789abcdef";

@@ -10,6 +10,12 @@ namespace omadm_backend {
 // credentials (docs/backend-api.md, "auth").
 std::string md5_inner(const std::string &username, const std::string &password);
 
+// B64(username ":" password): a Basic credential.  Stored only for the
+// server's own credential toward a device, where omadm_server_auth basic
+// must present it (Basic cannot be made from the MD5 inner value).
+std::string basic_credential(const std::string &username,
+                             const std::string &password);
+
 // Equality that takes the same time wherever the inputs differ, and whatever
 // their lengths: both sides are hashed first, so the comparison never leaks
 // the secret's length or a matching prefix.

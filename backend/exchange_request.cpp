@@ -89,6 +89,19 @@ void parse(const json &b, ExchangeRequest &r)
 
     r.used_nonce = maybe_string(b, "used_nonce");
     r.next_nonce = maybe_string(b, "next_nonce");
+    r.server_next_nonce = maybe_string(b, "server_next_nonce");
+    auto rq = b.find("requeue");
+    if (rq != b.end() && !rq->is_null()) {
+        if (!rq->is_array()) {
+            throw Invalid{"\"requeue\" must be an array of strings"};
+        }
+        for (const json &id : *rq) {
+            if (!id.is_string()) {
+                throw Invalid{"\"requeue\" must be an array of strings"};
+            }
+            r.requeue.push_back(id.get<std::string>());
+        }
+    }
 
     auto di = b.find("devinfo");
     if (di != b.end() && !di->is_null()) {
@@ -109,8 +122,14 @@ void parse(const json &b, ExchangeRequest &r)
         if (st == s.end() || !st->is_number_integer()) {
             throw Invalid{"a status's \"status\" must be an integer"};
         }
-        r.statuses.push_back(
-            {required_string(s, "command_id"), st->get<int64_t>()});
+        nlohmann::json items = nlohmann::json::array();
+        for (const json &i : array_of_objects(s, "items")) {
+            items.push_back({{"source", optional_string(i, "source")},
+                             {"target", optional_string(i, "target")},
+                             {"data", optional_string(i, "data")}});
+        }
+        r.statuses.push_back({required_string(s, "command_id"),
+                              st->get<int64_t>(), std::move(items)});
     }
 
     for (const json &x : array_of_objects(b, "results")) {

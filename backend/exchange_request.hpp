@@ -13,6 +13,9 @@ namespace omadm_backend {
 struct ExchangeStatus {
     std::string command_id;
     int64_t status;
+    // the Status's Items: [{"source","target","data"}] (strings), e.g. a
+    // user-interaction alert's answer
+    nlohmann::json items = nlohmann::json::array();
 };
 
 struct ExchangeResult {
@@ -28,6 +31,10 @@ struct ExchangeRequest {
     std::string device_id, session_id, msg_id;
     bool session_start = false;
     std::optional<std::string> used_nonce, next_nonce;
+    // server authentication: the nonce the device issued for the server's
+    // next Cred, and commands the device refused unexecuted (-> queued)
+    std::optional<std::string> server_next_nonce;
+    std::vector<std::string> requeue;
     std::optional<nlohmann::json> devinfo;  // an object when present
     std::vector<ExchangeAlert> alerts;
     std::vector<ExchangeStatus> statuses;

@@ -1,11 +1,12 @@
 #include "operator_validation.hpp"
 
+#include "alert_options.hpp"
 #include "contract_command.hpp"
 #include "json_text.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 
 namespace omadm_backend {
@@ -63,18 +64,35 @@ bool within(const std::optional<std::string> &value, const char *name,
 // characters JSON must escape (up to 6 bytes each) could still make the
 // command alone overflow an answer, so its contract form is measured too,
 // with the longest id it could get.
-bool within_limits(const NewCommand &c, std::string &error)
+bool within_node_limits(const NewCommand &c, std::string &error)
 {
     if (!within(c.target, "target", max_target_bytes, error)
+        || !within(c.source, "source", max_target_bytes, error)
+        || !within(c.options, "options", max_meta_bytes, error)
+        || !within(c.text, "text", max_target_bytes, error)
         || !within(c.format, "format", max_meta_bytes, error)
         || !within(c.type, "type", max_meta_bytes, error)
         || !within(c.correlator, "correlator", max_meta_bytes, error)) {
         return false;
     }
+    for (const NewCommand &child : c.commands) {
+        if (!within_node_limits(child, error)) {
+            return false;
+        }
+    }
     if (c.data && c.data->size() > max_data_bytes) {
         error = "\"data\" is " + std::to_string(c.data->size())
                 + " bytes, more than " + std::to_string(max_data_bytes)
                 + " (256 KiB): large objects are not supported yet";
+        return false;
+    }
+    return true;
+}
+
+// One node's limits, then the whole tree measured in its contract form.
+bool within_limits(const NewCommand &c, std::string &error)
+{
+    if (!within_node_limits(c, error)) {
         return false;
     }
     std::string longest_id =
@@ -91,6 +109,258 @@ bool within_limits(const NewCommand &c, std::string &error)
     return true;
 }
 
+bool is_one_of(const std::string &v, std::initializer_list<const char *> set)
+{
+    return std::any_of(set.begin(), set.end(),
+                       [&v](const char *s) { return v == s; });
+}
+
+// A node URI: relative ("./DevDetail/SwV") or any non-empty URI that does
+// not start with '/' (OMA DM URIs are never absolute paths).
+bool node_uri(const json &body, const char *name, std::string &out,
+              std::string &error)
+{
+    if (!non_empty_string(body, name, out, error)) {
+        return false;
+    }
+    if (out[0] == '/' || out == "./" || has_control_char(out)) {
+        error = std::string("\"") + name
+                + "\" must be a node URI such as \"./DevDetail/SwV\"";
+        return false;
+    }
+    return true;
+}
+
+// One command of POST .../commands, with the commands nested in it.  An
+// error inside a container is prefixed with where it is: "commands[2]: ".
+class CommandReader {
+public:
+    explicit CommandReader(std::string &error) : error_(error) {}
+
+    std::optional<NewCommand> read(const json &body, size_t depth)
+    {
+        NewCommand c;
+        if (!body.is_object()) {
+            error_ = "a command must be a JSON object";
+            return std::nullopt;
+        }
+        if (!non_empty_string(body, "verb", c.verb, error_)) {
+            return std::nullopt;
+        }
+        if (!is_one_of(c.verb, {"Get", "Replace", "Add", "Delete", "Exec",
+                                "Copy", "Alert", "Atomic", "Sequence"})) {
+            error_ = "\"verb\" must be one of Get, Replace, Add, Delete, "
+                     "Exec, Copy, Alert, Atomic, Sequence";
+            return std::nullopt;
+        }
+        if (!fields_fit_verb(body, c.verb)) {
+            return std::nullopt;
+        }
+        bool ok;
+        if (c.verb == "Alert") {
+            ok = read_alert(body, depth, c);
+        } else if (c.verb == "Atomic" || c.verb == "Sequence") {
+            ok = read_container(body, depth, c);
+        } else {
+            std::string source;
+            ok = node_uri(body, "target", c.target, error_)
+                 && (c.verb != "Copy"
+                     || node_uri(body, "source", source, error_))
+                 && optional_string(body, "data", c.data, error_)
+                 && optional_string(body, "format", c.format, error_)
+                 && optional_string(body, "type", c.type, error_)
+                 && optional_string(body, "correlator", c.correlator, error_);
+            if (c.verb == "Copy") {
+                c.source = source;
+            }
+        }
+        if (!ok) {
+            return std::nullopt;
+        }
+        return c;
+    }
+
+private:
+    // Fields another verb uses are refused rather than silently dropped.
+    bool fields_fit_verb(const json &body, const std::string &verb)
+    {
+        struct Use {
+            const char *field;
+            std::initializer_list<const char *> verbs;
+            const char *message;
+        };
+        static const Use uses[] = {
+            {"target", {"Get", "Replace", "Add", "Delete", "Exec", "Copy"},
+             "\"target\" is not used by Alert, Atomic or Sequence"},
+            {"data", {"Get", "Replace", "Add", "Delete", "Exec", "Alert"},
+             "\"data\" is not used by Copy, Atomic or Sequence"},
+            {"format", {"Get", "Replace", "Add", "Delete", "Exec"},
+             "\"format\" is only for Get, Replace, Add, Delete, Exec"},
+            {"type", {"Get", "Replace", "Add", "Delete", "Exec"},
+             "\"type\" is only for Get, Replace, Add, Delete, Exec"},
+            {"correlator", {"Exec"},
+             "\"correlator\" is only meaningful for Exec"},
+            {"source", {"Copy"}, "\"source\" is only meaningful for Copy"},
+            {"options", {"Alert"},
+             "\"options\" is only meaningful for Alert"},
+            {"text", {"Alert"}, "\"text\" is only meaningful for Alert"},
+            {"choices", {"Alert"},
+             "\"choices\" is only meaningful for Alert"},
+            {"commands", {"Atomic", "Sequence"},
+             "\"commands\" is only meaningful for Atomic and Sequence"},
+        };
+        for (const Use &u : uses) {
+            auto it = body.find(u.field);
+            if (it != body.end() && !it->is_null()
+                && !is_one_of(verb, u.verbs)) {
+                error_ = u.message;
+                return false;
+            }
+        }
+        return true;
+    }
+
+    bool read_alert(const json &body, size_t depth, NewCommand &c)
+    {
+        auto d = body.find("data");
+        std::string code;
+        if (d != body.end() && d->is_number_integer()) {
+            code = std::to_string(d->get<int64_t>());
+        } else if (d != body.end() && d->is_string()) {
+            code = d->get<std::string>();
+        }
+        if (!is_one_of(code, {"1100", "1101", "1102", "1103", "1104",
+                              "1223"})) {
+            error_ = "an Alert's \"data\" must be its code: 1100 (display),"
+                     " 1101 (confirm), 1102 (text input), 1103 (single"
+                     " choice), 1104 (multiple choice) or 1223 (session"
+                     " abort)";
+            return false;
+        }
+        c.data = code;
+        if (code == "1223") {
+            if (depth > 0) {
+                error_ = "a session abort (Alert 1223) cannot be nested";
+                return false;
+            }
+            for (const char *f : {"options", "text", "choices"}) {
+                if (body.contains(f) && !body[f].is_null()) {
+                    error_ = std::string("\"") + f
+                             + "\" is not used by a session abort (1223)";
+                    return false;
+                }
+            }
+            return true;
+        }
+        return read_options(body, code, c) && read_text(body, c)
+               && read_choices(body, code, c);
+    }
+
+    bool read_options(const json &body, const std::string &code,
+                      NewCommand &c)
+    {
+        auto o = body.find("options");
+        if (o == body.end() || o->is_null()) {
+            return true;
+        }
+        if (o->is_object()) {
+            std::string encoded;
+            if (!encode_alert_options(*o, code, encoded, error_)) {
+                return false;
+            }
+            c.options = encoded;
+            return true;
+        }
+        if (!o->is_string() || has_control_char(o->get<std::string>())) {
+            error_ = "\"options\" must be an object such as {\"MINDT\": 10}"
+                     " or a URL-encoded string such as \"MINDT=10&DR=1\"";
+            return false;
+        }
+        c.options = o->get<std::string>();
+        return true;
+    }
+
+    bool read_text(const json &body, NewCommand &c)
+    {
+        std::string text;
+        if (!non_empty_string(body, "text", text, error_)) {
+            error_ = "a user-interaction Alert needs \"text\", a non-empty"
+                     " string (the message shown)";
+            return false;
+        }
+        c.text = text;
+        return true;
+    }
+
+    bool read_choices(const json &body, const std::string &code,
+                      NewCommand &c)
+    {
+        bool choice = code == "1103" || code == "1104";
+        auto ch = body.find("choices");
+        if (ch == body.end() || ch->is_null()) {
+            if (choice) {
+                error_ = "Alert " + code + " needs \"choices\", a list of"
+                         " strings";
+                return false;
+            }
+            return true;
+        }
+        if (!choice) {
+            error_ = "\"choices\" are only for Alerts 1103 and 1104";
+            return false;
+        }
+        if (!ch->is_array() || ch->empty() || ch->size() > max_choices) {
+            error_ = "\"choices\" must be a list of 1 to "
+                     + std::to_string(max_choices) + " strings";
+            return false;
+        }
+        for (const json &x : *ch) {
+            if (!x.is_string() || x.get<std::string>().empty()
+                || x.get<std::string>().size() > max_target_bytes) {
+                error_ = "each of \"choices\" must be a non-empty string of"
+                         " at most " + std::to_string(max_target_bytes)
+                         + " bytes";
+                return false;
+            }
+            c.choices.push_back(x.get<std::string>());
+        }
+        return true;
+    }
+
+    bool read_container(const json &body, size_t depth, NewCommand &c)
+    {
+        if (depth + 1 > max_container_depth) {
+            error_ = "Atomic and Sequence nest at most "
+                     + std::to_string(max_container_depth) + " levels deep";
+            return false;
+        }
+        auto list = body.find("commands");
+        if (list == body.end() || !list->is_array() || list->empty()) {
+            error_ = "\"commands\" must be a non-empty list of commands";
+            return false;
+        }
+        for (size_t i = 0; i < list->size(); i++) {
+            if (++nested_ > max_nested_commands) {
+                error_ = "at most " + std::to_string(max_nested_commands)
+                         + " commands may be nested in one command";
+                return false;
+            }
+            std::optional<NewCommand> child = read((*list)[i], depth + 1);
+            if (!child) {
+                error_ = "commands[" + std::to_string(i) + "]: " + error_;
+                return false;
+            }
+            c.commands.push_back(std::move(*child));
+        }
+        return true;
+    }
+
+    static constexpr size_t max_choices = 64;
+
+    std::string &error_;
+    size_t nested_ = 0;
+};
+
 }  // namespace
 
 std::optional<NewDevice> parse_new_device(const json &body, std::string &error)
@@ -106,42 +376,30 @@ std::optional<NewDevice> parse_new_device(const json &body, std::string &error)
                 " characters";
         return std::nullopt;
     }
+    // The server's own credentials toward the device: both or neither.
+    bool has_name = body.contains("server_username");
+    bool has_pass = body.contains("server_password");
+    if (has_name || has_pass) {
+        if (!non_empty_string(body, "server_username", d.server_username,
+                              error)
+            || !non_empty_string(body, "server_password", d.server_password,
+                                 error)) {
+            return std::nullopt;
+        }
+        if (has_control_char(d.server_username)) {
+            error = "\"server_username\" must not hold control characters";
+            return std::nullopt;
+        }
+    }
     return d;
 }
 
 std::optional<NewCommand> parse_new_command(const json &body,
                                             std::string &error)
 {
-    static const std::array<const char *, 5> verbs = {"Get", "Replace", "Add",
-                                                      "Delete", "Exec"};
-    NewCommand c;
-    if (!non_empty_string(body, "verb", c.verb, error)) {
-        return std::nullopt;
-    }
-    if (std::find(verbs.begin(), verbs.end(), c.verb) == verbs.end()) {
-        error = "\"verb\" must be one of Get, Replace, Add, Delete, Exec";
-        return std::nullopt;
-    }
-    if (!non_empty_string(body, "target", c.target, error)) {
-        return std::nullopt;
-    }
-    // A node URI: relative ("./DevDetail/SwV") or any non-empty URI that
-    // does not start with '/' (OMA DM URIs are never absolute paths).
-    if (c.target[0] == '/' || c.target == "./" || has_control_char(c.target)) {
-        error = "\"target\" must be a node URI such as \"./DevDetail/SwV\"";
-        return std::nullopt;
-    }
-    if (!optional_string(body, "data", c.data, error)
-        || !optional_string(body, "format", c.format, error)
-        || !optional_string(body, "type", c.type, error)
-        || !optional_string(body, "correlator", c.correlator, error)) {
-        return std::nullopt;
-    }
-    if (c.correlator && c.verb != "Exec") {
-        error = "\"correlator\" is only meaningful for Exec";
-        return std::nullopt;
-    }
-    if (!within_limits(c, error)) {
+    CommandReader reader(error);
+    std::optional<NewCommand> c = reader.read(body, 0);
+    if (!c || !within_limits(*c, error)) {
         return std::nullopt;
     }
     return c;

@@ -13,7 +13,10 @@ namespace omadm_backend {
 std::optional<NewDevice> parse_new_device(const json &body, std::string &error);
 
 // {"verb","target","data"?,"format"?,"type"?,"correlator"? (Exec only)},
-// within the size limits of contract_command.hpp.
+// Copy's "source", an Alert's "data" (its code), "options", "text",
+// "choices", a container's "commands" (nested, within the container
+// limits), all within the size limits of contract_command.hpp
+// (docs/backend-api.md, "Commands").
 std::optional<NewCommand> parse_new_command(const json &body,
                                             std::string &error);
 

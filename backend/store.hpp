@@ -23,12 +23,19 @@ struct NewDevice {
     std::string device_id;
     std::string username;
     std::string password;
+    // optional: the server's name and secret toward this device
+    std::string server_username, server_password;
 };
 
 struct NewCommand {
     std::string verb;
-    std::string target;
+    std::string target;  // "" for Alert, Atomic and Sequence
     std::optional<std::string> data, format, type, correlator;
+    // Copy: the node copied.  Alert: options (URL-encoded, Item 1), text
+    // (Item 2), choices (Items 3+).  Atomic / Sequence: nested commands.
+    std::optional<std::string> source, options, text;
+    std::vector<std::string> choices;
+    std::vector<NewCommand> commands;
 };
 
 struct DeviceCredentials {
@@ -37,6 +44,11 @@ struct DeviceCredentials {
     std::string inner;  // B64(MD5(username ":" password))
     std::string nonce;  // "" until the module first issued one
     std::vector<std::string> previous_nonces;  // newest first
+    // the server's credentials toward the device ("" when none)
+    std::string server_username;
+    std::string server_inner;  // B64(MD5(server_username ":" secret))
+    std::string server_basic;  // B64(server_username ":" secret)
+    std::string server_nonce;  // last nonce the device issued the server
 };
 
 // How many replaced nonces a device keeps (DeviceCredentials).
@@ -77,7 +89,19 @@ private:
     bool set_nonce(const std::string &device_id,
                    const std::string &nonce);  // false: unknown device
     json command_json(int64_t id);
+    // command trees (store_command_tree.cpp)
+    int64_t insert_command(const std::string &device_id, const NewCommand &c,
+                           std::optional<int64_t> parent,
+                           const std::string &now);
+    json command_tree_fields(int64_t id, const std::string &verb,
+                             const std::string &device_id,
+                             const std::string &created_at);
+    json contract_tree(int64_t id);  // contract shape, with children
+    size_t tree_size(int64_t id);
+    void mark_tree_sent(int64_t id, const std::string &session_id,
+                        const std::string &now);
     void requeue_sent(const std::string &device_id, const std::string &now);
+    void requeue_refused(const ExchangeRequest &req, const std::string &now);
     void apply_results(const ExchangeRequest &req, const std::string &now);
     void apply_statuses(const ExchangeRequest &req, const std::string &now);
     void merge_devinfo(const std::string &device_id, const json &devinfo);
@@ -87,6 +111,13 @@ private:
     std::mutex mu_;
     Db db_;
 };
+
+// Adds the columns command trees need to an older database, whatever its
+// schema version (store_command_tree.cpp); idempotent.
+void add_command_tree_columns(Db &db);
+
+// An alerts row (id, code, correlator, items, received_at) in its API shape.
+json alert_json(const Stmt &st);
 
 // "17" -> 17; nullopt for anything that is not a plain decimal row id.
 std::optional<int64_t> parse_row_id(const std::string &s);

@@ -36,7 +36,8 @@ json Store::command_json(int64_t id)
 {
     Stmt st(db_,
             "SELECT id, verb, target, data, format, type, correlator, state,"
-            " status, created_at, updated_at FROM commands WHERE id = ?");
+            " status, created_at, updated_at, device_id FROM commands"
+            " WHERE id = ?");
     st.bind(1, id);
     if (!st.step()) {
         return nullptr;
@@ -45,7 +46,7 @@ json Store::command_json(int64_t id)
     if (!st.is_null(8)) {
         status = st.integer(8);
     }
-    return {{"id", std::to_string(st.integer(0))},
+    json j = {{"id", std::to_string(st.integer(0))},
             {"verb", st.text(1)},
             {"target", st.text(2)},
             {"data", text_or_null(st, 3)},
@@ -57,6 +58,19 @@ json Store::command_json(int64_t id)
             {"results", results_of(db_, id)},
             {"created_at", st.text(9)},
             {"updated_at", st.text(10)}};
+    // verb-specific: source, options/text/choices, commands, alerts, parent
+    j.update(command_tree_fields(id, st.text(1), st.text(11), st.text(9)));
+    return j;
+}
+
+json alert_json(const Stmt &st)
+{
+    json items = json::parse(st.text(3), nullptr, false);
+    return {{"id", std::to_string(st.integer(0))},
+            {"code", st.text(1)},
+            {"correlator", st.text(2)},
+            {"items", items.is_array() ? items : json::array()},
+            {"received_at", st.text(4)}};
 }
 
 std::optional<json> Store::add_command(const std::string &device_id,
@@ -68,20 +82,8 @@ std::optional<json> Store::add_command(const std::string &device_id,
         return std::nullopt;
     }
     std::string now = now_iso8601();
-    Stmt ins(db_, "INSERT INTO commands (device_id, verb, target, data, format,"
-                  " type, correlator, created_at, updated_at)"
-                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    ins.bind(1, device_id)
-        .bind(2, c.verb)
-        .bind(3, c.target)
-        .bind(4, c.data)
-        .bind(5, c.format)
-        .bind(6, c.type)
-        .bind(7, c.correlator)
-        .bind(8, now)
-        .bind(9, now)
-        .run();
-    json out = command_json(db_.last_insert_id());
+    int64_t id = insert_command(device_id, c, std::nullopt, now);
+    json out = command_json(id);
     tx.commit();
     return out;
 }
@@ -110,7 +112,9 @@ std::optional<json> Store::commands(const std::string &device_id)
     if (!device_exists(device_id)) {
         return std::nullopt;
     }
-    Stmt st(db_, "SELECT id FROM commands WHERE device_id = ? ORDER BY id");
+    // Nested commands appear inside their container.
+    Stmt st(db_, "SELECT id FROM commands WHERE device_id = ?"
+                 " AND parent_id IS NULL ORDER BY id");
     st.bind(1, device_id);
     json out = json::array();
     while (st.step()) {
@@ -131,12 +135,7 @@ std::optional<json> Store::alerts(const std::string &device_id)
     st.bind(1, device_id);
     json out = json::array();
     while (st.step()) {
-        json items = json::parse(st.text(3), nullptr, false);
-        out.push_back({{"id", std::to_string(st.integer(0))},
-                       {"code", st.text(1)},
-                       {"correlator", st.text(2)},
-                       {"items", items.is_array() ? items : json::array()},
-                       {"received_at", st.text(4)}});
+        out.push_back(alert_json(st));
     }
     return out;
 }

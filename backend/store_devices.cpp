@@ -11,7 +11,7 @@ namespace omadm_backend {
 namespace {
 
 constexpr const char *device_columns =
-    "device_id, username, devinfo, last_seen, created_at";
+    "device_id, username, devinfo, last_seen, created_at, server_username";
 
 json parse_object(const std::string &text)
 {
@@ -30,7 +30,9 @@ json device_row(const Stmt &st)
             {"username", st.text(1)},
             {"devinfo", parse_object(st.text(2))},
             {"last_seen", last_seen},
-            {"created_at", st.text(4)}};
+            {"created_at", st.text(4)},
+            {"server_username",
+             st.text(5).empty() ? json(nullptr) : json(st.text(5))}};
 }
 
 // The first n space-separated words of list.
@@ -84,12 +86,21 @@ std::optional<json> Store::create_device(const NewDevice &d)
     if (device_exists(d.device_id)) {
         return std::nullopt;
     }
+    // Secrets are kept only in the forms the module needs (see crypto.hpp).
+    bool server = !d.server_username.empty();
     Stmt ins(db_, "INSERT INTO devices (device_id, username, password_inner,"
-                  " created_at) VALUES (?, ?, ?, ?)");
+                  " created_at, server_username, server_inner, server_basic)"
+                  " VALUES (?, ?, ?, ?, ?, ?, ?)");
     ins.bind(1, d.device_id)
         .bind(2, d.username)
         .bind(3, md5_inner(d.username, d.password))
         .bind(4, now_iso8601())
+        .bind(5, d.server_username)
+        .bind(6, server ? md5_inner(d.server_username, d.server_password)
+                        : std::string())
+        .bind(7, server ? basic_credential(d.server_username,
+                                           d.server_password)
+                        : std::string())
         .run();
     Stmt sel(db_, (std::string("SELECT ") + device_columns
                    + " FROM devices WHERE device_id = ?")
@@ -145,12 +156,14 @@ Store::credentials(const std::string &device_id)
     std::lock_guard<std::mutex> lock(mu_);
     Stmt st(db_,
             "SELECT device_id, username, password_inner, nonce,"
-            " previous_nonces FROM devices WHERE device_id = ?");
+            " previous_nonces, server_username, server_inner, server_basic,"
+            " server_nonce FROM devices WHERE device_id = ?");
     st.bind(1, device_id);
     if (!st.step()) {
         return std::nullopt;
     }
-    DeviceCredentials c{st.text(0), st.text(1), st.text(2), st.text(3), {}};
+    DeviceCredentials c{st.text(0), st.text(1), st.text(2), st.text(3), {},
+                        st.text(5), st.text(6), st.text(7), st.text(8)};
     std::string list = st.text(4);
     for (size_t pos = 0; pos < list.size();) {
         size_t end = std::min(list.find(' ', pos), list.size());

@@ -17,13 +17,31 @@ constexpr const char *open_command_sql =
     "SELECT 1 FROM commands WHERE id = ? AND device_id = ?"
     " AND state IN ('queued', 'sent')";
 
-// A queued row (id, verb, target, data, format, type, correlator) in the
-// contract's shape.
-json queued_command(const Stmt &st)
+// The Items of a device's Status (the answer to a user-interaction alert:
+// text typed, choices selected) become the command's results, once.
+void add_status_items(Db &db, int64_t id, const std::string &device_id,
+                      const json &items)
 {
-    NewCommand c{st.text(1),     st.text(2),     st.opt_text(3),
-                 st.opt_text(4), st.opt_text(5), st.opt_text(6)};
-    return contract_command(std::to_string(st.integer(0)), c);
+    Stmt open(db, open_command_sql);
+    open.bind(1, id).bind(2, device_id);
+    if (!open.step()) {
+        return;
+    }
+    Stmt ins(db, "INSERT INTO results (command_id, source, format, type, data)"
+                 " VALUES (?, ?, '', '', ?)");
+    for (const json &i : items) {
+        ins.reset();
+        ins.bind(1, id)
+            .bind(2, i.value("source", std::string()))
+            .bind(3, i.value("data", std::string()))
+            .run();
+    }
+}
+
+// Alert 1223 ends the session: it goes alone, and nothing answers it.
+bool is_session_abort(const Stmt &st)
+{
+    return st.text(1) == "Alert" && st.opt_text(2) == "1223";
 }
 
 }  // namespace
@@ -35,6 +53,23 @@ void Store::requeue_sent(const std::string &device_id, const std::string &now)
     Stmt up(db_, "UPDATE commands SET state = 'queued', session_id = NULL,"
                  " updated_at = ? WHERE device_id = ? AND state = 'sent'");
     up.bind(1, now).bind(2, device_id).run();
+}
+
+// The device refused the server's message that carried these (it did not
+// accept the server's credentials): they were never executed.
+void Store::requeue_refused(const ExchangeRequest &req, const std::string &now)
+{
+    Stmt up(db_, "UPDATE commands SET state = 'queued', session_id = NULL,"
+                 " updated_at = ? WHERE id = ? AND device_id = ?"
+                 " AND state = 'sent'");
+    for (const std::string &s : req.requeue) {
+        std::optional<int64_t> id = parse_row_id(s);
+        if (!id) {
+            continue;
+        }
+        up.reset();
+        up.bind(1, now).bind(2, *id).bind(3, req.device_id).run();
+    }
 }
 
 void Store::apply_results(const ExchangeRequest &req, const std::string &now)
@@ -76,6 +111,9 @@ void Store::apply_statuses(const ExchangeRequest &req, const std::string &now)
             continue;
         }
         bool ok = s.status >= 200 && s.status <= 299;
+        if (!s.items.empty()) {
+            add_status_items(db_, *id, req.device_id, s.items);
+        }
         up.reset();
         up.bind(1, std::string(ok ? "done" : "failed"))
             .bind(2, s.status)
@@ -123,30 +161,50 @@ json Store::take_queued(const ExchangeRequest &req, const std::string &now)
     if (req.max_commands <= 0) {
         return out;
     }
-    Stmt sel(db_, "SELECT id, verb, target, data, format, type, correlator"
-                  " FROM commands WHERE device_id = ? AND state = 'queued'"
-                  " ORDER BY id LIMIT ?");
+    Stmt sel(db_, "SELECT id, verb, data FROM commands WHERE device_id = ?"
+                  " AND state = 'queued' AND parent_id IS NULL ORDER BY id"
+                  " LIMIT ?");
     sel.bind(1, req.device_id).bind(2, req.max_commands);
     // Commands go out in order while the answer stays under
-    // max_answer_bytes; the first always goes (operator validation makes
-    // sure one command fits), the rest stay queued for the next message.
+    // max_answer_bytes and max_commands (a container counts with every
+    // command nested in it); the first always goes (operator validation
+    // makes sure one command fits), the rest stay queued for the next
+    // message.  A session abort goes alone.
     size_t answer_bytes = empty_answer_bytes();
+    size_t count = 0;
     std::vector<int64_t> ids;
+    int64_t abort_id = 0;
     while (sel.step()) {
-        json c = queued_command(sel);
+        int64_t id = sel.integer(0);
+        bool abort = is_session_abort(sel);
+        if (abort && !out.empty()) {
+            break;
+        }
+        json c = contract_tree(id);
         size_t bytes = json_text(c).size() + (out.empty() ? 0 : 1);  // ','
-        if (!out.empty() && answer_bytes + bytes > max_answer_bytes) {
+        size_t nodes = tree_size(id);
+        if (!out.empty()
+            && (answer_bytes + bytes > max_answer_bytes
+                || count + nodes > static_cast<size_t>(req.max_commands))) {
             break;
         }
         answer_bytes += bytes;
+        count += nodes;
         out.push_back(std::move(c));
-        ids.push_back(sel.integer(0));
+        if (abort) {
+            abort_id = id;
+            break;
+        }
+        ids.push_back(id);
     }
-    Stmt up(db_, "UPDATE commands SET state = 'sent', session_id = ?,"
-                 " updated_at = ? WHERE id = ?");
     for (int64_t id : ids) {
-        up.reset();
-        up.bind(1, req.session_id).bind(2, now).bind(3, id).run();
+        mark_tree_sent(id, req.session_id, now);
+    }
+    if (abort_id) {
+        // The device does not answer an abort: handed over is done.
+        Stmt up(db_, "UPDATE commands SET state = 'done', session_id = ?,"
+                     " updated_at = ? WHERE id = ?");
+        up.bind(1, req.session_id).bind(2, now).bind(3, abort_id).run();
     }
     return out;
 }
@@ -199,6 +257,11 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
     if (req.session_start) {
         requeue_sent(req.device_id, now);
     }
+    if (req.server_next_nonce) {
+        Stmt sn(db_, "UPDATE devices SET server_nonce = ? WHERE device_id = ?");
+        sn.bind(1, *req.server_next_nonce).bind(2, req.device_id).run();
+    }
+    requeue_refused(req, now);
     if (req.devinfo) {
         merge_devinfo(req.device_id, *req.devinfo);
     }

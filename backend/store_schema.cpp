@@ -5,7 +5,7 @@ namespace omadm_backend {
 
 namespace {
 
-constexpr int schema_version = 2;
+constexpr int schema_version = 3;
 
 // The device password is never stored, only password_inner (see crypto.hpp).
 // Command and alert ids are AUTOINCREMENT so an id is never reused after a
@@ -17,6 +17,10 @@ CREATE TABLE IF NOT EXISTS devices (
     password_inner  TEXT NOT NULL,
     nonce           TEXT NOT NULL DEFAULT '',
     previous_nonces TEXT NOT NULL DEFAULT '',  -- newest first, space-separated
+    server_username TEXT NOT NULL DEFAULT '',  -- the server toward the device
+    server_inner    TEXT NOT NULL DEFAULT '',
+    server_basic    TEXT NOT NULL DEFAULT '',
+    server_nonce    TEXT NOT NULL DEFAULT '',  -- issued by the device
     devinfo         TEXT NOT NULL DEFAULT '{}',
     last_seen       TEXT,
     created_at      TEXT NOT NULL,
@@ -101,7 +105,17 @@ Store::Store(const std::string &path) : db_(path)
         db_.exec("ALTER TABLE devices ADD COLUMN"
                  " previous_nonces TEXT NOT NULL DEFAULT ''");
     }
+    if (found >= 1 && found < 3) {
+        // version 3: the server's own credentials toward each device
+        for (const char *col : {"server_username", "server_inner",
+                                "server_basic", "server_nonce"}) {
+            db_.exec((std::string("ALTER TABLE devices ADD COLUMN ") + col
+                      + " TEXT NOT NULL DEFAULT ''")
+                         .c_str());
+        }
+    }
     db_.exec(schema_sql);
+    add_command_tree_columns(db_);
     db_.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
     tx.commit();
 }

@@ -66,7 +66,8 @@ extern "C" {
 /* authentication schemes, as a bit set */
 #define OMADM_AUTH_BASIC    0x01
 #define OMADM_AUTH_MD5      0x02
-#define OMADM_AUTH_HMAC     0x04   /* reserved: syncml:auth-MAC (not yet) */
+#define OMADM_AUTH_HMAC     0x04   /* syncml:auth-MAC: the x-syncml-hmac
+                                      header, see omadm_exchange_set_hmac() */
 
 
 /*
@@ -99,6 +100,9 @@ typedef struct {
     const char     *resp_uri;          /* where devices POST, without
                                           the "?s=token" part */
     size_t          resp_uri_len;
+    unsigned        server_auth;       /* 0, OMADM_AUTH_MD5 or _BASIC: the
+                                          server's own Cred toward devices
+                                          (credentials from the backend) */
 } omadm_config_t;
 
 
@@ -151,6 +155,9 @@ typedef struct {
 #define OMADM_VAR_MSG_ID      3
 #define OMADM_VAR_ERROR       4     /* why a message was refused, for the
                                        error log; never a secret */
+#define OMADM_VAR_RESPONSE_HMAC 5   /* after RESPOND: the value of the
+                                       x-syncml-hmac header the glue adds
+                                       to the response, or NULL for none */
 
 typedef struct omadm_exchange_s  omadm_exchange_t;
 
@@ -173,6 +180,14 @@ OMADM_API int omadm_exchange_create(const omadm_config_t *cf,
     const omadm_store_t *store, const char *body, size_t len, int encoding,
     const char *token, size_t token_len, time_t now,
     omadm_exchange_t **ex) OMADM_NOEXCEPT;
+
+/*
+ * syncml:auth-MAC: the request's x-syncml-hmac header value (NULL, 0 when
+ * the request has none).  Call it after create() and before the first
+ * run(); the MAC is checked over the body given to create(), byte for byte.
+ */
+OMADM_API int omadm_exchange_set_hmac(omadm_exchange_t *ex,
+    const char *value, size_t len) OMADM_NOEXCEPT;
 
 OMADM_API int omadm_exchange_run(omadm_exchange_t *ex, omadm_action_t *act)
     OMADM_NOEXCEPT;

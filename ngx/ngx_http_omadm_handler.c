@@ -30,8 +30,12 @@ static ngx_int_t ngx_http_omadm_backend(ngx_http_request_t *r,
 static ngx_int_t ngx_http_omadm_backend_done(ngx_http_request_t *r,
     void *data, ngx_int_t rc);
 static void ngx_http_omadm_resume(ngx_http_request_t *r);
+static ngx_int_t ngx_http_omadm_send(ngx_http_request_t *r, u_char *body,
+    size_t len);
 static ngx_int_t ngx_http_omadm_respond(ngx_http_request_t *r,
     ngx_http_omadm_ctx_t *ctx, omadm_action_t *act);
+static ngx_int_t ngx_http_omadm_set_hmac(ngx_http_request_t *r,
+    omadm_exchange_t *ex);
 static ngx_int_t ngx_http_omadm_add_header(ngx_http_request_t *r,
     const char *key, ngx_str_t *value);
 static void ngx_http_omadm_log_refusal(ngx_http_request_t *r,
@@ -212,6 +216,7 @@ ngx_http_omadm_create_ctx(ngx_http_request_t *r)
 
     ctx->conf.auth_accept = olcf->auth;
     ctx->conf.auth_challenge = olcf->challenge;
+    ctx->conf.server_auth = olcf->server_auth;
     ctx->conf.session_ttl = zone->ttl;
     ctx->conf.max_auth_failures = olcf->auth_failures;
     ctx->conf.auth_failure_window = olcf->auth_failure_window;
@@ -237,6 +242,10 @@ ngx_http_omadm_create_ctx(ngx_http_request_t *r)
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "omadm: out of memory creating an exchange");
+        return NULL;
+    }
+
+    if (ngx_http_omadm_set_hmac(r, ctx->ex) != NGX_OK) {
         return NULL;
     }
 
@@ -588,10 +597,7 @@ ngx_http_omadm_respond(ngx_http_request_t *r, ngx_http_omadm_ctx_t *ctx,
     omadm_action_t *act)
 {
     size_t                      len;
-    ngx_int_t                   rc;
-    ngx_buf_t                  *b;
     ngx_str_t                   value;
-    ngx_chain_t                 out;
 
     /* no backend call after the answer: a slow reader holds no slot */
     ngx_http_omadm_release(ctx);
@@ -621,6 +627,17 @@ ngx_http_omadm_respond(ngx_http_request_t *r, ngx_http_omadm_ctx_t *ctx,
         }
     }
 
+    /* syncml:auth-MAC: the core signed its answer (valid until destroy) */
+
+    value.data = (u_char *) omadm_exchange_var(ctx->ex,
+                                               OMADM_VAR_RESPONSE_HMAC,
+                                               &value.len);
+    if (value.data
+        && ngx_http_omadm_add_header(r, "x-syncml-hmac", &value) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (act->content_type && act->content_type[0]) {
         len = ngx_strlen(act->content_type);
 
@@ -634,27 +651,27 @@ ngx_http_omadm_respond(ngx_http_request_t *r, ngx_http_omadm_ctx_t *ctx,
         r->headers_out.content_type_len = len;
     }
 
-    r->headers_out.content_length_n = act->body_len;
-
     /*
      * No copy: nothing calls the exchange after RESPOND, and it is freed
      * by the request pool's cleanup, after the last byte has been sent.
      */
 
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    return ngx_http_omadm_send(r, (u_char *) act->body, act->body_len);
+}
 
-    b->start = (u_char *) act->body;
-    b->pos = b->start;
-    b->last = b->start + act->body_len;
-    b->end = b->last;
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
 
-    if (act->body_len == 0) {
+/* sends the header and the body (not copied: it must outlive the send) */
+
+static ngx_int_t
+ngx_http_omadm_send(ngx_http_request_t *r, u_char *body, size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    r->headers_out.content_length_n = len;
+
+    if (len == 0) {
         r->header_only = 1;
     }
 
@@ -663,6 +680,19 @@ ngx_http_omadm_respond(ngx_http_request_t *r, ngx_http_omadm_ctx_t *ctx,
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
         return rc;
     }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->start = body;
+    b->pos = body;
+    b->last = body + len;
+    b->end = b->last;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
 
     out.buf = b;
     out.next = NULL;
@@ -696,6 +726,69 @@ ngx_http_omadm_log_refusal(ngx_http_request_t *r, ngx_http_omadm_ctx_t *ctx,
 
     ngx_log_error(level, r->connection->log, 0,
                   "omadm: answered %i: %*s", status, len, why);
+}
+
+
+/*
+ * syncml:auth-MAC: hands the request's x-syncml-hmac header to the core,
+ * which checks it over the body.  A repeated header is a bad header: the
+ * core is given both, joined, and refuses them.
+ */
+
+static ngx_int_t
+ngx_http_omadm_set_hmac(ngx_http_request_t *r, omadm_exchange_t *ex)
+{
+    ngx_str_t         found;
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    static ngx_str_t  name = ngx_string("x-syncml-hmac");
+
+    ngx_str_null(&found);
+    n = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len != name.len
+            || ngx_strncasecmp(h[i].key.data, name.data, name.len) != 0)
+        {
+            continue;
+        }
+
+        found = h[i].value;
+        n++;
+    }
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    if (n > 1) {
+        ngx_str_set(&found, "duplicate=x-syncml-hmac");
+    }
+
+    if (omadm_exchange_set_hmac(ex, (const char *) found.data, found.len)
+        != OMADM_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "omadm: out of memory keeping x-syncml-hmac");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -771,9 +864,6 @@ ngx_http_omadm_busy(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_omadm_shed(ngx_http_request_t *r)
 {
-    ngx_int_t                   rc;
-    ngx_buf_t                  *b;
-    ngx_chain_t                 out;
     ngx_http_omadm_ctx_t       *ctx;
     ngx_http_omadm_loc_conf_t  *olcf;
 
@@ -815,29 +905,8 @@ ngx_http_omadm_shed(ngx_http_request_t *r)
     r->headers_out.status = NGX_HTTP_SERVICE_UNAVAILABLE;
     ngx_str_set(&r->headers_out.content_type, "text/plain");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_length_n = reason.len;
 
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = reason.data;
-    b->last = reason.data + reason.len;
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_omadm_send(r, reason.data, reason.len);
 }
 
 

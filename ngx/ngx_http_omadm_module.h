@@ -35,6 +35,7 @@ typedef struct {
     ngx_str_t                         backend;       /* omadm_backend */
     ngx_uint_t                        auth;          /* OMADM_AUTH_* set */
     ngx_uint_t                        challenge;
+    ngx_uint_t                        server_auth;   /* omadm_server_auth */
     size_t                            max_message_size;
     ngx_int_t                         max_commands;
     ngx_uint_t                        auth_failures;

@@ -34,13 +34,113 @@ bool required_string(const json &obj, const char *name, std::string &out)
     return true;
 }
 
-bool known_verb(const std::string &v)
+bool plain_verb(const std::string &v)
 {
     return v == "Get" || v == "Replace" || v == "Add" || v == "Delete"
            || v == "Exec";
 }
 
+bool container_verb(const std::string &v)
+{
+    return v == "Atomic" || v == "Sequence";
+}
+
+bool alert_code(const std::string &v)
+{
+    return v == "1100" || v == "1101" || v == "1102" || v == "1103"
+           || v == "1104" || v == "1223";
+}
+
+// Walks one command of an exchange answer and, for a container, its tree.
+// depth: containers above this command; nested: commands seen so far under
+// the top-level one.  Never acknowledge what we cannot deliver: a command
+// refused here fails the whole answer, so the backend never marks sent a
+// command whose Status cannot come.
+class command_reader {
+public:
+    explicit command_reader(std::string &why) : why_(why) {}
+
+    bool read(const json &c, unsigned depth, backend_command &cmd)
+    {
+        if (!c.is_object() || !required_string(c, "id", cmd.id)
+            || cmd.id.empty() || !required_string(c, "verb", cmd.verb)
+            || !optional_string(c, "target", cmd.target)
+            || !optional_string(c, "data", cmd.data)
+            || !optional_string(c, "format", cmd.format)
+            || !optional_string(c, "type", cmd.type)
+            || !optional_string(c, "correlator", cmd.correlator)
+            || !optional_string(c, "source", cmd.source)
+            || !optional_string(c, "options", cmd.options)
+            || !optional_string(c, "text", cmd.text)) {
+            return fail("backend exchange answer has a malformed command");
+        }
+        if (plain_verb(cmd.verb)) {
+            if (cmd.target.empty())
+                return fail("backend exchange answer has a malformed command");
+            return true;
+        }
+        if (cmd.verb == "Copy") {
+            if (cmd.target.empty() || cmd.source.empty())
+                return fail("backend sent a Copy without target and source");
+            return true;
+        }
+        if (cmd.verb == "Alert") return read_alert(c, depth, cmd);
+        if (container_verb(cmd.verb)) return read_container(c, depth, cmd);
+        return fail("backend sent unknown verb");
+    }
+
+private:
+    bool read_alert(const json &c, unsigned depth, backend_command &cmd)
+    {
+        if (!alert_code(cmd.data))
+            return fail("backend sent an Alert with an unknown code");
+        if (cmd.data == "1223" && depth > 0)
+            return fail("backend nested a session abort (Alert 1223)");
+        auto ch = c.find("choices");
+        if (ch == c.end() || ch->is_null()) return true;
+        if (!ch->is_array() || ch->size() > max_nested_commands)
+            return fail("backend sent an Alert with bad choices");
+        for (const auto &x : *ch) {
+            if (!x.is_string())
+                return fail("backend sent an Alert with bad choices");
+            cmd.choices.push_back(x.get<std::string>());
+        }
+        return true;
+    }
+
+    bool read_container(const json &c, unsigned depth, backend_command &cmd)
+    {
+        if (depth + 1 > max_container_depth)
+            return fail("backend nested Atomic/Sequence too deep");
+        auto it = c.find("commands");
+        if (it == c.end() || !it->is_array() || it->empty())
+            return fail("backend sent a container without commands");
+        for (const auto &child : *it) {
+            if (++nested > max_nested_commands)
+                return fail("backend sent a container with too many "
+                            "commands");
+            cmd.commands.emplace_back();
+            if (!read(child, depth + 1, cmd.commands.back())) return false;
+        }
+        return true;
+    }
+
+    bool fail(const char *reason)
+    {
+        why_ = reason;
+        return false;
+    }
+
+    std::string &why_;
+    unsigned     nested = 0;
+};
+
 }  // namespace
+
+bool is_session_abort(const backend_command &c)
+{
+    return c.verb == "Alert" && c.data == "1223";
+}
 
 std::string auth_request(std::string_view device_id,
                          std::string_view username)
@@ -81,8 +181,16 @@ std::string to_json(const exchange_request &r)
 
     json statuses = json::array();
     for (const auto &s : r.statuses) {
-        statuses.push_back({{"command_id", s.command_id},
-                            {"status", s.status}});
+        json st = {{"command_id", s.command_id}, {"status", s.status}};
+        if (!s.items.empty()) {
+            json items = json::array();
+            for (const auto &i : s.items) {
+                items.push_back({{"source", i.source},
+                                 {"target", i.target}, {"data", i.data}});
+            }
+            st["items"] = std::move(items);
+        }
+        statuses.push_back(std::move(st));
     }
     j["statuses"] = std::move(statuses);
 
@@ -94,6 +202,9 @@ std::string to_json(const exchange_request &r)
     }
     j["results"] = std::move(results);
     j["max_commands"] = r.max_commands;
+    if (!r.server_next_nonce.empty())
+        j["server_next_nonce"] = r.server_next_nonce;
+    if (!r.requeue.empty()) j["requeue"] = r.requeue;
     return dump(j);
 }
 
@@ -109,6 +220,13 @@ bool parse_auth_reply(std::string_view body, auth_reply &out,
         || !required_string(j, "inner", out.inner)
         || !optional_string(j, "nonce", out.nonce)) {
         why = "backend auth answer lacks username/inner or has a bad nonce";
+        return false;
+    }
+    if (!optional_string(j, "server_username", out.server_username)
+        || !optional_string(j, "server_inner", out.server_inner)
+        || !optional_string(j, "server_basic", out.server_basic)
+        || !optional_string(j, "server_nonce", out.server_nonce)) {
+        why = "backend auth answer has a bad server_* field";
         return false;
     }
     out.previous_nonces.clear();
@@ -141,23 +259,8 @@ bool parse_exchange_reply(std::string_view body,
     out.clear();
     for (const auto &c : *it) {
         backend_command cmd;
-        if (!c.is_object() || !required_string(c, "id", cmd.id)
-            || cmd.id.empty() || !required_string(c, "verb", cmd.verb)
-            || !required_string(c, "target", cmd.target)
-            || cmd.target.empty()
-            || !optional_string(c, "data", cmd.data)
-            || !optional_string(c, "format", cmd.format)
-            || !optional_string(c, "type", cmd.type)
-            || !optional_string(c, "correlator", cmd.correlator)) {
-            why = "backend exchange answer has a malformed command";
-            return false;
-        }
-        if (!known_verb(cmd.verb)) {
-            // Never acknowledge what we cannot deliver: the backend would
-            // mark it sent and wait for a Status that cannot come.
-            why = "backend sent unknown verb";
-            return false;
-        }
+        command_reader  reader(why);
+        if (!reader.read(c, 0, cmd)) return false;
         out.push_back(std::move(cmd));
     }
     return true;

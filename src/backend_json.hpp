@@ -19,9 +19,16 @@ struct device_alert {
     std::vector<alert_item> items;
 };
 
+// An Item of a device's Status: the answer to a user-interaction alert
+// (the text typed, the number of a selected choice).
+struct status_item {
+    std::string source, target, data;
+};
+
 struct status_report {
     std::string command_id;     // backend id
     int         status = 0;
+    std::vector<status_item> items;     // "items", omitted when empty
 };
 
 struct result_report {
@@ -39,6 +46,11 @@ struct exchange_request {
     std::vector<status_report> statuses;
     std::vector<result_report> results;
     unsigned    max_commands = 0;
+    // server authentication: the nonce the device issued for the server's
+    // next Cred (its Chal on our SyncHdr), and the backend ids of commands
+    // the device refused with our message (back to queued); omitted empty
+    std::string server_next_nonce;
+    std::vector<std::string> requeue;
 };
 
 // Request bodies; throw only std::bad_alloc.  Bytes that are not UTF-8
@@ -57,16 +69,33 @@ struct auth_reply {
     // Nonces this device was issued before `nonce`, newest first: a digest
     // made with one of them is stale, not wrong (see exchange::on_auth).
     std::vector<std::string> previous_nonces;
+    // The server's own credentials toward this device (all optional):
+    // its name, B64(MD5(name ":" secret)), the Basic credential
+    // B64(name ":" secret), and the nonce the device last issued to it.
+    std::string server_username, server_inner, server_basic, server_nonce;
 };
 
 // More previous nonces than this in an auth answer is a backend bug: each
 // one costs an MD5 on every failed credential.
 constexpr size_t max_previous_nonces = 16;
 
-// One command of a 200 answer of "exchange".
+// One command of a 200 answer of "exchange" (a tree: Atomic and Sequence
+// hold their nested commands, each with its own id).
 struct backend_command {
     std::string id, verb, target, data, format, type, correlator;
+    std::string source;                     // Copy
+    std::string options, text;              // Alert: Item 1, Item 2
+    std::vector<std::string> choices;       // Alert: Items 3+
+    std::vector<backend_command> commands;  // Atomic, Sequence
 };
+
+// Bounds of a container tree (docs/backend-api.md): nesting of Atomic /
+// Sequence, and nested commands under one top-level command.
+constexpr unsigned max_container_depth = 4;
+constexpr unsigned max_nested_commands = 100;
+
+// The server-initiated session abort, Alert 1223 (§3.2).
+bool is_session_abort(const backend_command &c);
 
 // False with why set (an operator-facing reason, no secrets) when the body
 // is not the JSON the contract describes.

@@ -37,6 +37,18 @@ int omadm_exchange_create(const omadm_config_t *cf,
     return OMADM_OK;
 }
 
+int omadm_exchange_set_hmac(omadm_exchange_t *ex, const char *value,
+    size_t len) noexcept
+{
+    if (ex == nullptr || (value == nullptr && len != 0)) return OMADM_EINVAL;
+    if (value == nullptr) return OMADM_OK;
+    try {
+        return ex->impl.set_hmac(std::string_view(value, len));
+    } catch (...) {
+        return OMADM_ERROR;
+    }
+}
+
 int omadm_exchange_run(omadm_exchange_t *ex, omadm_action_t *act) noexcept
 {
     if (ex == nullptr || act == nullptr) return OMADM_EINVAL;

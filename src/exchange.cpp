@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 
 #include "base64.hpp"
+#include "command_tree.hpp"
 #include "md5_auth.hpp"
 #include "text.hpp"
 
@@ -16,6 +17,7 @@ namespace {
 const char k_text_type[] = "text/plain";
 const char k_type_md5[] = "syncml:auth-md5";
 const char k_type_basic[] = "syncml:auth-basic";
+const char k_type_mac[] = "syncml:auth-MAC";
 // the largest unauthenticated answer kept for a repeated MsgID
 const size_t k_unauth_cache_max = 8192;
 
@@ -87,6 +89,8 @@ exchange::exchange(const omadm_config_t &cf, const omadm_store_t &store,
     : cf_(cf), store_(store), now_(now), enc_(enc), token_(token)
 {
     parsed_ = decode_message(body, enc_, cf_.limits, msg_, perr_);
+    // the MAC covers the exact bytes received (exchange_auth.cpp)
+    if (cf_.auth_accept & OMADM_AUTH_HMAC) raw_body_.assign(body);
 }
 
 int exchange::run(omadm_action_t &act)
@@ -137,6 +141,7 @@ const std::string *exchange::var(int which) const
     case OMADM_VAR_AUTH: v = &auth_; break;
     case OMADM_VAR_MSG_ID: v = &msg_id_; break;
     case OMADM_VAR_ERROR: v = &error_; break;
+    case OMADM_VAR_RESPONSE_HMAC: v = &response_hmac_; break;
     default: return nullptr;
     }
     return v->empty() ? nullptr : v;
@@ -189,6 +194,8 @@ void exchange::begin()
         && in_request_encoding(stored.last_response)) {
         // Our answer was lost: send it again, touch nothing.
         auth_ = stored.authenticated ? "session" : "none";
+        if (encoding_of(stored.last_response) == enc_)
+            response_hmac_ = stored.last_response_hmac;
         respond_syncml(std::move(stored.last_response));
         return;
     }
@@ -207,6 +214,10 @@ void exchange::begin()
 
     if (st_.authenticated) {
         auth_ = "session";
+        if (session_needs_auth()) {     // MAC or server Cred: exchange_auth
+            ask_session_auth();
+            return;
+        }
         ask_exchange(false);
         return;
     }
@@ -225,6 +236,11 @@ void exchange::start_unauthenticated()
         // No NextNonce: the device's stored nonce stays the valid one.
         chal_code_ = 401;
         respond_unauthenticated();
+        return;
+    }
+
+    if (has_hmac_ && (cf_.auth_accept & OMADM_AUTH_HMAC)) {
+        start_hmac();
         return;
     }
 
@@ -326,7 +342,7 @@ void exchange::count_failure(const std::optional<std::string> &current)
 void exchange::challenge(int code)
 {
     chal_code_ = code;
-    if (cf_.auth_challenge & OMADM_AUTH_MD5) {
+    if (challenge_scheme() != OMADM_AUTH_BASIC) {
         // A fresh nonce, stored before the device can see it.
         chal_nonce_ = base64_encode(random_nonce());
         ask(op::nonce, "nonce", nonce_request(device_id_, chal_nonce_));
@@ -362,7 +378,9 @@ bool exchange::digest_matches(const std::string &inner,
 void exchange::ask_exchange(bool session_start)
 {
     session_start_ = session_start;
-    ask(op::exchange, "exchange", to_json(build_request(session_start)));
+    exchange_request r = build_request(session_start);
+    apply_server_status(r);
+    ask(op::exchange, "exchange", to_json(r));
 }
 
 void exchange::ask(op which, const char *name, std::string body)
@@ -398,6 +416,10 @@ void exchange::on_nonce()
 void exchange::on_auth()
 {
     if (backend_status_ == 404) {
+        if (mid_session_auth_) {    // deleted during its session
+            respond_device_gone();
+            return;
+        }
         auth_failed("unknown device");
         return;
     }
@@ -411,18 +433,15 @@ void exchange::on_auth()
         backend_failed(why);
         return;
     }
+    take_server_credentials(r);
+    if (mid_session_auth_) {
+        on_session_auth(r);
+        return;
+    }
 
     bool ok;
     bool stale = false;
-    if (auth_scheme_ == "md5") {
-        ok = digest_matches(r.inner, r.nonce);
-        for (size_t i = 0; !ok && !stale && i < r.previous_nonces.size(); i++) {
-            stale = digest_matches(r.inner, r.previous_nonces[i]);
-        }
-        used_nonce_ = r.nonce;
-    } else {
-        ok = secure_equal(trim(r.inner), presented_secret_);
-    }
+    verify_presented(r, ok, stale);
     if (r.username != presented_user_) {
         ok = stale = false;
     }
@@ -439,7 +458,7 @@ void exchange::on_auth()
         auth_failed("invalid credentials");
         return;
     }
-    if (cf_.auth_accept & OMADM_AUTH_MD5) {
+    if (cf_.auth_accept & (OMADM_AUTH_MD5 | OMADM_AUTH_HMAC)) {
         next_nonce_ = base64_encode(random_nonce());
     }
     ask_exchange(true);
@@ -531,8 +550,9 @@ void exchange::respond_unauthenticated()
     s.cmd_id = "1";
     s.has_chal = true;
     s.chal.format = "b64";
-    if (cf_.auth_challenge & OMADM_AUTH_MD5) {
-        s.chal.type = k_type_md5;
+    if (challenge_scheme() != OMADM_AUTH_BASIC) {
+        s.chal.type = challenge_scheme() == OMADM_AUTH_HMAC ? k_type_mac
+                                                            : k_type_md5;
         s.chal.next_nonce = chal_nonce_;
     } else {
         s.chal.type = k_type_basic;
@@ -552,7 +572,7 @@ void exchange::respond_authenticated(const std::vector<backend_command> &cmds)
         // The nonce for the device's next session (already stored by the
         // backend with this exchange).
         s.has_chal = true;
-        s.chal.type = k_type_md5;
+        s.chal.type = auth_scheme_ == "hmac" ? k_type_mac : k_type_md5;
         s.chal.format = "b64";
         s.chal.next_nonce = next_nonce_;
     }
@@ -562,29 +582,38 @@ void exchange::respond_authenticated(const std::vector<backend_command> &cmds)
 
     for (const auto &key : answered_) st_.outstanding.erase(key);
     std::string server_msg = m.hdr.msg_id;
+    // A session abort (Alert 1223) goes alone after the Statuses and ends
+    // the session (§3.2); the answer to the device's own abort carries no
+    // command at all (the backend was asked for none).  A command of the
+    // answer left out gets no Status: it is queued again at the device's
+    // next session start.
+    bool device_abort = device_aborted(msg_);
+    const backend_command *abort = nullptr;
     for (const auto &bc : cmds) {
-        command c;
-        c.name = bc.verb;
-        c.cmd_id = std::to_string(n++);
-        if (bc.verb == "Exec") c.correlator = bc.correlator;
-        item it;
-        it.target = bc.target;
-        it.meta.format = bc.format;
-        it.meta.type = bc.type;
-        it.data = bc.data;
-        c.items.push_back(std::move(it));
-        st_.outstanding[server_msg + ":" + c.cmd_id] = bc.id;
-        m.body.push_back(std::move(c));
+        if (is_session_abort(bc)) {
+            abort = &bc;
+            break;
+        }
+    }
+    if (device_abort) {
+        // Statuses only
+    } else if (abort) {
+        m.body.push_back(to_syncml(*abort, server_msg, n, st_.outstanding));
+    } else {
+        for (const auto &bc : cmds)
+            m.body.push_back(to_syncml(bc, server_msg, n, st_.outstanding));
     }
 
     if (session_start_) {
         st_.authenticated = true;
         throttle_ = throttle_change::reset;
         auth_ = "ok";
+        on_authenticated();
     }
+    add_server_cred(m);
     // Nothing asked: the device will not answer, so the session is over.
     // The state stays (ended) only so a lost answer can be resent.
-    st_.ended = cmds.empty();
+    st_.ended = cmds.empty() || abort || device_abort;
     persist(m);
 }
 
@@ -698,7 +727,11 @@ exchange_request exchange::build_request(bool session_start)
             int         code;
             if (found == st_.outstanding.end() || !to_code(c.data, code))
                 continue;
-            r.statuses.push_back({found->second, code});
+            status_report sr{found->second, code, {}};
+            // a user-interaction alert's answer: text, selected choices
+            for (const auto &it : c.items)
+                sr.items.push_back({it.source, it.target, it.data});
+            r.statuses.push_back(std::move(sr));
             answered_.insert(key);
         } else if (c.name == "Results") {
             auto found = st_.outstanding.find(outstanding_key(c));
@@ -720,6 +753,8 @@ exchange_request exchange::build_request(bool session_start)
 void exchange::persist(const message &m)
 {
     std::string body = encode_message(m, enc_);
+    sign_response(body);
+    st_.last_response_hmac = response_hmac_;
 
     st_.server_msg_id += 1;
     st_.last_device_msg_id = msg_.hdr.msg_id;

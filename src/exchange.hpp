@@ -37,6 +37,10 @@ public:
     // nullptr when the variable has no value (yet).
     const std::string *var(int which) const;
 
+    // The request's x-syncml-hmac header (exchange_auth.cpp); OMADM_EINVAL
+    // after the first run().
+    int set_hmac(std::string_view value);
+
 private:
     enum class state { fresh, awaiting, answered, responded };
     enum class op { none, nonce, auth, exchange };
@@ -81,6 +85,22 @@ private:
     void persist(const message &m);
     std::string resp_uri() const;
 
+    // syncml:auth-MAC and the server's own credentials (exchange_auth.cpp)
+    void start_hmac();
+    bool hmac_matches(const std::string &inner,
+                      const std::string &nonce_b64) const;
+    void verify_presented(const auth_reply &r, bool &ok, bool &stale);
+    bool session_needs_auth();
+    void ask_session_auth();
+    void on_session_auth(const auth_reply &r);
+    void take_server_credentials(const auth_reply &r);
+    void read_server_status();
+    void apply_server_status(exchange_request &r);
+    void on_authenticated();
+    void add_server_cred(message &m);
+    void sign_response(const std::string &body);
+    unsigned challenge_scheme() const;
+
     const omadm_config_t &cf_;
     const omadm_store_t  &store_;
     time_t                now_;
@@ -111,6 +131,19 @@ private:
     std::string presented_secret_;  // md5: Cred/Data; basic: md5_inner
     std::string used_nonce_, next_nonce_;   // base64
     std::set<std::string> answered_;        // outstanding keys answered
+
+    // syncml:auth-MAC and server credentials (exchange_auth.cpp)
+    std::string raw_body_;          // kept only where HMAC is accepted
+    bool        has_hmac_ = false;  // the request had x-syncml-hmac
+    bool        hmac_ok_ = false;   // ... and it parsed
+    std::string hmac_user_, hmac_mac_, hmac_why_;
+    bool        mac_used_ = false;  // sign the response (device used MAC)
+    bool        mid_session_auth_ = false;  // auth asked for a live session
+    std::string server_user_, server_inner_, server_basic_;
+    bool        server_status_read_ = false;
+    int         device_hdr_code_ = 0;   // device's Status on our SyncHdr
+    std::string device_chal_nonce_;     // ... and the nonce in its Chal
+    std::string response_hmac_;     // x-syncml-hmac of our response
 
     // action output
     std::string op_name_;

@@ -36,6 +36,14 @@ std::string serialize(const session_state &s)
         {"last_device_msg_id", s.last_device_msg_id},
         {"outstanding", s.outstanding},
         {"ended", s.ended},
+        {"scheme", s.scheme},
+        {"mac_nonce", s.mac_nonce},
+        {"username", s.username},
+        {"server_authenticated", s.server_authenticated},
+        {"server_cred_sent", s.server_cred_sent},
+        {"server_resends", s.server_resends},
+        {"server_nonce", s.server_nonce},
+        {"last_response_hmac", s.last_response_hmac},
     };
     std::string blob = j.dump(-1, ' ', false, json::error_handler_t::replace);
     blob.push_back('\0');
@@ -63,6 +71,16 @@ bool deserialize(std::string_view blob, session_state &out)
         out.outstanding =
             j.at("outstanding").get<std::map<std::string, std::string>>();
         out.ended = j.at("ended").get<bool>();
+        // auth fields: absent in a blob written before they existed
+        out.scheme = j.value("scheme", std::string());
+        out.mac_nonce = j.value("mac_nonce", std::string());
+        out.username = j.value("username", std::string());
+        out.server_authenticated = j.value("server_authenticated", false);
+        out.server_cred_sent = j.value("server_cred_sent", false);
+        out.server_resends = j.value("server_resends", 0u);
+        out.server_nonce = j.value("server_nonce", std::string());
+        out.last_response_hmac =
+            j.value("last_response_hmac", std::string());
     } catch (const json::exception &) {
         return false;
     }

@@ -20,6 +20,15 @@ struct session_state {
     // "<server MsgID>:<CmdID>" -> backend command id, until answered
     std::map<std::string, std::string> outstanding;
     bool        ended = false;      // kept only to answer a repeat
+    // authentication (exchange_auth.cpp); nonces are base64, not secrets
+    std::string scheme;             // "hmac": every message carries a MAC
+    std::string mac_nonce;          // the nonce those MACs use
+    std::string username;           // the device's registered name
+    bool        server_authenticated = false;  // the device said 212
+    bool        server_cred_sent = false;      // in our last message
+    unsigned    server_resends = 0; // after the device refused our Cred
+    std::string server_nonce;       // the latest the device issued us
+    std::string last_response_hmac; // x-syncml-hmac of last_response
 };
 
 struct auth_failures {

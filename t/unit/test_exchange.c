@@ -1,546 +1,9 @@
 /*
- * The exchange engine through the C ABI only: an in-memory store, a backend
- * played by the test (it reads op + JSON and answers like docs/backend-api.md
- * says), device messages written by hand, answers checked by decoding them
- * back with omadm_syncml_describe().
+ * The exchange engine through the C ABI only: authentication, sessions,
+ * throttling, repeats and backend failures (harness: exchange_harness.h).
  */
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <cmocka.h>
-
-#include "omadm.h"
-
-
-#define DEV     "IMEI:490154203237518"
-#define SERVER  "https://dm.example.com/omadm"
-#define NONCE0  "00qRAH8Q7kJbLIgZwP8zpw=="
-#define T0      1700000000
-
-
-/* ---- in-memory store --------------------------------------------------- */
-
-#define STORE_MAX  32
-
-typedef struct {
-    char      *key;
-    size_t     key_len;
-    char      *val;
-    size_t     val_len;
-    unsigned   ttl;
-} entry_t;
-
-typedef struct {
-    entry_t    e[STORE_MAX];
-    int        n;
-    int        fail_put;
-} mem_store_t;
-
-static entry_t *
-store_find(mem_store_t *s, const char *key, size_t key_len)
-{
-    int  i;
-
-    for (i = 0; i < s->n; i++) {
-        if (s->e[i].key_len == key_len
-            && memcmp(s->e[i].key, key, key_len) == 0)
-        {
-            return &s->e[i];
-        }
-    }
-    return NULL;
-}
-
-static int
-store_get(void *ctx, const char *key, size_t key_len, omadm_sink_pt sink,
-    void *sink_ctx)
-{
-    entry_t  *e = store_find(ctx, key, key_len);
-
-    if (e == NULL) {
-        return OMADM_NOT_FOUND;
-    }
-    sink(sink_ctx, e->val, e->val_len);
-    return OMADM_OK;
-}
-
-static int
-store_put(void *ctx, const char *key, size_t key_len, const char *val,
-    size_t val_len, unsigned ttl)
-{
-    mem_store_t  *s = ctx;
-    entry_t      *e;
-
-    if (s->fail_put) {
-        return OMADM_ERROR;
-    }
-    e = store_find(s, key, key_len);
-    if (e == NULL) {
-        assert_true(s->n < STORE_MAX);
-        e = &s->e[s->n++];
-        e->key = malloc(key_len);
-        memcpy(e->key, key, key_len);
-        e->key_len = key_len;
-    } else {
-        free(e->val);
-    }
-    e->val = malloc(val_len + 1);
-    memcpy(e->val, val, val_len);
-    e->val[val_len] = '\0';
-    e->val_len = val_len;
-    e->ttl = ttl;
-    return OMADM_OK;
-}
-
-static int
-store_remove(void *ctx, const char *key, size_t key_len)
-{
-    mem_store_t  *s = ctx;
-    entry_t      *e = store_find(s, key, key_len);
-
-    if (e == NULL) {
-        return OMADM_NOT_FOUND;
-    }
-    free(e->key);
-    free(e->val);
-    *e = s->e[--s->n];
-    return OMADM_OK;
-}
-
-/* every key and value, for "the store did not change" */
-static char *
-store_snapshot(mem_store_t *s)
-{
-    size_t  len = 1;
-    char   *out, *p;
-    int     i;
-
-    for (i = 0; i < s->n; i++) {
-        len += s->e[i].key_len + s->e[i].val_len + 16;
-    }
-    p = out = malloc(len);
-    for (i = 0; i < s->n; i++) {
-        memcpy(p, s->e[i].key, s->e[i].key_len);
-        p += s->e[i].key_len;
-        p += sprintf(p, "=%u=", s->e[i].ttl);
-        memcpy(p, s->e[i].val, s->e[i].val_len);
-        p += s->e[i].val_len;
-        *p++ = '\n';
-    }
-    *p = '\0';
-    return out;
-}
-
-static entry_t *
-session_entry(mem_store_t *s, const char *session_id)
-{
-    char  key[128];
-    int   n = snprintf(key, sizeof(key), "s:%s\n%s", DEV, session_id);
-
-    return store_find(s, key, (size_t) n);
-}
-
-/* the bookkeeping part of a stored session (it ends at a NUL) */
-static const char *
-session_blob(mem_store_t *s, const char *session_id)
-{
-    entry_t  *e = session_entry(s, session_id);
-
-    return e ? e->val : NULL;
-}
-
-
-/* ---- the backend, played by the test ----------------------------------- */
-
-typedef struct {
-    int         registered;
-    char        username[32];
-    char        inner[64];
-    char        nonce[64];          /* the device's next-session nonce */
-    char        previous[64];       /* the nonce it replaced */
-    const char *commands;           /* next exchange answer's array */
-    char        fail_op[16];        /* one-shot failure injection */
-    int         fail_status;
-    const char *fail_body;
-    char        req[8192];
-    char        last_auth[512];
-    char        last_exchange[8192];
-    char        answer[4096];
-} backend_t;
-
-/* the string value of "key" in a compact JSON object, or "" */
-static void
-json_str(const char *json, const char *key, char *out, size_t size)
-{
-    char        pat[64];
-    const char *p, *end;
-
-    snprintf(pat, sizeof(pat), "\"%s\":\"", key);
-    out[0] = '\0';
-    p = strstr(json, pat);
-    if (p == NULL) {
-        return;
-    }
-    p += strlen(pat);
-    end = strchr(p, '"');
-    assert_non_null(end);
-    assert_true((size_t) (end - p) < size);
-    memcpy(out, p, (size_t) (end - p));
-    out[end - p] = '\0';
-}
-
-static const char *
-backend_handle(backend_t *b, const char *op, const char *body, size_t len,
-    int *status)
-{
-    char  used[64], next[64];
-
-    assert_true(len < sizeof(b->req));
-    memcpy(b->req, body, len);
-    b->req[len] = '\0';
-
-    if (b->fail_op[0] && strcmp(op, b->fail_op) == 0) {
-        b->fail_op[0] = '\0';
-        *status = b->fail_status;
-        return b->fail_body;
-    }
-
-    if (!b->registered) {
-        *status = 404;
-        return "{\"error\":\"unknown device\"}";
-    }
-
-    *status = 200;
-
-    if (strcmp(op, "nonce") == 0) {
-        assert_non_null(strstr(b->req, "\"device_id\":\"" DEV "\""));
-        strcpy(b->previous, b->nonce);
-        json_str(b->req, "nonce", b->nonce, sizeof(b->nonce));
-        assert_int_equal(strlen(b->nonce), 24);
-        return "{}";
-    }
-
-    if (strcmp(op, "auth") == 0) {
-        strcpy(b->last_auth, b->req);
-        snprintf(b->answer, sizeof(b->answer),
-                 "{\"device_id\":\"" DEV "\",\"username\":\"%s\","
-                 "\"inner\":\"%s\",\"nonce\":\"%s\","
-                 "\"previous_nonces\":[\"%s\"]}",
-                 b->username, b->inner, b->nonce, b->previous);
-        return b->answer;
-    }
-
-    assert_string_equal(op, "exchange");
-    strcpy(b->last_exchange, b->req);
-    if (strstr(b->req, "\"session_start\":true")) {
-        json_str(b->req, "used_nonce", used, sizeof(used));
-        json_str(b->req, "next_nonce", next, sizeof(next));
-        if (used[0] && strcmp(used, b->nonce) != 0) {
-            *status = 409;
-            return "{\"error\":\"nonce\"}";
-        }
-        if (next[0]) {
-            strcpy(b->previous, b->nonce);
-            strcpy(b->nonce, next);
-        }
-    }
-    snprintf(b->answer, sizeof(b->answer), "{\"commands\":%s}",
-             b->commands ? b->commands : "[]");
-    b->commands = NULL;
-    return b->answer;
-}
-
-
-/* ---- fixture and driver ------------------------------------------------ */
-
-typedef struct {
-    omadm_config_t  cf;
-    mem_store_t     mem;
-    omadm_store_t   store;
-    backend_t       be;
-    time_t          now;
-} fixture_t;
-
-typedef struct {
-    int     http_status;
-    char    content_type[64];
-    char   *body;
-    size_t  len;
-    char   *desc;                   /* describe() of a SyncML answer */
-    char    ops[128];               /* "nonce,auth,..." */
-    char    auth[16];
-    char    error[256];
-} outcome_t;
-
-static int
-setup(void **state)
-{
-    fixture_t  *f = calloc(1, sizeof(fixture_t));
-
-    f->cf.auth_accept = OMADM_AUTH_MD5;
-    f->cf.auth_challenge = OMADM_AUTH_MD5;
-    f->cf.session_ttl = 300;
-    f->cf.max_auth_failures = 3;
-    f->cf.auth_failure_window = 60;
-    f->cf.max_commands = 50;
-    f->cf.limits.max_depth = 32;
-    f->cf.limits.max_elements = 20000;
-    f->cf.limits.max_text = 1024 * 1024;
-    f->cf.server_id = SERVER;
-    f->cf.server_id_len = strlen(SERVER);
-    f->cf.resp_uri = SERVER;
-    f->cf.resp_uri_len = strlen(SERVER);
-
-    f->store.ctx = &f->mem;
-    f->store.get = store_get;
-    f->store.put = store_put;
-    f->store.remove = store_remove;
-
-    f->be.registered = 1;
-    strcpy(f->be.username, "dev1");
-    assert_int_equal(omadm_auth_md5_inner("dev1", 4, "secret", 6,
-                     f->be.inner, sizeof(f->be.inner), NULL), OMADM_OK);
-    strcpy(f->be.nonce, NONCE0);
-
-    f->now = T0;
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    fixture_t  *f = *state;
-
-    while (f->mem.n > 0) {
-        store_remove(&f->mem, f->mem.e[0].key, f->mem.e[0].key_len);
-    }
-    free(f);
-    return 0;
-}
-
-static void
-outcome_free(outcome_t *o)
-{
-    free(o->body);
-    omadm_free(o->desc);
-    memset(o, 0, sizeof(*o));
-}
-
-static void
-copy_var(omadm_exchange_t *ex, int var, char *out, size_t size)
-{
-    size_t       len = 0;
-    const char  *v = omadm_exchange_var(ex, var, &len);
-
-    out[0] = '\0';
-    if (v != NULL) {
-        assert_true(len < size);
-        memcpy(out, v, len);
-        out[len] = '\0';
-    }
-}
-
-/* one device message, start to answer */
-static void
-drive(fixture_t *f, const char *msg, const char *token, outcome_t *o)
-{
-    omadm_exchange_t  *ex;
-    omadm_action_t     act;
-    const char        *answer;
-    int                i, status, rc;
-    char              *err = NULL;
-    char               op[16];
-
-    memset(o, 0, sizeof(*o));
-    assert_int_equal(omadm_exchange_create(&f->cf, &f->store, msg,
-                     strlen(msg), OMADM_ENC_XML, token,
-                     token ? strlen(token) : 0, f->now,
-                     &ex), OMADM_OK);
-
-    for (i = 0; ; i++) {
-        assert_true(i < 8);
-        assert_int_equal(omadm_exchange_run(ex, &act), OMADM_OK);
-        if (act.kind == OMADM_ACT_RESPOND) {
-            break;
-        }
-        assert_int_equal(act.kind, OMADM_ACT_BACKEND);
-        /* a second run() without an answer is a caller error */
-        assert_int_equal(omadm_exchange_run(ex, &act), OMADM_EINVAL);
-        assert_int_equal(omadm_exchange_run(ex, &act), OMADM_EINVAL);
-        assert_true(act.op_len < sizeof(op));
-        memcpy(op, act.op, act.op_len);
-        op[act.op_len] = '\0';
-        strcat(o->ops, op);
-        strcat(o->ops, ",");
-        answer = backend_handle(&f->be, op, act.body, act.body_len, &status);
-        assert_int_equal(omadm_exchange_backend_done(ex, status, answer,
-                         answer ? strlen(answer) : 0), OMADM_OK);
-    }
-    if (o->ops[0]) {
-        o->ops[strlen(o->ops) - 1] = '\0';
-    }
-
-    o->http_status = act.http_status;
-    snprintf(o->content_type, sizeof(o->content_type), "%s",
-             act.content_type);
-    o->body = malloc(act.body_len + 1);
-    memcpy(o->body, act.body, act.body_len);
-    o->body[act.body_len] = '\0';
-    o->len = act.body_len;
-
-    copy_var(ex, OMADM_VAR_AUTH, o->auth, sizeof(o->auth));
-    copy_var(ex, OMADM_VAR_ERROR, o->error, sizeof(o->error));
-    omadm_exchange_destroy(ex);
-
-    if (o->http_status == 200) {
-        assert_string_equal(o->content_type,
-                            "application/vnd.syncml.dm+xml");
-        rc = omadm_syncml_describe(o->body, o->len, NULL, &o->desc, NULL,
-                                   &err);
-        if (rc != OMADM_OK) {
-            fail_msg("answer does not decode: %s\n%s", err, o->body);
-        }
-    }
-}
-
-/* the value of one describe() line, or NULL */
-static const char *
-field(const outcome_t *o, const char *path)
-{
-    static char  buf[512];
-    size_t       plen = strlen(path);
-    const char  *p = o->desc, *end;
-
-    assert_non_null(p);
-    while (p && *p) {
-        if (strncmp(p, path, plen) == 0 && p[plen] == '=') {
-            p += plen + 1;
-            end = strchr(p, '\n');
-            end = end ? end : p + strlen(p);
-            assert_true((size_t) (end - p) < sizeof(buf));
-            memcpy(buf, p, (size_t) (end - p));
-            buf[end - p] = '\0';
-            return buf;
-        }
-        p = strchr(p, '\n');
-        p = p ? p + 1 : NULL;
-    }
-    return NULL;
-}
-
-#define expect_field(o, path, value)                                        \
-    do {                                                                    \
-        const char *v_ = field(o, path);                                    \
-        if (v_ == NULL) fail_msg("no %s in\n%s", path, (o)->desc);          \
-        assert_string_equal(v_, value);                                     \
-    } while (0)
-
-#define expect_no_field(o, path)                                            \
-    do {                                                                    \
-        if (field(o, path) != NULL)                                         \
-            fail_msg("unexpected %s in\n%s", path, (o)->desc);              \
-    } while (0)
-
-/* the "s" token of the answer's RespURI */
-static void
-resp_token(const outcome_t *o, char *out, size_t size)
-{
-    const char  *uri = field(o, "SyncHdr/RespURI");
-    const char  *s;
-
-    assert_non_null(uri);
-    s = strstr(uri, "?s=");
-    assert_non_null(s);
-    assert_int_equal(strncmp(uri, SERVER "?s=", strlen(SERVER) + 3), 0);
-    snprintf(out, size, "%s", s + 3);
-    assert_int_equal(strlen(out), 32);
-}
-
-
-/* ---- device messages --------------------------------------------------- */
-
-#define PKG1(a, r)                                                          \
-    "<Alert><CmdID>" a "</CmdID><Data>1201</Data></Alert>"                  \
-    "<Replace><CmdID>" r "</CmdID>"                                         \
-    "<Item><Source><LocURI>./DevInfo/DevId</LocURI></Source>"               \
-    "<Data>" DEV "</Data></Item>"                                           \
-    "<Item><Source><LocURI>./DevInfo/Man</LocURI></Source>"                 \
-    "<Data>Example Corp</Data></Item></Replace>"
-
-#define HDR_STATUS(msgref)                                                  \
-    "<Status><CmdID>1</CmdID><MsgRef>" msgref "</MsgRef><CmdRef>0</CmdRef>" \
-    "<Cmd>SyncHdr</Cmd><TargetRef>" DEV "</TargetRef>"                      \
-    "<SourceRef>" SERVER "</SourceRef><Data>200</Data></Status>"
-
-static char *
-device_msg(const char *session, int msg_id, const char *cred,
-    const char *body)
-{
-    static char  buf[8192];
-
-    snprintf(buf, sizeof(buf),
-        "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr>"
-        "<VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto>"
-        "<SessionID>%s</SessionID><MsgID>%d</MsgID>"
-        "<Target><LocURI>" SERVER "</LocURI></Target>"
-        "<Source><LocURI>" DEV "</LocURI><LocName>dev1</LocName></Source>"
-        "%s</SyncHdr><SyncBody>%s<Final/></SyncBody></SyncML>",
-        session, msg_id, cred ? cred : "", body);
-    return buf;
-}
-
-static char *
-md5_cred(const char *user, const char *pass, const char *nonce)
-{
-    static char  buf[512];
-    char         inner[64], digest[64];
-
-    assert_int_equal(omadm_auth_md5_inner(user, strlen(user), pass,
-                     strlen(pass), inner, sizeof(inner), NULL), OMADM_OK);
-    assert_int_equal(omadm_auth_md5_digest(inner, strlen(inner), nonce,
-                     strlen(nonce), digest, sizeof(digest), NULL), OMADM_OK);
-    snprintf(buf, sizeof(buf),
-        "<Cred><Meta><Type xmlns=\"syncml:metinf\">syncml:auth-md5</Type>"
-        "<Format xmlns=\"syncml:metinf\">b64</Format></Meta>"
-        "<Data>%s</Data></Cred>", digest);
-    return buf;
-}
-
-static char *
-basic_cred(const char *user, const char *pass)
-{
-    static char  buf[512];
-    char         b64[128];
-
-    assert_int_equal(omadm_auth_basic(user, strlen(user), pass, strlen(pass),
-                     b64, sizeof(b64), NULL), OMADM_OK);
-    snprintf(buf, sizeof(buf),
-        "<Cred><Meta><Type xmlns=\"syncml:metinf\">syncml:auth-basic</Type>"
-        "<Format xmlns=\"syncml:metinf\">b64</Format></Meta>"
-        "<Data>%s</Data></Cred>", b64);
-    return buf;
-}
-
-/* package 1 with a correct MD5 Cred: a session authenticated in one go */
-static void
-login(fixture_t *f, const char *session, outcome_t *o, char *token)
-{
-    char  nonce[64];
-
-    strcpy(nonce, f->be.nonce);
-    drive(f, device_msg(session, 1, md5_cred("dev1", "secret", nonce),
-                        PKG1("1", "2")), NULL, o);
-    assert_int_equal(o->http_status, 200);
-    expect_field(o, "SyncBody/Status[1]/Data", "212");
-    assert_string_equal(o->ops, "auth,exchange");
-    resp_token(o, token, 33);
-}
+#include "exchange_harness.h"
 
 
 /* ---- tests --------------------------------------------------------------- */
@@ -551,7 +14,7 @@ test_md5_session(void **state)
 {
     fixture_t  *f = *state;
     outcome_t   o, again;
-    char        token[33], token2[33], nonce1[64], nonce2[64], msg[8192];
+    char        token[33], token2[33], nonce1[64], nonce2[64], msg[16384];
 
     /* ① no Cred -> 407 with a nonce stored through "nonce" */
     drive(f, device_msg("42", 1, NULL, PKG1("1", "2")), NULL, &o);
@@ -714,7 +177,7 @@ test_basic(void **state)
 {
     fixture_t  *f = *state;
     outcome_t   o;
-    char        token[33], msg[8192];
+    char        token[33], msg[16384];
 
     f->cf.auth_accept = OMADM_AUTH_BASIC | OMADM_AUTH_MD5;
     f->cf.auth_challenge = OMADM_AUTH_BASIC;
@@ -839,7 +302,7 @@ test_stale_nonce_is_not_a_failure(void **state)
 {
     fixture_t  *f = *state;
     outcome_t   o;
-    char        nonce[64], sid[16], msg[8192];
+    char        nonce[64], sid[16], msg[16384];
     int         i;
 
     strcpy(nonce, f->be.nonce);
@@ -898,7 +361,7 @@ test_token_and_repeat(void **state)
 {
     fixture_t  *f = *state;
     outcome_t   o, again;
-    char        token[33], msg[8192];
+    char        token[33], msg[16384];
 
     /* a repeated package 1 that got a 407 gets the same 407 */
     snprintf(msg, sizeof(msg), "%s", device_msg("3", 1, NULL,
@@ -1031,7 +494,7 @@ test_backend_failures(void **state)
 {
     fixture_t  *f = *state;
     outcome_t   o;
-    char        token[33], msg[8192], *before, *after;
+    char        token[33], msg[16384], *before, *after;
     static const struct {
         const char  *op;
         int          status;
@@ -1042,7 +505,7 @@ test_backend_failures(void **state)
         { "exchange", 0, NULL, "backend exchange unreachable\n" },
         { "exchange", 200, "{\"commands\":", NULL },
         { "exchange", 200, "{\"commands\":[{\"id\":\"1\"}]}", NULL },
-        { "exchange", 200, "{\"commands\":[{\"id\":\"1\",\"verb\":\"Copy\","
+        { "exchange", 200, "{\"commands\":[{\"id\":\"1\",\"verb\":\"Fetch\","
                            "\"target\":\"./A\"}]}",
           "backend sent unknown verb\n" },
         { "exchange", 500, "{}", "backend exchange answered 500\n" },
@@ -1163,7 +626,7 @@ test_abort_and_gone(void **state)
 {
     fixture_t  *f = *state;
     outcome_t   o;
-    char        token[33], msg[8192];
+    char        token[33], msg[16384];
 
     f->be.commands = "[{\"id\":\"1\",\"verb\":\"Get\",\"target\":\"./A\"}]";
     login(f, "20", &o, token);

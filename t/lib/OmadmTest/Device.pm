@@ -23,6 +23,29 @@ sub md5_cred {
 
 sub basic_cred { my ($user, $pass) = @_; return b64("$user:$pass") }
 
+# syncml:auth-MAC (§5.5): B64(MD5(inner ":" nonce_bytes ":" B64(MD5(body))))
+sub hmac_mac {
+    my ($inner, $nonce_b64, $body) = @_;
+    return b64(md5($inner . ':' . decode_base64($nonce_b64 // '') . ':'
+                   . b64(md5($body))));
+}
+
+# The x-syncml-hmac value a sender with user/pass puts on body.
+sub hmac_header {
+    my ($user, $pass, $nonce_b64, $body) = @_;
+    my $mac = hmac_mac(b64(md5("$user:$pass")), $nonce_b64, $body);
+    return qq{algorithm=MD5, username="$user", mac=$mac};
+}
+
+# Wraps an HTTP client so that every request of device $d carries
+# x-syncml-hmac over the exact bytes sent (put it under OmadmTest::WBXML's
+# wrapper to sign WBXML).  $d->{hmac_off} sends none; $d->{hmac_tamper}
+# (a sub) changes the body after signing.  Keeps raw_content.
+sub hmac_http {
+    my ($d, $inner) = @_;
+    return bless { d => $d, inner => $inner }, 'OmadmTest::Device::HMAC';
+}
+
 # new(url, ca, id, user, pass, version => '1.2', nonce => b64, auth => 'md5',
 #     session => '1', devinfo => {..})
 sub new {
@@ -96,11 +119,19 @@ sub _wrap {
 # Status for the server's SyncHdr, as the first body element.
 sub _hdr_status {
     my ($self, $r, $cmd_id, $code) = @_;
+    # hdr_reply => {code, nonce} (one message): the device's verdict on
+    # the server's Cred and a Chal with the nonce the server must use next
+    my $o = delete $self->{hdr_reply} || {};
+    my $chal = defined $o->{nonce}
+        ? '<Chal><Meta><Type xmlns="syncml:metinf">' . ($o->{type}
+            // 'syncml:auth-md5') . '</Type><Format xmlns="syncml:metinf">b64'
+          . '</Format><NextNonce xmlns="syncml:metinf">' . $o->{nonce}
+          . '</NextNonce></Meta></Chal>' : '';
     return "<Status><CmdID>$cmd_id</CmdID><MsgRef>$r->{hdr}{MsgID}</MsgRef>"
         . "<CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd>"
         . "<TargetRef>" . xml_escape($r->{hdr}{Target}) . "</TargetRef>"
         . "<SourceRef>" . xml_escape($r->{hdr}{Source}) . "</SourceRef>"
-        . "<Data>" . ($code // 200) . "</Data></Status>";
+        . $chal . "<Data>" . ($code // $o->{code} // 200) . "</Data></Status>";
 }
 
 # Package 1: [Status for the previous server SyncHdr], Alert 1201 (or
@@ -246,6 +277,25 @@ sub hdr_status {
 }
 
 sub statuses { grep { $_->{name} eq 'Status' } @{ $_[0]{cmds} } }
+
+package OmadmTest::Device::HMAC;
+
+sub post {
+    my ($self, $url, $args) = @_;
+    my $d = $self->{d};
+    my %a = %$args;
+    unless ($d->{hmac_off}) {
+        $a{headers} = { %{ $args->{headers} || {} }, 'x-syncml-hmac' =>
+            OmadmTest::Device::hmac_header($d->{user}, $d->{pass},
+                                           $d->{nonce}, $a{content}) };
+    }
+    $a{content} = $d->{hmac_tamper}->($a{content}) if $d->{hmac_tamper};
+    my $res = $self->{inner}->post($url, \%a);
+    $res->{raw_content} = $res->{content};
+    return $res;
+}
+
+package OmadmTest::Device;
 
 # management commands (everything but Status/Results)
 sub commands { grep { $_->{name} !~ /^(Status|Results)$/ } @{ $_[0]{cmds} } }
