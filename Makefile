@@ -8,7 +8,7 @@ SHELL := /bin/bash
 DEB_PACKAGES = build-essential nginx-dev nginx-core libexpat1-dev \
                libssl-dev libcmocka-dev libcpp-httplib-dev \
                nlohmann-json3-dev libsqlite3-dev libio-socket-ssl-perl \
-               openssl perl pkg-config clang
+               openssl perl pkg-config clang libclang-rt-14-dev
 
 BUILD      := build
 NGX_SRC    := /usr/share/nginx/src
@@ -178,6 +178,54 @@ unit-asan: unit-asan-build
 	 else echo "unit-asan: no tests in t/unit"; fi
 
 
+# ---- fuzzing --------------------------------------------------------------
+# libFuzzer targets, one per fuzz/fuzz_<name>.cpp, linked with a clang build
+# of the core under build/fuzz/ (ASan + UBSan + coverage; the gcc build is
+# untouched).  `make fuzz` runs each for FUZZ_SECONDS on a corpus that grows
+# in build/fuzz/corpus; `make fuzz-short` (part of `make test`) replays
+# fuzz/regressions/<name>/* and runs each for 30 s on a fresh copy of
+# fuzz/corpus/<name>.  Any crash, leak, timeout or OOM fails the run.
+
+FUZZ_CXX     ?= clang++
+FUZZ_SECONDS ?= 300
+FUZZ_FLAGS   := $(CXXSTD) -O1 -g -Iinclude -Isrc -fno-omit-frame-pointer \
+                -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_NAMES   := $(patsubst fuzz/fuzz_%.cpp,%,$(wildcard fuzz/fuzz_*.cpp))
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
+FUZZ_OBJS    := $(CORE_SRCS:src/%.cpp=$(FUZZ_DIR)/obj/%.o)
+FUZZ_CORE    := $(FUZZ_DIR)/libomadm_core.a
+
+.PHONY: fuzz fuzz-short fuzz-build
+
+# The core's warnings are enforced by the gcc build; clang's extra ones
+# are shown here but must not break `make test`.
+$(FUZZ_DIR)/obj/%.o: src/%.cpp | $(FUZZ_DIR)/obj
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -Wall -Wextra -fsanitize=fuzzer-no-link \
+	    -MMD -MP -c $< -o $@
+
+$(FUZZ_CORE): $(FUZZ_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.cpp $(FUZZ_CORE) | $(FUZZ_DIR)/dep
+	$(FUZZ_CXX) $(FUZZ_FLAGS) $(WARN) -fsanitize=fuzzer \
+	    -MMD -MP -MF $(FUZZ_DIR)/dep/$*.d $< -o $@ $(FUZZ_CORE) $(LINK_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	bash fuzz/run.sh $(FUZZ_SECONDS) keep $(FUZZ_DIR) $(FUZZ_NAMES)
+
+fuzz-short: fuzz-build
+	bash fuzz/run.sh 30 fresh $(FUZZ_DIR) $(FUZZ_NAMES)
+
+$(FUZZ_DIR)/obj $(FUZZ_DIR)/dep:
+	mkdir -p $@
+
+-include $(FUZZ_OBJS:.o=.d) $(wildcard $(FUZZ_DIR)/dep/*.d)
+
+
 # ---- integration tests, run, stop -----------------------------------------
 
 integration: all
@@ -187,6 +235,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
+	$(MAKE) fuzz-short
 	$(MAKE) integration
 
 run: deps

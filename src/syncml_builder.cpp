@@ -258,13 +258,15 @@ bool syncml_builder::end(std::string_view raw_inner)
         *f.dest = f.trim ? std::string(trim(f.text)) : std::move(f.text);
     } else if (f.k == kind::data) {
         if (f.has_children) {
-            // The element had markup inside: keep its inner markup as sent.
+            // The element had markup inside: keep its inner markup as sent
+            // (trimmed like text where text is, or a re-encoded message
+            // would decode differently: the fuzzer found it).
             if (raw_inner.size() > max_text_) {
                 return fail("element text longer than "
                                 + std::to_string(max_text_) + " bytes",
                             true);
             }
-            *f.dest = std::string(raw_inner);
+            *f.dest = std::string(f.trim ? trim(raw_inner) : raw_inner);
         } else {
             *f.dest = f.trim ? std::string(trim(f.text)) : std::move(f.text);
         }
