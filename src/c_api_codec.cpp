@@ -25,6 +25,7 @@
 
 #include "omadm.h"
 #include "base64.hpp"
+#include "c_api_util.hpp"
 #include "md5_auth.hpp"
 #include "syncml_codec.hpp"
 
@@ -35,25 +36,6 @@ namespace {
 const omadm_limits_t default_limits = {OMADM_DEFAULT_MAX_DEPTH,
                                        OMADM_DEFAULT_MAX_ELEMENTS,
                                        OMADM_DEFAULT_MAX_TEXT};
-
-bool valid_input(const char *p, size_t len)
-{
-    return p != nullptr || len == 0;
-}
-
-std::string_view view(const char *p, size_t len)
-{
-    return p ? std::string_view(p, len) : std::string_view();
-}
-
-int put_out(const std::string &s, char *out, size_t out_size, size_t *out_len)
-{
-    if (out == nullptr || out_size < s.size() + 1) return OMADM_EINVAL;
-    std::memcpy(out, s.data(), s.size());
-    out[s.size()] = '\0';
-    if (out_len) *out_len = s.size();
-    return OMADM_OK;
-}
 
 // malloc()ed copy for the caller to omadm_free()
 char *dup_malloc(const std::string &s)

@@ -4,28 +4,11 @@
 #include <string>
 
 #include "base64.hpp"
+#include "c_api_util.hpp"
 #include "hmac_auth.hpp"
 #include "omadm.h"
 
 using namespace omadm;
-
-namespace {
-
-std::string_view view(const char *p, size_t len)
-{
-    return p ? std::string_view(p, len) : std::string_view();
-}
-
-int put_out(const std::string &s, char *out, size_t out_size, size_t *out_len)
-{
-    if (out == nullptr || out_size < s.size() + 1) return OMADM_EINVAL;
-    std::memcpy(out, s.data(), s.size());
-    out[s.size()] = '\0';
-    if (out_len) *out_len = s.size();
-    return OMADM_OK;
-}
-
-}  // namespace
 
 extern "C" {
 
@@ -34,9 +17,8 @@ int omadm_auth_hmac_mac(const char *inner, size_t inner_len,
                         const char *body, size_t body_len, char *out,
                         size_t out_size, size_t *out_len) noexcept
 {
-    if ((inner == nullptr && inner_len != 0)
-        || (nonce_b64 == nullptr && nonce_b64_len != 0)
-        || (body == nullptr && body_len != 0)) {
+    if (!valid_input(inner, inner_len) || !valid_input(nonce_b64, nonce_b64_len)
+        || !valid_input(body, body_len)) {
         return OMADM_EINVAL;
     }
     try {
@@ -55,7 +37,7 @@ int omadm_auth_hmac_mac(const char *inner, size_t inner_len,
 int omadm_hmac_header_parse(const char *value, size_t len, char *out,
                             size_t out_size, size_t *out_len) noexcept
 {
-    if (value == nullptr && len != 0) return OMADM_EINVAL;
+    if (!valid_input(value, len)) return OMADM_EINVAL;
     try {
         hmac_header h;
         std::string why;
