@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "base64.hpp"
+#include "hmac_auth.hpp"
 #include "md5_auth.hpp"
 #include "syncml_parser.hpp"
 
@@ -22,6 +23,18 @@ long elapsed_us(clock::time_point since)
 uint32_t clamp_us(long us)
 {
     return uint32_t(std::min<long>(std::max<long>(us, 0), UINT32_MAX));
+}
+
+// A quoted-string of the x-syncml-hmac header (§5.5).
+std::string quoted(const std::string &s)
+{
+    std::string out("\"");
+    for (char c : s) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+    }
+    out.push_back('"');
+    return out;
 }
 
 }  // namespace
@@ -68,7 +81,7 @@ device_header device::header(bool with_cred) const
     if (ctx_.opt.auth == auth_scheme::basic) {
         h.cred_type = "syncml:auth-basic";
         h.cred_data = omadm::basic_credential(who_.username, who_.password);
-    } else if (has_nonce_) {
+    } else if (ctx_.opt.auth == auth_scheme::md5 && has_nonce_) {
         // no nonce yet: send none and take the server's challenge
         h.cred_type = "syncml:auth-md5";
         h.cred_data = omadm::md5_digest(inner_, nonce_);
@@ -96,7 +109,20 @@ void device::post(const std::string &xml)
     waiting_ = wait::timeout;
     ctx_.loop.arm(timer_, sent_at_
                   + std::chrono::milliseconds(ctx_.opt.timeout_ms));
-    conn_.send(format_post(path_, ctx_.server.authority, content_type, xml));
+    conn_.send(format_post(path_, ctx_.server.authority, content_type, xml,
+                           hmac_header(xml)));
+}
+
+std::string device::hmac_header(const std::string &body) const
+{
+    // Every message is signed with the latest nonce (the 212's for the
+    // rest of the session and the next one); without a nonce the first
+    // message goes unsigned and takes the server's auth-MAC challenge.
+    if (ctx_.opt.auth != auth_scheme::hmac || !has_nonce_) {
+        return "";
+    }
+    return "x-syncml-hmac: algorithm=MD5, username=" + quoted(who_.username)
+           + ", mac=" + omadm::hmac_mac(inner_, nonce_, body) + "\r\n";
 }
 
 void device::on_timer()

@@ -50,6 +50,7 @@ private:
     void send_package1(bool with_status);
     void send_answer();
     void post(const std::string &xml);
+    std::string hmac_header(const std::string &body) const;
     device_header header(bool with_cred) const;
     void handle(omadm::message &&m);
     void attempt_failed(const std::string &kind, long delay_ms = -1);
@@ -63,7 +64,7 @@ private:
     run_context    &ctx_;
     device_identity who_;
     done_fn         on_done_;
-    std::string     inner_;          // B64(MD5(user:pass)), computed once
+    std::string     inner_;          // B64(MD5(user:pass)): MD5 and HMAC
     http_connection conn_;
     timer           timer_;
     wait            waiting_ = wait::none;

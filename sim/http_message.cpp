@@ -35,7 +35,8 @@ std::string http_response::header(const std::string &lower_name) const
 
 std::string format_post(const std::string &target, const std::string &host,
                         const std::string &content_type,
-                        const std::string &body)
+                        const std::string &body,
+                        const std::string &extra_headers)
 {
     std::string r;
     r.reserve(body.size() + 256);
@@ -43,7 +44,7 @@ std::string format_post(const std::string &target, const std::string &host,
          + "\r\nUser-Agent: omadm-sim\r\nAccept: " + content_type
          + "\r\nContent-Type: " + content_type + "; charset=utf-8"
          + "\r\nContent-Length: " + std::to_string(body.size())
-         + "\r\n\r\n";
+         + "\r\n" + extra_headers + "\r\n";
     r += body;
     return r;
 }

@@ -18,9 +18,11 @@ struct http_response {
     std::string header(const std::string &lower_name) const;
 };
 
+// extra_headers: complete "Name: value\r\n" lines, or "".
 std::string format_post(const std::string &target, const std::string &host,
                         const std::string &content_type,
-                        const std::string &body);
+                        const std::string &body,
+                        const std::string &extra_headers = "");
 
 class response_parser {
 public:

@@ -13,7 +13,7 @@ const char *usage_text()
     return
 "usage: omadm-sim --url URL [--ca FILE] --api URL --token-file FILE\n"
 "                 [--devices N] [--sessions M] [--concurrency C | --rate R]\n"
-"                 [--duration SECONDS] [--auth md5|basic] [--seed S]\n"
+"                 [--duration SECONDS] [--auth md5|basic|hmac] [--seed S]\n"
 "                 [--prefix P] [--devices-file FILE]\n"
 "                 [--mix ok=80,notfound=10,fail=5,slow=5] [--slow-ms MS]\n"
 "                 [--verify K] [--retries N] [--retry-cap-ms MS]\n"
@@ -120,8 +120,11 @@ bool parse_options(int argc, char **argv, options &o, std::string &err,
                 o.auth = auth_scheme::md5;
             } else if (std::strcmp(v, "basic") == 0) {
                 o.auth = auth_scheme::basic;
+            } else if (std::strcmp(v, "hmac") == 0) {
+                o.auth = auth_scheme::hmac;
             } else {
-                err = "--auth: \"" + std::string(v) + "\" is not md5 or basic";
+                err = "--auth: \"" + std::string(v)
+                      + "\" is not md5, basic or hmac";
                 return false;
             }
         } else if (name == "--seed") {

@@ -9,7 +9,7 @@
 
 namespace sim {
 
-enum class auth_scheme { md5, basic };
+enum class auth_scheme { md5, basic, hmac };
 
 struct options {
     std::string url;               // device endpoint

@@ -3,7 +3,8 @@
 # devices over verified HTTPS completes exactly the sessions asked for,
 # answers every queued command as its outcome function says (checked by
 # --verify and, independently, through the operator API), Basic and a
-# --devices-file work, the same seed repeats the same outcomes, and a
+# --devices-file work, HMAC (x-syncml-hmac, syncml:auth-MAC) against an
+# hmac-only location, the same seed repeats the same outcomes, and a
 # wrong CA, a wrong password or a usage error fail with the documented
 # exit status and error kind.
 
@@ -18,14 +19,18 @@ use OmadmTest;
 my $SIM = "$OmadmTest::ROOT/build/omadm-sim";
 plan skip_all => "$SIM not built (run make)" unless -x $SIM;
 
-my $t = OmadmTest->new->start;
+my $t = OmadmTest->new(locations => {
+    '/omadm' => {},
+    '/hmac'  => { omadm_auth => 'hmac', omadm_challenge => 'hmac' },
+})->start;
 my $dir = $t->dir;
+our $URL = $t->device_url;    # local()ised for runs against another location
 
 # Runs the simulator against this server; returns (exit status, decoded
 # --json report or undef, stderr text).
 sub sim {
     my (@args) = @_;
-    my @cmd = ($SIM, '--url', $t->device_url, '--ca', $t->ca_file,
+    my @cmd = ($SIM, '--url', $URL, '--ca', $t->ca_file,
                '--api', $t->api_url, '--token-file', "$dir/admin.token",
                '--quiet', '--json', @args);
     my $err = "$dir/sim-stderr.txt";
@@ -121,6 +126,37 @@ is($rc, 0, 'basic: exit 0') or diag($err);
 is($r->{sessions_completed}, 10, 'basic: 10 sessions');
 is($r->{messages}, 5 * 3, 'basic: 2 messages then 1, no challenge');
 is($r->{verify}{correct}, 10, 'basic: verify correct');
+
+# ---- HMAC: every message signed, no Cred; the location accepts only that
+{
+    local $URL = $t->device_url('/hmac');
+    ($rc, $r, $err) = sim('--devices', 10, '--sessions', 2, '--auth', 'hmac',
+                          '--verify', 3, '--seed', 12, '--prefix', 'hmac', @mix);
+    is($rc, 0, 'hmac: exit 0') or diag($err);
+    is($r->{sessions_completed}, 20, 'hmac: 20 sessions completed');
+    is($r->{sessions_failed}, 0, 'hmac: none failed');
+    is($r->{session_retries}, 0, 'hmac: no retries');
+    # unsigned package 1 -> 407 auth-MAC, signed -> 212 (its NextNonce signs
+    # the answers), then the next session starts signed with it: 212 at once
+    is($r->{messages}, 10 * 4, 'hmac: 3 messages then 1, like md5');
+    is_deeply($r->{http_status}, { 200 => 40 }, 'hmac: every HTTP answer 200');
+    is_deeply($r->{errors}, {}, 'hmac: no errors');
+    is_deeply($r->{verify}, { commands => 30, correct => 30, wrong => 0,
+                              missing => 0, duplicated => 0 },
+              'hmac: verify 30 commands, each correct exactly once');
+
+    # the MD5 Cred is not accepted there: the challenge is never met
+    ($rc, $r, $err) = sim('--devices', 1, '--seed', 12, '--prefix', 'hmac');
+    is($rc, 1, 'md5 on the hmac-only location: exit 1') or diag($err);
+    ok(grep(/^auth_40[17]$/, keys %{ $r->{errors} }),
+       'md5 on the hmac-only location: an auth error') or diag(explain($r->{errors}));
+}
+# where hmac is not accepted the header is ignored: never authenticated
+($rc, $r, $err) = sim('--devices', 1, '--auth', 'hmac', '--seed', 12,
+                      '--prefix', 'hmac');
+is($rc, 1, 'hmac on an md5-only location: exit 1') or diag($err);
+ok(grep(/^auth_40[17]$/, keys %{ $r->{errors} }),
+   'hmac on an md5-only location: an auth error') or diag(explain($r->{errors}));
 
 # ---- --devices-file: ids and credentials from the file, no registering
 $t->register_device("IMEI:4900$_", "user$_", "pass-$_") for 1 .. 3;
