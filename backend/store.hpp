@@ -97,6 +97,7 @@ private:
                              const std::string &device_id,
                              const std::string &created_at);
     json contract_tree(int64_t id);  // contract shape, with children
+    std::vector<int64_t> child_ids(int64_t id);
     size_t tree_size(int64_t id);
     void mark_tree_sent(int64_t id, const std::string &session_id,
                         const std::string &now);

@@ -127,17 +127,8 @@ json Store::command_tree_fields(int64_t id, const std::string &verb,
         correlator = st.opt_text(5);
     }
     if (verb == "Atomic" || verb == "Sequence") {
-        std::vector<int64_t> children;
-        {
-            Stmt st(db_, "SELECT id FROM commands WHERE parent_id = ?"
-                         " ORDER BY id");
-            st.bind(1, id);
-            while (st.step()) {
-                children.push_back(st.integer(0));
-            }
-        }
         json list = json::array();
-        for (int64_t child : children) {
+        for (int64_t child : child_ids(id)) {
             list.push_back(command_json(child));
         }
         j["commands"] = std::move(list);
@@ -156,6 +147,19 @@ json Store::command_tree_fields(int64_t id, const std::string &verb,
         j["alerts"] = std::move(list);
     }
     return j;
+}
+
+// A container's children, in order.  Read before recursing: one statement
+// at a time on the shared connection.
+std::vector<int64_t> Store::child_ids(int64_t id)
+{
+    std::vector<int64_t> ids;
+    Stmt st(db_, "SELECT id FROM commands WHERE parent_id = ? ORDER BY id");
+    st.bind(1, id);
+    while (st.step()) {
+        ids.push_back(st.integer(0));
+    }
+    return ids;
 }
 
 json Store::contract_tree(int64_t id)
@@ -181,17 +185,8 @@ json Store::contract_tree(int64_t id)
     }
     json j = contract_command(std::to_string(id), c);
     if (c.verb == "Atomic" || c.verb == "Sequence") {
-        std::vector<int64_t> children;
-        {
-            Stmt st(db_, "SELECT id FROM commands WHERE parent_id = ?"
-                         " ORDER BY id");
-            st.bind(1, id);
-            while (st.step()) {
-                children.push_back(st.integer(0));
-            }
-        }
         json list = json::array();
-        for (int64_t child : children) {
+        for (int64_t child : child_ids(id)) {
             list.push_back(contract_tree(child));
         }
         j["commands"] = std::move(list);

@@ -57,6 +57,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (h2.username != h.username || h2.mac != h.mac)
                 die("canonical form parsed differently");
         }
+        // what the server and omadm-sim send must read back the same
+        std::string ours = omadm::hmac_header_value(h.username, h.mac);
+        if (ours.size() <= omadm::hmac_header_max
+            && (!omadm::parse_hmac_header(ours, h2, why)
+                || h2.username != h.username || h2.mac != h.mac))
+            die("hmac_header_value does not read back");
     }
 
     // the MAC over these bytes as a body; it must verify against itself

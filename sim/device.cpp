@@ -25,18 +25,6 @@ uint32_t clamp_us(long us)
     return uint32_t(std::min<long>(std::max<long>(us, 0), UINT32_MAX));
 }
 
-// A quoted-string of the x-syncml-hmac header (§5.5).
-std::string quoted(const std::string &s)
-{
-    std::string out("\"");
-    for (char c : s) {
-        if (c == '"' || c == '\\') out.push_back('\\');
-        out.push_back(c);
-    }
-    out.push_back('"');
-    return out;
-}
-
 }  // namespace
 
 device::device(run_context &ctx, device_identity who, done_fn on_done)
@@ -121,8 +109,10 @@ std::string device::hmac_header(const std::string &body) const
     if (ctx_.opt.auth != auth_scheme::hmac || !has_nonce_) {
         return "";
     }
-    return "x-syncml-hmac: algorithm=MD5, username=" + quoted(who_.username)
-           + ", mac=" + omadm::hmac_mac(inner_, nonce_, body) + "\r\n";
+    return "x-syncml-hmac: "
+           + omadm::hmac_header_value(who_.username,
+                                      omadm::hmac_mac(inner_, nonce_, body))
+           + "\r\n";
 }
 
 void device::on_timer()

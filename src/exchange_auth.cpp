@@ -43,21 +43,6 @@
 
 namespace omadm {
 
-namespace {
-
-std::string quoted(std::string_view s)
-{
-    std::string out("\"");
-    for (char c : s) {
-        if (c == '"' || c == '\\') out.push_back('\\');
-        out.push_back(c);
-    }
-    out.push_back('"');
-    return out;
-}
-
-}  // namespace
-
 int exchange::set_hmac(std::string_view value)
 {
     if (state_ != state::fresh) return OMADM_EINVAL;
@@ -278,8 +263,8 @@ void exchange::sign_response(const std::string &body)
     if (!mac_used_ || server_inner_.empty()) return;
     std::string nonce;
     if (!base64_decode(st_.server_nonce, nonce)) nonce.clear();
-    response_hmac_ = "algorithm=MD5, username=" + quoted(server_user_)
-                     + ", mac=" + hmac_mac(server_inner_, nonce, body);
+    response_hmac_ = hmac_header_value(server_user_,
+                                       hmac_mac(server_inner_, nonce, body));
 }
 
 }  // namespace omadm

@@ -196,4 +196,15 @@ bool hmac_verify(std::string_view inner, std::string_view nonce_bytes,
     return secure_equal(hmac_mac(inner, nonce_bytes, body), presented_mac);
 }
 
+std::string hmac_header_value(std::string_view username, std::string_view mac)
+{
+    std::string v("algorithm=MD5, username=\"");
+    for (char c : username) {
+        if (c == '"' || c == '\\') v.push_back('\\');
+        v.push_back(c);
+    }
+    v.append("\", mac=").append(mac);
+    return v;
+}
+
 }  // namespace omadm

@@ -30,6 +30,11 @@ struct hmac_header {
 bool parse_hmac_header(std::string_view value, hmac_header &out,
                        std::string &why);
 
+// The header value for a MAC: `algorithm=MD5, username="user", mac=...`,
+// the username quoted with \-escapes, so parse_hmac_header reads it back.
+// Throws only std::bad_alloc.
+std::string hmac_header_value(std::string_view username, std::string_view mac);
+
 // B64(MD5(inner ":" nonce_bytes ":" B64(MD5(body)))); inner is
 // B64(MD5(user ":" pass)) as the backend stores it, the nonce raw bytes
 // (decoded from its base64), body the HTTP body bytes exactly as received.
