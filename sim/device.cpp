@@ -103,8 +103,8 @@ void device::post(const std::string &xml)
 
 std::string device::hmac_header(const std::string &body) const
 {
-    // Every message is signed with the latest nonce (the 212's for the
-    // rest of the session and the next one); without a nonce the first
+    // Every message is signed with the latest nonce (each answer of an HMAC
+    // session carries the next one); without a nonce the first
     // message goes unsigned and takes the server's auth-MAC challenge.
     if (ctx_.opt.auth != auth_scheme::hmac || !has_nonce_) {
         return "";

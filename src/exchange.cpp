@@ -568,9 +568,11 @@ void exchange::respond_authenticated(const std::vector<backend_command> &cmds)
     message m = reply_skeleton();
     command s = hdr_status(session_start_ ? "212" : "200");
     s.cmd_id = "1";
-    if (session_start_ && !next_nonce_.empty()) {
-        // The nonce for the device's next session (already stored by the
-        // backend with this exchange).
+    if (!next_nonce_.empty()) {
+        // The nonce for the device's next session, or in an HMAC session
+        // its next message (already stored by the backend with this
+        // exchange).
+        if (st_.scheme == "hmac") st_.mac_nonce = next_nonce_;
         s.has_chal = true;
         s.chal.type = auth_scheme_ == "hmac" ? k_type_mac : k_type_md5;
         s.chal.format = "b64";
@@ -684,7 +686,7 @@ exchange_request exchange::build_request(bool session_start)
     r.session_id = session_id_;
     r.msg_id = msg_id_;
     r.session_start = session_start;
-    if (session_start) {
+    if (session_start || !next_nonce_.empty()) {    // or an HMAC message
         r.used_nonce = used_nonce_;
         r.next_nonce = next_nonce_;
     }

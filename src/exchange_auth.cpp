@@ -10,12 +10,15 @@
 //   backend with that exchange (next_nonce).  212, not 200: the device is
 //   authenticated for the session, yet every later message of the session
 //   must still carry a MAC, because the MAC is integrity, not a login.
-// * One nonce per session: every later message of that session is signed
-//   with the NextNonce of the 212 (the latest nonce the device received, as
-//   §5.3 says a client uses), which is also the one its next session
-//   starts with.  No rotation per message: it would need a backend write
-//   per message and a device that lost one answer would fall out of step.
-//   Replays within the session are bounded by the session token and MsgID.
+// * A new nonce with every answer: each answer of an HMAC session carries a
+//   Chal with the NextNonce the device's next message must be signed with
+//   (the latest nonce the device received, as §5.3 says a client uses),
+//   stored by the backend with that message's exchange, which the session
+//   makes anyway.  With one nonce per session a captured message would
+//   verify again: replayed inside the session, or as the login of a new
+//   one.  A device that lost an answer resends its message with the nonce
+//   it has; the module resends its kept answer, or the backend recognises
+//   the repeated exchange.
 // * A message of an HMAC session whose MAC is missing or wrong is refused
 //   like a wrong Cred: 401 + Chal syncml:auth-MAC with a fresh nonce,
 //   counted by omadm_auth_failures; the session is no longer authenticated,
@@ -110,8 +113,8 @@ void exchange::verify_presented(const auth_reply &r, bool &ok, bool &stale)
 
 // The device's Status on our last SyncHdr: 212 accepts our Cred for the
 // session, 401/407 refuses our whole message; a Chal gives the nonce for
-// our next Cred (accepted even before we trust the device, §5.3.5; stored
-// by the backend only with an authenticated exchange).
+// our next Cred, taken (and stored by the backend) only once the message
+// is authenticated: apply_server_status().
 void exchange::read_server_status()
 {
     if (server_status_read_) return;
@@ -126,7 +129,6 @@ void exchange::read_server_status()
         }
         if (c.has_chal && !trim(c.chal.next_nonce).empty()) {
             device_chal_nonce_.assign(trim(c.chal.next_nonce));
-            st_.server_nonce = device_chal_nonce_;
         }
         if (device_hdr_code_ == 212 && st_.server_cred_sent)
             st_.server_authenticated = true;
@@ -172,6 +174,12 @@ void exchange::on_session_auth(const auth_reply &r)
             auth_failed("invalid x-syncml-hmac");
             return;
         }
+        // Every answer carries the nonce the next message must be signed
+        // with, stored by the backend (compare-and-swap on this one) before
+        // the device sees it: a captured message can then be replayed
+        // neither within the session nor as the login of a new one.
+        used_nonce_ = st_.mac_nonce;
+        next_nonce_ = base64_encode(random_nonce());
     }
     ask_exchange(false);
 }
@@ -190,6 +198,8 @@ void exchange::take_server_credentials(const auth_reply &r)
 void exchange::apply_server_status(exchange_request &r)
 {
     read_server_status();
+    // Only an authenticated message may set the nonce we sign with.
+    if (!device_chal_nonce_.empty()) st_.server_nonce = device_chal_nonce_;
     r.server_next_nonce = device_chal_nonce_;
     if (!st_.server_cred_sent
         || (device_hdr_code_ != 401 && device_hdr_code_ != 407)) {

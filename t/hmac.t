@@ -176,6 +176,73 @@ $res = $dm->post($dm->answer($res->{syncml}, tree => { './DevDetail/SwV' => '9' 
 is(hs($res)->{Data}, '200', 'answered, signed: 200');
 is($t->get_command($idm, $get)->{state}, 'done', 'command done once');
 
+# ---- replays: every answer of an HMAC session carries the nonce the next
+# message must be signed with, so a captured signed message verifies
+# neither again inside the session nor as the login of a new session
+my $idr = 'IMEI:100000000000006';
+register($idr);
+my $dr = hmac_device($idr);
+my $ca = $t->queue_command($idr, { verb => 'Get', target => './R/1' });
+$dr->{hmac_off} = 1;
+$dr->post($dr->package1(cred => undef));
+delete $dr->{hmac_off};
+$res = $dr->post($dr->package1(cred => undef));
+is(hs($res)->{Data}, '212', 'replay: session authenticated');
+my $n1 = hs($res)->{chal}{NextNonce};
+my $cb = $t->queue_command($idr, { verb => 'Get', target => './R/2' });
+$res = $dr->post($dr->answer($res->{syncml}, tree => { './R/1' => 'v1' }));
+is(hs($res)->{Data}, '200', 'replay: message 2 accepted');
+is(hs($res)->{chal}{Type}, 'syncml:auth-MAC', 'replay: its answer has an auth-MAC Chal');
+isnt(hs($res)->{chal}{NextNonce} // '', $n1, '... with a new nonce');
+my $msg2 = { %{ $dr->{sent} } };
+my $cc = $t->queue_command($idr, { verb => 'Get', target => './R/3' });
+$res = $dr->post($dr->answer($res->{syncml}, tree => { './R/2' => 'v2' }));
+is(hs($res)->{Data}, '200', 'replay: message 3 accepted (signed with the new nonce)');
+is(scalar(OmadmTest::Device::commands($res->{syncml})), 1, 'replay: the third Get goes out');
+
+sub exchange_calls { my $n = () = $t->backend_log =~ m{POST /contract/exchange}g; $n }
+sub replay {
+    my ($req, $url) = @_;
+    my $r = HTTP::Tiny->new(verify_SSL => 1,
+                            SSL_options => { SSL_ca_file => $t->ca_file })
+        ->post($url // $req->{url},
+               { headers => $req->{headers}, content => $req->{content} });
+    return $r->{status} == 200 ? OmadmTest::Device::parse_response($r->{content})
+                               : undef;
+}
+my $before = exchange_calls();
+my $r = replay($msg2);
+is(OmadmTest::Device::hdr_status($r)->{Data}, '401',
+   'message 2 replayed inside the session, with its token: 401');
+is(scalar(OmadmTest::Device::commands($r)), 0, '... and no command handed out');
+is(exchange_calls(), $before, '... and nothing reached the backend\'s exchange');
+is(scalar @{ $t->get_command($idr, $cb)->{results} }, 1,
+   'the Results it carried were recorded once');
+is($t->get_command($idr, $cc)->{state}, 'sent', 'the third Get is still with the device');
+
+# a session that ends normally; its message 2 replayed later as a login
+my $idl = 'IMEI:100000000000007';
+register($idl);
+my $dl = hmac_device($idl);
+$t->queue_command($idl, { verb => 'Get', target => './L/1' });
+$dl->{hmac_off} = 1;
+$dl->post($dl->package1(cred => undef));
+delete $dl->{hmac_off};
+$res = $dl->post($dl->package1(cred => undef));
+my $cl = $t->queue_command($idl, { verb => 'Get', target => './L/2' });
+$res = $dl->post($dl->answer($res->{syncml}, tree => { './L/1' => 'w1' }));
+my $login_msg = { %{ $dl->{sent} } };
+$res = $dl->post($dl->answer($res->{syncml}, tree => { './L/2' => 'w2' }));
+is(scalar(OmadmTest::Device::commands($res->{syncml})), 0, 'login replay: session over');
+my $cl2 = $t->queue_command($idl, { verb => 'Replace', target => './L/secret', data => 'S' });
+$r = replay($login_msg, $t->device_url('/hmac'));
+is(OmadmTest::Device::hdr_status($r)->{Data}, '401',
+   'an in-session message replayed as the login of a new session: 401, not 212');
+is(scalar(OmadmTest::Device::commands($r)), 0, '... and the queued Replace is not handed out');
+is($t->get_command($idl, $cl2)->{state}, 'queued', '... it stays queued');
+$t->access_log_like(qr/dev=\Q$idl\E .*auth=stale/,
+                    'its nonce is known as an earlier one (stale, not counted)');
+
 # ---- where omadm_auth does not accept hmac the header is ignored
 my $d0 = $t->device(id => 'IMEI:100000000000005', user => 'u', pass => 'p');
 $d0->{http} = OmadmTest::Device::hmac_http($d0, $d0->{http});

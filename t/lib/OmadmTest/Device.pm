@@ -290,6 +290,7 @@ sub post {
                                            $d->{nonce}, $a{content}) };
     }
     $a{content} = $d->{hmac_tamper}->($a{content}) if $d->{hmac_tamper};
+    $d->{sent} = { url => $url, %a };    # exactly what went out, to replay
     my $res = $self->{inner}->post($url, \%a);
     $res->{raw_content} = $res->{content};
     return $res;
