@@ -48,8 +48,23 @@ bool is_session_abort(const Stmt &st)
 
 void Store::requeue_sent(const std::string &device_id, const std::string &now)
 {
-    // A new session: whatever was sent before and never got a Status goes
-    // out again (at-least-once delivery).
+    // A command nested in a container that the device answered, but that
+    // got no Status of its own, cannot be sent again alone (it would leave
+    // its Atomic or Sequence): it ends failed, without a status.  One pass
+    // per nesting level.
+    Stmt orphan(db_, "UPDATE commands SET state = 'failed', updated_at = ?"
+                     " WHERE device_id = ? AND state = 'sent'"
+                     " AND parent_id IN (SELECT id FROM commands"
+                     " WHERE state IN ('done', 'failed'))");
+    for (int level = 0; level < 8; level++) {
+        orphan.reset();
+        orphan.bind(1, now).bind(2, device_id).run();
+        if (db_.changes() == 0) {
+            break;
+        }
+    }
+    // A new session: whatever else was sent before and never got a Status
+    // goes out again (at-least-once delivery), a container with its tree.
     Stmt up(db_, "UPDATE commands SET state = 'queued', session_id = NULL,"
                  " updated_at = ? WHERE device_id = ? AND state = 'sent'");
     up.bind(1, now).bind(2, device_id).run();

@@ -646,6 +646,28 @@ is($st, 200, 'repeat of the last exchange after a restart');
 is_deeply($b->{commands}, [], '... answered from the stored answer');
 ($st, $b) = api('POST', "$P/commands", { verb => 'Get', target => './After' });
 cmp_ok($b->{id}, '>', $c4->{id}, 'new ids continue after the restart');
+
+# A container answered without Statuses for its children: the children
+# cannot go out again alone, so at the next session they end failed
+# (status null) instead of waiting in the queue for ever.
+{
+    my ($s1, $atomic) = api('POST', "$P/commands", { verb => 'Atomic', commands => [
+        { verb => 'Replace', target => './O/1', data => 'x' },
+        { verb => 'Replace', target => './O/2', data => 'y' } ] });
+    is($s1, 201, 'an Atomic with two children queued');
+    my ($s2, $a) = exchange(session_id => 'orph', msg_id => '1', session_start => JSON::PP::true);
+    my ($tree) = grep { $_->{id} eq $atomic->{id} } @{ $a->{commands} };
+    ok($tree && @{ $tree->{commands} } == 2, '... handed out as a tree');
+    exchange(session_id => 'orph', msg_id => '2',
+             statuses => [ { command_id => $atomic->{id}, status => 200 } ]);
+    exchange(session_id => 'orph2', msg_id => '1', session_start => JSON::PP::true,
+             max_commands => 0);
+    my (undef, $after) = api('GET', "$P/commands/$atomic->{id}");
+    is($after->{state}, 'done', '... the Atomic is done');
+    is_deeply([ map { [$_->{state}, $_->{status}] } @{ $after->{commands} } ],
+              [ ['failed', undef], ['failed', undef] ],
+              '... its unanswered children end failed, status null');
+}
 is(stop_backend(), 0, 'second clean stop');
 
 # ---------------------------------------------------------------------------
