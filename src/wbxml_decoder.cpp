@@ -22,6 +22,9 @@ using namespace wbxml;
 constexpr size_t k_text_factor = 8;
 constexpr size_t k_text_margin = 64 * 1024;
 
+// Longest LITERAL tag name (element names in SyncML are a few bytes).
+constexpr size_t k_max_literal_name = 64;
+
 // The namespace a SyncML FPI stands for, as the XML root would carry it.
 std::string fpi_namespace(std::string_view fpi)
 {
@@ -61,7 +64,8 @@ private:
     bool element_token(uint8_t tok);
     bool end_token();
     bool text(std::string_view s, bool utf8);
-    bool table_string(uint32_t index, std::string_view &s);
+    bool table_string(uint32_t index, std::string_view &s,
+                      size_t max_len = SIZE_MAX);
     bool byte(uint8_t &v);
     bool mb(uint32_t &v);
     bool fail(std::string reason, bool too_big = false)
@@ -107,19 +111,28 @@ bool decoder::mb(uint32_t &v)
     }
 }
 
-bool decoder::table_string(uint32_t index, std::string_view &s)
+// max_len: refuse a longer string without scanning past it.
+bool decoder::table_string(uint32_t index, std::string_view &s,
+                           size_t max_len)
 {
     if (index >= table_.size()) {
         return fail("WBXML string table reference " + std::to_string(index)
                     + " past its end (" + std::to_string(table_.size())
                     + " bytes)" + at());
     }
-    size_t nul = table_.find('\0', index);
+    std::string_view rest = table_.substr(index);
+    size_t scan = max_len < rest.size() ? max_len + 1 : rest.size();
+    size_t nul = rest.substr(0, scan).find('\0');
+    if (nul == std::string_view::npos && rest.size() > max_len) {
+        return fail("WBXML string table entry " + std::to_string(index)
+                    + " longer than " + std::to_string(max_len) + " bytes"
+                    + at());
+    }
     if (nul == std::string_view::npos) {
         return fail("WBXML string table entry " + std::to_string(index)
                     + " is not NUL-terminated");
     }
-    s = table_.substr(index, nul - index);
+    s = rest.substr(0, nul);
     return true;
 }
 
@@ -172,8 +185,19 @@ bool decoder::element_token(uint8_t tok)
     std::string_view name;
     if ((tok & TAG_MASK) == LITERAL) {
         uint32_t index;
-        if (!mb(index) || !table_string(index, name)) return false;
+        // A literal name is copied into every element that uses it, so
+        // it is short and counted like text: a long one repeated would
+        // multiply a small body (a reviewer's finding).
+        if (!mb(index) || !table_string(index, name, k_max_literal_name)) {
+            return false;
+        }
         if (name.empty()) return fail("empty WBXML LITERAL tag name" + at());
+        text_used_ += name.size();
+        if (text_used_ > text_budget_) {
+            return fail("decoded WBXML text larger than "
+                            + std::to_string(text_budget_) + " bytes",
+                        true);
+        }
     } else {
         name = tag_name(page_, tok & TAG_MASK);
         if (name.empty() && page_ <= PAGE_METINF) {

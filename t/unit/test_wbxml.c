@@ -555,6 +555,18 @@ test_hostile(void **state)
     /* table entry without NUL */
     expect_wbxml_error("\x02\x00\x00\x6a\x02" "ab" "\x6d\x01", 9, &limits,
                        OMADM_EINVAL, "not NUL-terminated");
+    /* a LITERAL tag name is short (it is copied into every element that
+       uses it): 65 bytes is refused without scanning the whole table */
+    {
+        char  lit[80];
+
+        memcpy(lit, "\x02\xa4\x01\x6a\x42", 5);     /* table of 66 bytes */
+        memset(lit + 5, 'n', 65);
+        lit[70] = '\0';
+        memcpy(lit + 71, "\x6d\x04\x00\x01", 4);    /* SyncML, LITERAL 0 */
+        expect_wbxml_error(lit, 75, &limits, OMADM_EINVAL,
+                           "longer than 64 bytes");
+    }
     /* attributes, PI, EXT, unknown tag, bad ENTITY, bad UTF-8 */
     expect_wbxml_error("\x02\xa4\x01\x6a\x00\xed\x01", 7, &limits,
                        OMADM_EINVAL, "attributes not supported");
