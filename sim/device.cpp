@@ -7,6 +7,7 @@
 #include "hmac_auth.hpp"
 #include "md5_auth.hpp"
 #include "syncml_parser.hpp"
+#include "verify.hpp"
 
 namespace sim {
 
@@ -224,6 +225,9 @@ void device::handle(omadm::message &&m)
             || target.empty())
         {
             o = outcome{outcome_kind::ok, 200, ""};
+        } else if (!received_as_planned(c->name, target, c->items[0].data)) {
+            ctx_.st.error("command_not_as_queued");
+            o = outcome{outcome_kind::fail, 400, ""};
         }
         slow = slow || o.kind == outcome_kind::slow;
         answers_.push_back(command_answer{c, target, o});

@@ -21,6 +21,27 @@ std::vector<planned_command> plan_commands(unsigned k)
     return v;
 }
 
+bool received_as_planned(const std::string &verb, const std::string &target,
+                         const std::string &data)
+{
+    const std::string prefix = "./Sim/", suffix = "/Node";
+    if (target.size() <= prefix.size() + suffix.size()
+        || target.compare(0, prefix.size(), prefix) != 0
+        || target.compare(target.size() - suffix.size(), suffix.size(),
+                          suffix) != 0) {
+        return true;    // not a planned target
+    }
+    std::string k = target.substr(prefix.size(), target.size()
+                                  - prefix.size() - suffix.size());
+    if (k.find_first_not_of("0123456789") != std::string::npos
+        || k.size() > 9) {
+        return true;
+    }
+    unsigned n = unsigned(std::stoul(k));
+    if (n % 2 == 0) return verb == "Get";
+    return verb == "Replace" && data == "d-" + k;
+}
+
 std::string queue_body(const planned_command &c)
 {
     nlohmann::json j = {{"verb", c.verb}, {"target", c.target}};
@@ -59,7 +80,12 @@ void check_device(const std::string &device_id,
     if (list.is_array()) {
         for (auto &c : list) {
             if (c.is_object() && c.contains("id") && c["id"].is_string()) {
-                by_id[c["id"].get<std::string>()] = c;
+                std::string id = c["id"].get<std::string>();
+                if (!by_id.emplace(id, c).second) {
+                    counts.duplicated++;    // the same command listed twice
+                    problem(counts, device_id + ": command " + id
+                                        + " listed twice");
+                }
             }
         }
     }

@@ -18,6 +18,13 @@ struct planned_command {
 // K commands: Get on even k, Replace on odd k, target ./Sim/<k>/Node.
 std::vector<planned_command> plan_commands(unsigned k);
 
+// False when a command the device received on a planned target
+// (./Sim/<k>/Node) is not the planned one: another verb, or a Replace
+// whose data is not d-<k>.  The device then answers 400, a status no
+// outcome gives, so the check after the run counts it wrong.
+bool received_as_planned(const std::string &verb, const std::string &target,
+                         const std::string &data);
+
 // The JSON body that queues one command.
 std::string queue_body(const planned_command &c);
 

@@ -170,6 +170,19 @@ is($r->{sessions_completed}, 9, 'devices file: 9 sessions');
 is($r->{verify}{correct}, 6, 'devices file: verify correct');
 is(scalar(commands_of('IMEI:49001')), 2, 'devices file: commands on the named device');
 
+# a command on a planned target that is not what --verify queues (another
+# verb, other data) is answered 400 and reported, never counted correct
+$t->queue_command('IMEI:49002', { verb => 'Replace', target => './Sim/1/Node',
+                                  data => 'not-d-1', format => 'chr' });
+$t->queue_command('IMEI:49002', { verb => 'Delete', target => './Sim/0/Node' });
+($rc, $r, $err) = sim('--devices-file', "$dir/devices.txt", '--seed', 8);
+is($rc, 0, 'foreign commands: the run itself completes') or diag($err);
+is($r->{errors}{command_not_as_queued}, 2,
+   'foreign commands: both reported as not as queued');
+is_deeply([ sort map { $_->{status} } grep { $_->{target} =~ m{^\./Sim/} && $_->{verb} ne 'Get'
+              && ($_->{data} // '') ne 'd-1' } commands_of('IMEI:49002') ],
+          [400, 400], 'foreign commands: the device answered them 400');
+
 # a wrong password: challenged, refused, not retried
 OmadmTest::_write("$dir/wrong.txt", "IMEI:49001 user1 not-the-password\n", 0600);
 ($rc, $r, $err) = sim('--devices-file', "$dir/wrong.txt", '--retries', 3);
