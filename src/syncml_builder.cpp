@@ -49,6 +49,10 @@ bool syncml_builder::start(std::string_view uri, std::string_view local)
         return fail("XML nesting deeper than " + std::to_string(max_depth_),
                     true);
     }
+    if (local.size() > max_element_name) {
+        return fail("element name longer than "
+                    + std::to_string(max_element_name) + " bytes");
+    }
 
     if (stack_.empty()) {
         if (local != "SyncML") return fail("root element is not SyncML");

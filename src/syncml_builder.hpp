@@ -14,6 +14,11 @@
 
 namespace omadm {
 
+// Longest element name accepted (SyncML's are a few bytes).  An unknown
+// command keeps its name to be answered by it, and WBXML can repeat one
+// name from its string table: the bound keeps both small.
+constexpr size_t max_element_name = 64;
+
 class syncml_builder {
 public:
     // limits: a zero field means its default.  out is reset by the caller.

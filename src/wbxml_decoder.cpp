@@ -22,9 +22,6 @@ using namespace wbxml;
 constexpr size_t k_text_factor = 8;
 constexpr size_t k_text_margin = 64 * 1024;
 
-// Longest LITERAL tag name (element names in SyncML are a few bytes).
-constexpr size_t k_max_literal_name = 64;
-
 // The namespace a SyncML FPI stands for, as the XML root would carry it.
 std::string fpi_namespace(std::string_view fpi)
 {
@@ -188,7 +185,7 @@ bool decoder::element_token(uint8_t tok)
         // A literal name is copied into every element that uses it, so
         // it is short and counted like text: a long one repeated would
         // multiply a small body (a reviewer's finding).
-        if (!mb(index) || !table_string(index, name, k_max_literal_name)) {
+        if (!mb(index) || !table_string(index, name, max_element_name)) {
             return false;
         }
         if (name.empty()) return fail("empty WBXML LITERAL tag name" + at());
