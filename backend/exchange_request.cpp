@@ -103,6 +103,11 @@ void parse(const json &b, ExchangeRequest &r)
         }
     }
 
+    for (const json &f : array_of_objects(b, "failed")) {
+        r.failed.push_back({required_string(f, "command_id"),
+                            optional_string(f, "reason")});
+    }
+
     auto di = b.find("devinfo");
     if (di != b.end() && !di->is_null()) {
         if (!di->is_object()) {

@@ -27,6 +27,13 @@ struct ExchangeAlert {
     nlohmann::json items;  // array of objects, stored as given
 };
 
+// A command the module could not send (too large for the device's
+// MaxMsgSize): it ends failed with status 413 and this reason.
+struct ExchangeFailed {
+    std::string command_id;
+    std::string reason;
+};
+
 struct ExchangeRequest {
     std::string device_id, session_id, msg_id;
     bool session_start = false;
@@ -35,6 +42,7 @@ struct ExchangeRequest {
     // next Cred, and commands the device refused unexecuted (-> queued)
     std::optional<std::string> server_next_nonce;
     std::vector<std::string> requeue;
+    std::vector<ExchangeFailed> failed;
     std::optional<nlohmann::json> devinfo;  // an object when present
     std::vector<ExchangeAlert> alerts;
     std::vector<ExchangeStatus> statuses;

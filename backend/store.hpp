@@ -105,6 +105,7 @@ private:
     void requeue_refused(const ExchangeRequest &req, const std::string &now);
     void apply_results(const ExchangeRequest &req, const std::string &now);
     void apply_statuses(const ExchangeRequest &req, const std::string &now);
+    void apply_failed(const ExchangeRequest &req, const std::string &now);
     void merge_devinfo(const std::string &device_id, const json &devinfo);
     void append_alerts(const ExchangeRequest &req, const std::string &now);
     json take_queued(const ExchangeRequest &req, const std::string &now);

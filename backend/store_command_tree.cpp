@@ -49,6 +49,7 @@ void add_command_tree_columns(Db &db)
         {"options", "TEXT"},
         {"text", "TEXT"},
         {"choices", "TEXT"},  // JSON array of strings
+        {"reason", "TEXT"},   // why the module could not send it
     };
     for (const auto &c : columns) {
         if (!have.count(c[0])) {

@@ -36,7 +36,7 @@ json Store::command_json(int64_t id)
 {
     Stmt st(db_,
             "SELECT id, verb, target, data, format, type, correlator, state,"
-            " status, created_at, updated_at, device_id FROM commands"
+            " status, created_at, updated_at, device_id, reason FROM commands"
             " WHERE id = ?");
     st.bind(1, id);
     if (!st.step()) {
@@ -58,6 +58,9 @@ json Store::command_json(int64_t id)
             {"results", results_of(db_, id)},
             {"created_at", st.text(9)},
             {"updated_at", st.text(10)}};
+    if (!st.is_null(12)) {
+        j["reason"] = st.text(12);  // only for a command the module failed
+    }
     // verb-specific: source, options/text/choices, commands, alerts, parent
     j.update(command_tree_fields(id, st.text(1), st.text(11), st.text(9)));
     return j;

@@ -139,6 +139,24 @@ void Store::apply_statuses(const ExchangeRequest &req, const std::string &now)
     }
 }
 
+// Commands the module could not send: failed, status 413, with its reason.
+void Store::apply_failed(const ExchangeRequest &req, const std::string &now)
+{
+    Stmt up(db_,
+            "UPDATE commands SET state = 'failed', status = 413, reason = ?,"
+            " updated_at = ? WHERE id = ? AND device_id = ?"
+            " AND state IN ('queued', 'sent')");
+    for (const ExchangeFailed &f : req.failed) {
+        std::optional<int64_t> id = parse_row_id(f.command_id);
+        if (!id) {
+            continue;
+        }
+        up.reset();
+        up.bind(1, f.reason).bind(2, now).bind(3, *id).bind(4, req.device_id)
+            .run();
+    }
+}
+
 void Store::merge_devinfo(const std::string &device_id, const json &devinfo)
 {
     Stmt sel(db_, "SELECT devinfo FROM devices WHERE device_id = ?");
@@ -285,6 +303,7 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
     // same message, and the Status closes the command.
     apply_results(req, now);
     apply_statuses(req, now);
+    apply_failed(req, now);
 
     json answer = {{"commands", take_queued(req, now)}};
     Stmt seen(db_, "UPDATE devices SET last_seen = ?, last_request = ?,"

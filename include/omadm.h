@@ -103,6 +103,9 @@ typedef struct {
     unsigned        server_auth;       /* 0, OMADM_AUTH_MD5 or _BASIC: the
                                           server's own Cred toward devices
                                           (credentials from the backend) */
+    size_t          max_message_size;  /* declared as the server's own
+                                          SyncHdr Meta/MaxMsgSize; 0: not
+                                          declared */
 } omadm_config_t;
 
 

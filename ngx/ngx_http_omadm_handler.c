@@ -221,6 +221,7 @@ ngx_http_omadm_create_ctx(ngx_http_request_t *r)
     ctx->conf.max_auth_failures = olcf->auth_failures;
     ctx->conf.auth_failure_window = olcf->auth_failure_window;
     ctx->conf.max_commands = olcf->max_commands;
+    ctx->conf.max_message_size = olcf->max_message_size;
     ctx->conf.limits = olcf->xml_limits;
     ctx->conf.server_id = (const char *) id.data;
     ctx->conf.server_id_len = id.len;

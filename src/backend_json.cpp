@@ -205,6 +205,13 @@ std::string to_json(const exchange_request &r)
     if (!r.server_next_nonce.empty())
         j["server_next_nonce"] = r.server_next_nonce;
     if (!r.requeue.empty()) j["requeue"] = r.requeue;
+    if (!r.failed.empty()) {
+        json failed = json::array();
+        for (const auto &f : r.failed)
+            failed.push_back(
+                {{"command_id", f.command_id}, {"reason", f.reason}});
+        j["failed"] = std::move(failed);
+    }
     return dump(j);
 }
 
@@ -248,7 +255,7 @@ bool parse_auth_reply(std::string_view body, auth_reply &out,
 
 bool parse_exchange_reply(std::string_view body,
                           std::vector<backend_command> &out,
-                          std::string &why)
+                          std::string &why, std::vector<std::string> *raw)
 {
     json j = json::parse(body, nullptr, false);
     auto it = j.is_object() ? j.find("commands") : j.end();
@@ -262,6 +269,9 @@ bool parse_exchange_reply(std::string_view body,
         command_reader  reader(why);
         if (!reader.read(c, 0, cmd)) return false;
         out.push_back(std::move(cmd));
+        if (raw)
+            raw->push_back(
+                c.dump(-1, ' ', false, json::error_handler_t::replace));
     }
     return true;
 }

@@ -36,6 +36,13 @@ struct result_report {
     std::string source, format, type, data;
 };
 
+// A command the server could not send (it alone exceeds the device's
+// MaxMsgSize): failed, with an operator-facing reason.
+struct failed_report {
+    std::string command_id;     // backend id
+    std::string reason;
+};
+
 struct exchange_request {
     std::string device_id, session_id, msg_id;
     bool        session_start = false;
@@ -51,6 +58,7 @@ struct exchange_request {
     // the device refused with our message (back to queued); omitted empty
     std::string server_next_nonce;
     std::vector<std::string> requeue;
+    std::vector<failed_report> failed;      // "failed", omitted when empty
 };
 
 // Request bodies; throw only std::bad_alloc.  Bytes that are not UTF-8
@@ -101,8 +109,11 @@ bool is_session_abort(const backend_command &c);
 // is not the JSON the contract describes.
 bool parse_auth_reply(std::string_view body, auth_reply &out,
                       std::string &why);
+// `raw`, when given, receives each command's JSON text (for keeping
+// commands in the session state until they are sent).
 bool parse_exchange_reply(std::string_view body,
                           std::vector<backend_command> &out,
-                          std::string &why);
+                          std::string &why,
+                          std::vector<std::string> *raw = nullptr);
 
 }  // namespace omadm

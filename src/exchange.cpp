@@ -20,6 +20,9 @@ const char k_type_basic[] = "syncml:auth-basic";
 const char k_type_mac[] = "syncml:auth-MAC";
 // the largest unauthenticated answer kept for a repeated MsgID
 const size_t k_unauth_cache_max = 8192;
+// room kept when a command is checked to fit in a message alone: later
+// messages of the package have longer MsgIDs / MsgRefs (but no Chal)
+const size_t k_size_slack = 64;
 
 std::string hex(std::string_view bytes)
 {
@@ -378,6 +381,9 @@ bool exchange::digest_matches(const std::string &inner,
 void exchange::ask_exchange(bool session_start)
 {
     session_start_ = session_start;
+    int mms;
+    if (to_code(msg_.hdr.meta.max_msg_size, mms) && mms > 0)
+        st_.device_max_msg_size = (unsigned long) mms;
     exchange_request r = build_request(session_start);
     apply_server_status(r);
     ask(op::exchange, "exchange", to_json(r));
@@ -468,12 +474,36 @@ void exchange::on_exchange()
 {
     if (backend_status_ == 200) {
         std::vector<backend_command> cmds;
+        std::vector<std::string>     raw;
         std::string                  why;
-        if (!parse_exchange_reply(backend_body_, cmds, why)) {
+        if (!parse_exchange_reply(backend_body_, cmds, why, &raw)) {
             backend_failed(why);
             return;
         }
-        respond_authenticated(cmds);
+        if (!load_pending()) {
+            backend_failed("internal: session state holds bad commands");
+            return;
+        }
+        // A command that alone exceeds the device's MaxMsgSize can never
+        // be sent: it fails to the backend (which may hand out others).
+        std::vector<failed_report> failed;
+        for (size_t i = 0; i < cmds.size(); i++) {
+            if (!is_session_abort(cmds[i]) && !fits_alone(cmds[i])) {
+                failed.push_back(
+                    {cmds[i].id,
+                     "command too large for the device's MaxMsgSize ("
+                         + std::to_string(st_.device_max_msg_size)
+                         + " bytes)"});
+                continue;
+            }
+            kept_.push_back(std::move(cmds[i]));
+            kept_raw_.push_back(std::move(raw[i]));
+        }
+        if (!failed.empty()) {
+            ask_failed(std::move(failed));
+            return;
+        }
+        respond_authenticated();
         return;
     }
     if (backend_status_ == 409 && session_start_) {
@@ -535,6 +565,8 @@ void exchange::respond_version()
     m.hdr.msg_id = "1";
     m.hdr.target = msg_.hdr.source;
     m.hdr.source.assign(cf_.server_id, cf_.server_id_len);
+    if (cf_.max_message_size)
+        m.hdr.meta.max_msg_size = std::to_string(cf_.max_message_size);
     command s = hdr_status(code);
     s.cmd_id = "1";
     m.body.push_back(std::move(s));
@@ -563,7 +595,7 @@ void exchange::respond_unauthenticated()
     persist(m);
 }
 
-void exchange::respond_authenticated(const std::vector<backend_command> &cmds)
+message exchange::authenticated_head()
 {
     message m = reply_skeleton();
     command s = hdr_status(session_start_ ? "212" : "200");
@@ -572,13 +604,83 @@ void exchange::respond_authenticated(const std::vector<backend_command> &cmds)
         // The nonce for the device's next session, or in an HMAC session
         // its next message (already stored by the backend with this
         // exchange).
-        if (st_.scheme == "hmac") st_.mac_nonce = next_nonce_;
         s.has_chal = true;
         s.chal.type = auth_scheme_ == "hmac" ? k_type_mac : k_type_md5;
         s.chal.format = "b64";
         s.chal.next_nonce = next_nonce_;
     }
     m.body.push_back(std::move(s));
+    add_server_cred(m);
+    return m;
+}
+
+size_t exchange::encoded_size(const message &m) const
+{
+    return encode_message(m, enc_).size();
+}
+
+// Whether the command fits in a message of its own (the SyncHdr and its
+// Status, no other Status), with some slack for the package's later
+// messages.
+bool exchange::fits_alone(const backend_command &bc)
+{
+    size_t limit = st_.device_max_msg_size;
+    if (limit == 0) return true;
+    message m = authenticated_head();
+    std::map<std::string, std::string> scratch;
+    unsigned n = 2;
+    m.body.push_back(to_syncml(bc, m.hdr.msg_id, n, scratch));
+    return encoded_size(m) + k_size_slack <= limit;
+}
+
+// The commands kept from our earlier messages go first (once per message,
+// however many backend rounds it takes).
+bool exchange::load_pending()
+{
+    if (pending_loaded_) return true;
+    pending_loaded_ = true;
+    if (st_.pending.empty()) return true;
+    std::string body = "{\"commands\":[";
+    for (size_t i = 0; i < st_.pending.size(); i++) {
+        if (i) body += ',';
+        body += st_.pending[i];
+    }
+    body += "]}";
+    std::string why;
+    if (!parse_exchange_reply(body, kept_, why, &kept_raw_)) return false;
+    st_.pending.clear();
+    return true;
+}
+
+// Tell the backend about the commands that can never be sent, and ask it
+// for as many others as there is room for.
+void exchange::ask_failed(std::vector<failed_report> failed)
+{
+    exchange_request r;
+    r.device_id = device_id_;
+    r.session_id = session_id_;
+    r.msg_id = msg_id_;
+    r.failed = std::move(failed);
+    bool abort = false;
+    for (const auto &bc : kept_) abort = abort || is_session_abort(bc);
+    r.max_commands = !abort && cf_.max_commands > kept_.size()
+                         ? cf_.max_commands - (unsigned) kept_.size()
+                         : 0;
+    if (!msg_.final || device_aborted(msg_)) r.max_commands = 0;
+    ask(op::exchange, "exchange", to_json(r));
+}
+
+void exchange::respond_authenticated()
+{
+    if (session_start_) {
+        st_.authenticated = true;
+        throttle_ = throttle_change::reset;
+        auth_ = "ok";
+        on_authenticated();
+    }
+    if (!next_nonce_.empty() && st_.scheme == "hmac")
+        st_.mac_nonce = next_nonce_;
+    message m = authenticated_head();
     unsigned n = 2;
     add_command_statuses(m, "200", n);
 
@@ -590,32 +692,66 @@ void exchange::respond_authenticated(const std::vector<backend_command> &cmds)
     // answer left out gets no Status: it is queued again at the device's
     // next session start.
     bool device_abort = device_aborted(msg_);
+    // The device's package goes on (no Final): Statuses and Alert 1222,
+    // no command, no Final (§3.3); what we have waits for its last message.
+    bool device_more = !msg_.final && !device_abort;
     const backend_command *abort = nullptr;
-    for (const auto &bc : cmds) {
+    for (const auto &bc : kept_) {
         if (is_session_abort(bc)) {
             abort = &bc;
             break;
         }
     }
+    st_.pending.clear();
     if (device_abort) {
         // Statuses only
+    } else if (device_more) {
+        command a;
+        a.name = "Alert";
+        a.cmd_id = std::to_string(n++);
+        a.data = "1222";
+        m.body.push_back(std::move(a));
+        st_.pending = kept_raw_;
     } else if (abort) {
         m.body.push_back(to_syncml(*abort, server_msg, n, st_.outstanding));
     } else {
-        for (const auto &bc : cmds)
-            m.body.push_back(to_syncml(bc, server_msg, n, st_.outstanding));
+        // Within the device's MaxMsgSize: the commands that fit, in order;
+        // the rest wait in the session for its next message.
+        size_t  limit = st_.device_max_msg_size;
+        size_t  sent = 0;
+        message all = m;
+        unsigned n_all = n;
+        std::map<std::string, std::string> added;
+        for (const auto &bc : kept_)
+            all.body.push_back(to_syncml(bc, server_msg, n_all, added));
+        if (limit == 0 || encoded_size(all) <= limit) {
+            m = std::move(all);
+            n = n_all;
+            st_.outstanding.insert(added.begin(), added.end());
+            sent = kept_.size();
+        } else {
+            for (; sent < kept_.size(); sent++) {
+                std::map<std::string, std::string> one;
+                unsigned n_one = n;
+                m.body.push_back(
+                    to_syncml(kept_[sent], server_msg, n_one, one));
+                if (encoded_size(m) > limit) {
+                    m.body.pop_back();
+                    break;
+                }
+                n = n_one;
+                st_.outstanding.insert(one.begin(), one.end());
+            }
+        }
+        st_.pending.assign(kept_raw_.begin() + (long) sent, kept_raw_.end());
     }
+    m.final = !device_more && st_.pending.empty();
 
-    if (session_start_) {
-        st_.authenticated = true;
-        throttle_ = throttle_change::reset;
-        auth_ = "ok";
-        on_authenticated();
-    }
-    add_server_cred(m);
     // Nothing asked: the device will not answer, so the session is over.
     // The state stays (ended) only so a lost answer can be resent.
-    st_.ended = cmds.empty() || abort || device_abort;
+    st_.ended = device_abort || abort
+                || (kept_.empty() && !device_more);
+    if (st_.ended) st_.pending.clear();
     persist(m);
 }
 
@@ -645,6 +781,8 @@ message exchange::reply_skeleton() const
     m.hdr.target = msg_.hdr.source;
     m.hdr.source.assign(cf_.server_id, cf_.server_id_len);
     m.hdr.resp_uri = resp_uri();
+    if (cf_.max_message_size)
+        m.hdr.meta.max_msg_size = std::to_string(cf_.max_message_size);
     m.final = true;
     return m;
 }
@@ -747,8 +885,10 @@ exchange_request exchange::build_request(bool session_start)
             }
         }
     }
-    // After a device abort (1223) the server sends no commands (§3.2).
-    if (aborted) r.max_commands = 0;
+    // After a device abort (1223) the server sends no commands (§3.2);
+    // none either while the device's package goes on (no Final) or while
+    // ours does (commands kept in the session go first), §3.3.
+    if (aborted || !msg_.final || !st_.pending.empty()) r.max_commands = 0;
     return r;
 }
 

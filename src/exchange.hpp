@@ -72,7 +72,13 @@ private:
     void respond_syncml(std::string body);
     void respond_version();
     void respond_unauthenticated();
-    void respond_authenticated(const std::vector<backend_command> &cmds);
+    void respond_authenticated();
+    // packages (§3.3, exchange.cpp)
+    bool load_pending();
+    void ask_failed(std::vector<failed_report> failed);
+    message authenticated_head();
+    bool fits_alone(const backend_command &bc);
+    size_t encoded_size(const message &m) const;
     void respond_device_gone();
     void backend_failed(std::string reason);
 
@@ -131,6 +137,11 @@ private:
     std::string presented_secret_;  // md5: Cred/Data; basic: md5_inner
     std::string used_nonce_, next_nonce_;   // base64
     std::set<std::string> answered_;        // outstanding keys answered
+    // the commands of this answer, in order: those kept from earlier
+    // messages (session_state::pending) first, then the backend's that fit
+    std::vector<backend_command> kept_;
+    std::vector<std::string>     kept_raw_;
+    bool        pending_loaded_ = false;
 
     // syncml:auth-MAC and server credentials (exchange_auth.cpp)
     std::string raw_body_;          // kept only where HMAC is accepted

@@ -44,6 +44,8 @@ std::string serialize(const session_state &s)
         {"server_resends", s.server_resends},
         {"server_nonce", s.server_nonce},
         {"last_response_hmac", s.last_response_hmac},
+        {"device_max_msg_size", s.device_max_msg_size},
+        {"pending", s.pending},
     };
     std::string blob = j.dump(-1, ' ', false, json::error_handler_t::replace);
     blob.push_back('\0');
@@ -81,6 +83,8 @@ bool deserialize(std::string_view blob, session_state &out)
         out.server_nonce = j.value("server_nonce", std::string());
         out.last_response_hmac =
             j.value("last_response_hmac", std::string());
+        out.device_max_msg_size = j.value("device_max_msg_size", 0ul);
+        out.pending = j.value("pending", std::vector<std::string>());
     } catch (const json::exception &) {
         return false;
     }

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace omadm {
 
@@ -29,6 +30,11 @@ struct session_state {
     unsigned    server_resends = 0; // after the device refused our Cred
     std::string server_nonce;       // the latest the device issued us
     std::string last_response_hmac; // x-syncml-hmac of last_response
+    // packages (§3.3): the device's MaxMsgSize (0: none declared), and the
+    // commands handed out by the backend that did not fit in our messages
+    // yet, as the backend's JSON, in order; sent before any new command
+    unsigned long device_max_msg_size = 0;
+    std::vector<std::string> pending;
 };
 
 struct auth_failures {

@@ -47,7 +47,7 @@ sub hmac_http {
 }
 
 # new(url, ca, id, user, pass, version => '1.2', nonce => b64, auth => 'md5',
-#     session => '1', devinfo => {..})
+#     session => '1', devinfo => {..}, max_msg_size => 20000)
 sub new {
     my ($class, %o) = @_;
     my $self = bless {
@@ -104,7 +104,8 @@ sub header {
             . "<Format xmlns=\"syncml:metinf\">b64</Format></Meta>"
             . "<Data>$data</Data></Cred>";
     }
-    $x .= '<Meta><MaxMsgSize xmlns="syncml:metinf">20000</MaxMsgSize></Meta>'
+    $x .= '<Meta><MaxMsgSize xmlns="syncml:metinf">'
+        . ($self->{max_msg_size} // 20000) . '</MaxMsgSize></Meta>'
         . '</SyncHdr>';
     return $x;
 }
