@@ -27,118 +27,8 @@
 #define T0      1700000000
 
 
-/* ---- in-memory store --------------------------------------------------- */
+#include "mem_store.h"
 
-#define STORE_MAX  32
-
-typedef struct {
-    char      *key;
-    size_t     key_len;
-    char      *val;
-    size_t     val_len;
-    unsigned   ttl;
-} entry_t;
-
-typedef struct {
-    entry_t    e[STORE_MAX];
-    int        n;
-    int        fail_put;
-} mem_store_t;
-
-static inline entry_t *
-store_find(mem_store_t *s, const char *key, size_t key_len)
-{
-    int  i;
-
-    for (i = 0; i < s->n; i++) {
-        if (s->e[i].key_len == key_len
-            && memcmp(s->e[i].key, key, key_len) == 0)
-        {
-            return &s->e[i];
-        }
-    }
-    return NULL;
-}
-
-static inline int
-store_get(void *ctx, const char *key, size_t key_len, omadm_sink_pt sink,
-    void *sink_ctx)
-{
-    entry_t  *e = store_find(ctx, key, key_len);
-
-    if (e == NULL) {
-        return OMADM_NOT_FOUND;
-    }
-    sink(sink_ctx, e->val, e->val_len);
-    return OMADM_OK;
-}
-
-static inline int
-store_put(void *ctx, const char *key, size_t key_len, const char *val,
-    size_t val_len, unsigned ttl)
-{
-    mem_store_t  *s = ctx;
-    entry_t      *e;
-
-    if (s->fail_put) {
-        return OMADM_ERROR;
-    }
-    e = store_find(s, key, key_len);
-    if (e == NULL) {
-        assert_true(s->n < STORE_MAX);
-        e = &s->e[s->n++];
-        e->key = malloc(key_len);
-        memcpy(e->key, key, key_len);
-        e->key_len = key_len;
-    } else {
-        free(e->val);
-    }
-    e->val = malloc(val_len + 1);
-    memcpy(e->val, val, val_len);
-    e->val[val_len] = '\0';
-    e->val_len = val_len;
-    e->ttl = ttl;
-    return OMADM_OK;
-}
-
-static inline int
-store_remove(void *ctx, const char *key, size_t key_len)
-{
-    mem_store_t  *s = ctx;
-    entry_t      *e = store_find(s, key, key_len);
-
-    if (e == NULL) {
-        return OMADM_NOT_FOUND;
-    }
-    free(e->key);
-    free(e->val);
-    *e = s->e[--s->n];
-    return OMADM_OK;
-}
-
-/* every key and value, for "the store did not change" */
-static inline char *
-store_snapshot(mem_store_t *s)
-{
-    size_t  len = 1;
-    char   *out, *p;
-    int     i;
-
-    for (i = 0; i < s->n; i++) {
-        len += s->e[i].key_len + s->e[i].val_len + 16;
-    }
-    p = out = malloc(len);
-    for (i = 0; i < s->n; i++) {
-        memcpy(p, s->e[i].key, s->e[i].key_len);
-        p += s->e[i].key_len;
-        p += sprintf(p, "=%u=", s->e[i].ttl);
-        memcpy(p, s->e[i].val, s->e[i].val_len);
-        p += s->e[i].val_len;
-        *p++ = '\n';
-    }
-    *p = '\0';
-    return out;
-}
 
 static inline entry_t *
 session_entry(mem_store_t *s, const char *session_id)
@@ -300,10 +190,7 @@ setup(void **state)
     f->cf.resp_uri = SERVER;
     f->cf.resp_uri_len = strlen(SERVER);
 
-    f->store.ctx = &f->mem;
-    f->store.get = store_get;
-    f->store.put = store_put;
-    f->store.remove = store_remove;
+    f->store = mem_store(&f->mem);
 
     f->be.registered = 1;
     strcpy(f->be.username, "dev1");
@@ -321,9 +208,7 @@ teardown(void **state)
 {
     fixture_t  *f = *state;
 
-    while (f->mem.n > 0) {
-        store_remove(&f->mem, f->mem.e[0].key, f->mem.e[0].key_len);
-    }
+    store_clear(&f->mem);
     free(f);
     return 0;
 }

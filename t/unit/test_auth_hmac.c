@@ -27,96 +27,13 @@
 #define T0      1700000000
 
 
-/* ---- a tiny in-memory store -------------------------------------------- */
-
-#define STORE_MAX  16
-
-typedef struct {
-    char    *key, *val;
-    size_t   key_len, val_len;
-} entry_t;
-
-typedef struct {
-    entry_t  e[STORE_MAX];
-    int      n;
-} mem_t;
-
-static entry_t *
-find(mem_t *s, const char *key, size_t len)
-{
-    int  i;
-
-    for (i = 0; i < s->n; i++) {
-        if (s->e[i].key_len == len && memcmp(s->e[i].key, key, len) == 0) {
-            return &s->e[i];
-        }
-    }
-    return NULL;
-}
-
-static int
-m_get(void *ctx, const char *key, size_t len, omadm_sink_pt sink, void *sc)
-{
-    entry_t  *e = find(ctx, key, len);
-
-    if (e == NULL) {
-        return OMADM_NOT_FOUND;
-    }
-    sink(sc, e->val, e->val_len);
-    return OMADM_OK;
-}
-
-static int
-m_put(void *ctx, const char *key, size_t len, const char *val, size_t vlen,
-    unsigned ttl)
-{
-    mem_t    *s = ctx;
-    entry_t  *e = find(s, key, len);
-
-    (void) ttl;
-    if (e == NULL) {
-        assert_true(s->n < STORE_MAX);
-        e = &s->e[s->n++];
-        e->key = malloc(len);
-        memcpy(e->key, key, len);
-        e->key_len = len;
-    } else {
-        free(e->val);
-    }
-    e->val = malloc(vlen ? vlen : 1);
-    memcpy(e->val, val, vlen);
-    e->val_len = vlen;
-    return OMADM_OK;
-}
-
-static int
-m_remove(void *ctx, const char *key, size_t len)
-{
-    mem_t    *s = ctx;
-    entry_t  *e = find(s, key, len);
-
-    if (e == NULL) {
-        return OMADM_NOT_FOUND;
-    }
-    free(e->key);
-    free(e->val);
-    *e = s->e[--s->n];
-    return OMADM_OK;
-}
-
-static void
-m_free(mem_t *s)
-{
-    while (s->n) {
-        m_remove(s, s->e[0].key, s->e[0].key_len);
-    }
-}
+#include "mem_store.h"
 
 
 /* ---- fixture ------------------------------------------------------------ */
 
 typedef struct {
-    mem_t           mem;
+    mem_store_t     mem;
     omadm_store_t   store;
     omadm_config_t  cf;
     char            token[64];
@@ -132,7 +49,7 @@ setup(void **state)
 {
     fx_t  *f = calloc(1, sizeof(fx_t));
 
-    f->store = (omadm_store_t) { &f->mem, m_get, m_put, m_remove };
+    f->store = mem_store(&f->mem);
     f->cf.auth_accept = OMADM_AUTH_HMAC | OMADM_AUTH_MD5;
     f->cf.auth_challenge = OMADM_AUTH_HMAC;
     f->cf.session_ttl = 300;
@@ -152,7 +69,7 @@ teardown(void **state)
 {
     fx_t  *f = *state;
 
-    m_free(&f->mem);
+    store_clear(&f->mem);
     free(f->body);
     free(f);
     return 0;

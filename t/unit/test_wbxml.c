@@ -666,94 +666,9 @@ test_bad_arguments(void **state)
 
 /* ---- an exchange in WBXML --------------------------------------------- */
 
-typedef struct {
-    char    key[128];
-    size_t  key_len;
-    char   *val;
-    size_t  val_len;
-} entry_t;
+#include "mem_store.h"
 
-static entry_t  entries[16];
-
-static entry_t *
-find(const char *key, size_t len, int create)
-{
-    int  i;
-
-    for (i = 0; i < 16; i++) {
-        if (entries[i].val && entries[i].key_len == len
-            && memcmp(entries[i].key, key, len) == 0)
-        {
-            return &entries[i];
-        }
-    }
-    for (i = 0; create && i < 16; i++) {
-        if (entries[i].val == NULL && len <= sizeof(entries[i].key)) {
-            memcpy(entries[i].key, key, len);
-            entries[i].key_len = len;
-            return &entries[i];
-        }
-    }
-    return NULL;
-}
-
-static int
-mem_get(void *ctx, const char *key, size_t len, omadm_sink_pt sink,
-    void *sink_ctx)
-{
-    entry_t  *e = find(key, len, 0);
-
-    (void) ctx;
-    if (e == NULL) {
-        return OMADM_NOT_FOUND;
-    }
-    sink(sink_ctx, e->val, e->val_len);
-    return OMADM_OK;
-}
-
-static int
-mem_put(void *ctx, const char *key, size_t len, const char *val,
-    size_t val_len, unsigned ttl)
-{
-    entry_t  *e = find(key, len, 1);
-
-    (void) ctx;
-    (void) ttl;
-    if (e == NULL) {
-        return OMADM_ERROR;
-    }
-    free(e->val);
-    e->val = malloc(val_len + 1);
-    assert_non_null(e->val);
-    memcpy(e->val, val, val_len);
-    e->val_len = val_len;
-    return OMADM_OK;
-}
-
-static int
-mem_remove(void *ctx, const char *key, size_t len)
-{
-    entry_t  *e = find(key, len, 0);
-
-    (void) ctx;
-    if (e == NULL) {
-        return OMADM_NOT_FOUND;
-    }
-    free(e->val);
-    e->val = NULL;
-    return OMADM_OK;
-}
-
-static void
-clear_store(void)
-{
-    int  i;
-
-    for (i = 0; i < 16; i++) {
-        free(entries[i].val);
-        entries[i].val = NULL;
-    }
-}
+static mem_store_t  mem;
 
 /* one message; returns the malloc()ed body, status and type in *act_out */
 static char *
@@ -762,7 +677,7 @@ exchange_once(int enc, const void *msg, size_t len, omadm_action_t *act_out,
 {
     static const char   sid[] = "https://dm.example.com/omadm";
     omadm_config_t      cf;
-    omadm_store_t       st = { NULL, mem_get, mem_put, mem_remove };
+    omadm_store_t       st = mem_store(&mem);
     omadm_exchange_t   *ex;
     char               *body;
 
@@ -799,7 +714,7 @@ test_exchange_answers_in_wbxml(void **state)
     int             status;
 
     (void) state;
-    clear_store();
+    store_clear(&mem);
     a = exchange_once(OMADM_ENC_WBXML, small_wbxml, sizeof(small_wbxml),
                       &act, &alen);
     status = act.http_status;
@@ -838,14 +753,14 @@ test_exchange_answers_in_wbxml(void **state)
     assert_string_equal(act.content_type, "text/plain");
     assert_non_null(strstr(a, "truncated"));
     free(a);
-    clear_store();
+    store_clear(&mem);
 }
 
 static void
 test_exchange_bad_encoding(void **state)
 {
     omadm_config_t     cf;
-    omadm_store_t      st = { NULL, mem_get, mem_put, mem_remove };
+    omadm_store_t      st = mem_store(&mem);
     omadm_exchange_t  *ex = (omadm_exchange_t *) 1;
 
     (void) state;

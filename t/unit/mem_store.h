@@ -1,0 +1,150 @@
+/*
+ * An in-memory omadm_store_t for the unit tests (TTLs are recorded, not
+ * enforced), shared by every test file that drives the exchange.
+ */
+
+#ifndef MEM_STORE_H
+#define MEM_STORE_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "omadm.h"
+
+
+#define STORE_MAX  32
+
+typedef struct {
+    char      *key;
+    size_t     key_len;
+    char      *val;
+    size_t     val_len;
+    unsigned   ttl;
+} entry_t;
+
+typedef struct {
+    entry_t    e[STORE_MAX];
+    int        n;
+    int        fail_put;
+} mem_store_t;
+
+static inline entry_t *
+store_find(mem_store_t *s, const char *key, size_t key_len)
+{
+    int  i;
+
+    for (i = 0; i < s->n; i++) {
+        if (s->e[i].key_len == key_len
+            && memcmp(s->e[i].key, key, key_len) == 0)
+        {
+            return &s->e[i];
+        }
+    }
+    return NULL;
+}
+
+static inline int
+store_get(void *ctx, const char *key, size_t key_len, omadm_sink_pt sink,
+    void *sink_ctx)
+{
+    entry_t  *e = store_find(ctx, key, key_len);
+
+    if (e == NULL) {
+        return OMADM_NOT_FOUND;
+    }
+    sink(sink_ctx, e->val, e->val_len);
+    return OMADM_OK;
+}
+
+static inline int
+store_put(void *ctx, const char *key, size_t key_len, const char *val,
+    size_t val_len, unsigned ttl)
+{
+    mem_store_t  *s = ctx;
+    entry_t      *e;
+
+    if (s->fail_put) {
+        return OMADM_ERROR;
+    }
+    e = store_find(s, key, key_len);
+    if (e == NULL) {
+        assert_true(s->n < STORE_MAX);
+        e = &s->e[s->n++];
+        e->key = malloc(key_len);
+        memcpy(e->key, key, key_len);
+        e->key_len = key_len;
+    } else {
+        free(e->val);
+    }
+    e->val = malloc(val_len + 1);
+    memcpy(e->val, val, val_len);
+    e->val[val_len] = '\0';
+    e->val_len = val_len;
+    e->ttl = ttl;
+    return OMADM_OK;
+}
+
+static inline int
+store_remove(void *ctx, const char *key, size_t key_len)
+{
+    mem_store_t  *s = ctx;
+    entry_t      *e = store_find(s, key, key_len);
+
+    if (e == NULL) {
+        return OMADM_NOT_FOUND;
+    }
+    free(e->key);
+    free(e->val);
+    *e = s->e[--s->n];
+    return OMADM_OK;
+}
+
+/* every key and value, for "the store did not change" */
+static inline char *
+store_snapshot(mem_store_t *s)
+{
+    size_t  len = 1;
+    char   *out, *p;
+    int     i;
+
+    for (i = 0; i < s->n; i++) {
+        len += s->e[i].key_len + s->e[i].val_len + 16;
+    }
+    p = out = malloc(len);
+    for (i = 0; i < s->n; i++) {
+        memcpy(p, s->e[i].key, s->e[i].key_len);
+        p += s->e[i].key_len;
+        p += sprintf(p, "=%u=", s->e[i].ttl);
+        memcpy(p, s->e[i].val, s->e[i].val_len);
+        p += s->e[i].val_len;
+        *p++ = '\n';
+    }
+    *p = '\0';
+    return out;
+}
+
+/* removes every entry */
+static inline void
+store_clear(mem_store_t *s)
+{
+    while (s->n > 0) {
+        store_remove(s, s->e[0].key, s->e[0].key_len);
+    }
+}
+
+/* the omadm_store_t over s */
+static inline omadm_store_t
+mem_store(mem_store_t *s)
+{
+    omadm_store_t  st = { s, store_get, store_put, store_remove };
+
+    return st;
+}
+
+#endif /* MEM_STORE_H */
