@@ -27,6 +27,8 @@ static char *ngx_http_omadm_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static char *ngx_http_omadm_session_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_omadm(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_omadm_object_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_omadm_set_schemes(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_omadm_set_count_slot(ngx_conf_t *cf,
@@ -129,6 +131,20 @@ static ngx_command_t  ngx_http_omadm_commands[] = {
       offsetof(ngx_http_omadm_loc_conf_t, max_message_size),
       &ngx_http_omadm_max_message_size_post },
 
+    { ngx_string("omadm_max_object_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_omadm_loc_conf_t, max_object_size),
+      NULL },
+
+    { ngx_string("omadm_object_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_omadm_object_zone,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("omadm_max_commands"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_omadm_set_count_slot,
@@ -228,6 +244,8 @@ ngx_http_omadm_create_loc_conf(ngx_conf_t *cf)
     conf->auth = NGX_CONF_UNSET_UINT;
     conf->challenge = NGX_CONF_UNSET_UINT;
     conf->max_message_size = NGX_CONF_UNSET_SIZE;
+    conf->max_object_size = NGX_CONF_UNSET_SIZE;
+    conf->object_zone = NGX_CONF_UNSET_PTR;
     conf->max_commands = NGX_CONF_UNSET;
     conf->auth_failures = NGX_CONF_UNSET_UINT;
     conf->auth_failure_window = NGX_CONF_UNSET;
@@ -256,6 +274,9 @@ ngx_http_omadm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               OMADM_AUTH_MD5);
     ngx_conf_merge_size_value(conf->max_message_size,
                               prev->max_message_size, 1024 * 1024);
+    ngx_conf_merge_size_value(conf->max_object_size,
+                              prev->max_object_size, 4 * 1024 * 1024);
+    ngx_conf_merge_ptr_value(conf->object_zone, prev->object_zone, NULL);
     ngx_conf_merge_value(conf->max_commands, prev->max_commands, 50);
     ngx_conf_merge_uint_value(conf->auth_failures, prev->auth_failures, 5);
     ngx_conf_merge_value(conf->auth_failure_window,
@@ -284,6 +305,14 @@ ngx_http_omadm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"omadm\" uses unknown omadm_session_zone \"%V\"",
                            &conf->zone->shm.name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->object_zone && conf->object_zone->data == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"omadm_object_zone\" uses unknown "
+                           "omadm_session_zone \"%V\"",
+                           &conf->object_zone->shm.name);
         return NGX_CONF_ERROR;
     }
 
@@ -437,6 +466,35 @@ ngx_http_omadm(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_omadm_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * omadm_object_zone: where the chunks of a device's large object wait for
+ * the last one.  A zone of its own bounds that memory apart from sessions:
+ * a device sending large objects then cannot evict other devices' sessions.
+ */
+
+static char *
+ngx_http_omadm_object_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_omadm_loc_conf_t *olcf = conf;
+
+    ngx_str_t  *value;
+
+    if (olcf->object_zone != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    olcf->object_zone = ngx_shared_memory_add(cf, &value[1], 0,
+                                              &ngx_http_omadm_module);
+    if (olcf->object_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }

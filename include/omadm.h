@@ -86,6 +86,8 @@ typedef struct {
 } omadm_limits_t;
 
 
+typedef struct omadm_store_s  omadm_store_t;
+
 /* per-location configuration, filled by the glue from its directives */
 typedef struct {
     unsigned        auth_accept;       /* OMADM_AUTH_* accepted */
@@ -106,6 +108,11 @@ typedef struct {
     size_t          max_message_size;  /* declared as the server's own
                                           SyncHdr Meta/MaxMsgSize; 0: not
                                           declared */
+    size_t          max_object_size;   /* declared as Meta/MaxObjSize: the
+                                          largest object reassembled from a
+                                          device's chunks; 0: none taken */
+    const omadm_store_t *object_store; /* holds those chunks meanwhile;
+                                          NULL: the exchange's store */
 } omadm_config_t;
 
 
@@ -117,14 +124,14 @@ typedef struct {
  */
 typedef void (*omadm_sink_pt)(void *sink_ctx, const char *val, size_t len);
 
-typedef struct {
+struct omadm_store_s {
     void   *ctx;
     int   (*get)(void *ctx, const char *key, size_t key_len,
                  omadm_sink_pt sink, void *sink_ctx);
     int   (*put)(void *ctx, const char *key, size_t key_len,
                  const char *val, size_t val_len, unsigned ttl);
     int   (*remove)(void *ctx, const char *key, size_t key_len);
-} omadm_store_t;
+};
 
 
 /* what the glue must do next */
@@ -135,7 +142,8 @@ typedef struct {
     int             kind;            /* OMADM_ACT_* */
 
     /* OMADM_ACT_BACKEND: POST body (JSON) to the backend prefix + op */
-    const char     *op;              /* "auth", "nonce", "exchange" */
+    const char     *op;              /* "auth", "nonce", "exchange",
+                                        "object" */
     size_t          op_len;
 
     /* OMADM_ACT_RESPOND: HTTP status, content type and body.  A 503 is

@@ -230,6 +230,13 @@ ngx_http_omadm_create_ctx(ngx_http_request_t *r)
 
     ngx_http_omadm_store_init(&ctx->store, zone);
 
+    ctx->conf.max_object_size = olcf->max_object_size;
+
+    if (olcf->object_zone) {
+        ngx_http_omadm_store_init(&ctx->objects, olcf->object_zone->data);
+        ctx->conf.object_store = &ctx->objects;
+    }
+
     if (ngx_http_arg(r, (u_char *) "s", 1, &token) != NGX_OK) {
         ngx_str_null(&token);
     }

@@ -32,11 +32,14 @@ typedef struct {
 
 typedef struct {
     ngx_shm_zone_t                   *zone;          /* omadm */
+    ngx_shm_zone_t                   *object_zone;   /* omadm_object_zone,
+                                                        NULL: zone */
     ngx_str_t                         backend;       /* omadm_backend */
     ngx_uint_t                        auth;          /* OMADM_AUTH_* set */
     ngx_uint_t                        challenge;
     ngx_uint_t                        server_auth;   /* omadm_server_auth */
     size_t                            max_message_size;
+    size_t                            max_object_size;
     ngx_int_t                         max_commands;
     ngx_uint_t                        auth_failures;
     time_t                            auth_failure_window;
@@ -55,6 +58,7 @@ typedef struct {
     omadm_exchange_t                 *ex;
     omadm_config_t                    conf;    /* must outlive ex */
     omadm_store_t                     store;   /* must outlive ex */
+    omadm_store_t                     objects; /* must outlive ex */
     ngx_str_t                         uri;     /* of the pending backend
                                                   subrequest, for logs */
     ngx_uint_t                       *busy;    /* the omadm_backend_limit

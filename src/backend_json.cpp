@@ -74,6 +74,7 @@ public:
             || !optional_string(c, "text", cmd.text)) {
             return fail("backend exchange answer has a malformed command");
         }
+        if (!read_data_size(c, depth, cmd)) return false;
         if (plain_verb(cmd.verb)) {
             if (cmd.target.empty())
                 return fail("backend exchange answer has a malformed command");
@@ -90,6 +91,23 @@ public:
     }
 
 private:
+    // A large object travels alone: never inside a container.
+    bool read_data_size(const json &c, unsigned depth, backend_command &cmd)
+    {
+        auto it = c.find("data_size");
+        if (it == c.end() || it->is_null()) return true;
+        if (!it->is_number_unsigned())
+            return fail("backend sent a bad data_size");
+        if ((cmd.verb != "Add" && cmd.verb != "Replace") || depth > 0)
+            return fail("backend sent data_size on a command other than "
+                        "a top-level Add or Replace");
+        if (!cmd.data.empty())
+            return fail("backend sent both data and data_size");
+        cmd.has_data_size = true;
+        cmd.data_size = it->get<unsigned long long>();
+        return true;
+    }
+
     bool read_alert(const json &c, unsigned depth, backend_command &cmd)
     {
         if (!alert_code(cmd.data))
@@ -213,6 +231,33 @@ std::string to_json(const exchange_request &r)
         j["failed"] = std::move(failed);
     }
     return dump(j);
+}
+
+std::string object_request(std::string_view device_id,
+                           std::string_view command_id,
+                           unsigned long long offset,
+                           unsigned long long length)
+{
+    return dump({{"device_id", device_id},
+                 {"command_id", command_id},
+                 {"offset", offset},
+                 {"length", length}});
+}
+
+bool parse_object_reply(std::string_view body, std::string &data,
+                        unsigned long long &size, std::string &why)
+{
+    json j = json::parse(body, nullptr, false);
+    auto d = j.is_object() ? j.find("data") : j.end();
+    auto n = j.is_object() ? j.find("size") : j.end();
+    if (d == j.end() || !d->is_string() || n == j.end()
+        || !n->is_number_unsigned()) {
+        why = "backend object answer lacks data or size";
+        return false;
+    }
+    data = d->get<std::string>();
+    size = n->get<unsigned long long>();
+    return true;
 }
 
 bool parse_auth_reply(std::string_view body, auth_reply &out,

@@ -95,6 +95,10 @@ struct backend_command {
     std::string options, text;              // Alert: Item 1, Item 2
     std::vector<std::string> choices;       // Alert: Items 3+
     std::vector<backend_command> commands;  // Atomic, Sequence
+    // Add / Replace: a value too large to hand out inline, fetched in
+    // pieces with the "object" call (`data` is then empty)
+    bool        has_data_size = false;
+    unsigned long long data_size = 0;
 };
 
 // Bounds of a container tree (docs/backend-api.md): nesting of Atomic /
@@ -115,5 +119,14 @@ bool parse_exchange_reply(std::string_view body,
                           std::vector<backend_command> &out,
                           std::string &why,
                           std::vector<std::string> *raw = nullptr);
+
+// The "object" call: a piece of a command's value from `offset`, at most
+// `length` bytes; the answer's data ends on a UTF-8 character boundary.
+std::string object_request(std::string_view device_id,
+                           std::string_view command_id,
+                           unsigned long long offset,
+                           unsigned long long length);
+bool parse_object_reply(std::string_view body, std::string &data,
+                        unsigned long long &size, std::string &why);
 
 }  // namespace omadm

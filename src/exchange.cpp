@@ -1,5 +1,6 @@
 #include "exchange.hpp"
 
+#include <algorithm>
 #include <new>
 #include <utility>
 
@@ -36,20 +37,6 @@ std::string hex(std::string_view bytes)
     return out;
 }
 
-// A SyncML status code: 1 to 9 digits.
-bool to_code(std::string_view text, int &out)
-{
-    text = trim(text);
-    if (text.empty() || text.size() > 9) return false;
-    int v = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + (c - '0');
-    }
-    out = v;
-    return true;
-}
-
 // The store calls back into C++ from C: never let an exception through.
 struct sink_buffer {
     std::string value;
@@ -66,6 +53,28 @@ void sink(void *ctx, const char *val, size_t len)
     }
 }
 
+}  // namespace
+
+std::string backend_reason(const char *op, int status)
+{
+    if (status == 0) return std::string("backend ") + op + " unreachable";
+    return std::string("backend ") + op + " answered "
+           + std::to_string(status);
+}
+
+bool to_code(std::string_view text, int &out)
+{
+    text = trim(text);
+    if (text.empty() || text.size() > 9) return false;
+    int v = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + (c - '0');
+    }
+    out = v;
+    return true;
+}
+
 bool store_get(const omadm_store_t &s, const std::string &key,
                std::string &out)
 {
@@ -76,15 +85,6 @@ bool store_get(const omadm_store_t &s, const std::string &key,
     out = std::move(buf.value);
     return true;
 }
-
-std::string backend_reason(const char *op, int status)
-{
-    if (status == 0) return std::string("backend ") + op + " unreachable";
-    return std::string("backend ") + op + " answered "
-           + std::to_string(status);
-}
-
-}  // namespace
 
 exchange::exchange(const omadm_config_t &cf, const omadm_store_t &store,
                    std::string_view body, encoding enc,
@@ -210,6 +210,7 @@ void exchange::begin()
 
     if (matches && !stored.ended) {
         st_ = std::move(stored);
+        answers_our_package_ = st_.package_open;
     } else {
         st_ = session_state{};
         st_.token = hex(random_nonce());
@@ -381,9 +382,11 @@ bool exchange::digest_matches(const std::string &inner,
 void exchange::ask_exchange(bool session_start)
 {
     session_start_ = session_start;
-    int mms;
+    int mms, mos;
     if (to_code(msg_.hdr.meta.max_msg_size, mms) && mms > 0)
         st_.device_max_msg_size = (unsigned long) mms;
+    if (to_code(msg_.hdr.meta.max_obj_size, mos) && mos > 0)
+        st_.device_max_obj_size = (unsigned long long) mos;
     exchange_request r = build_request(session_start);
     apply_server_status(r);
     ask(op::exchange, "exchange", to_json(r));
@@ -405,6 +408,7 @@ void exchange::after_backend()
     case op::nonce: on_nonce(); break;
     case op::auth: on_auth(); break;
     case op::exchange: on_exchange(); break;
+    case op::object: on_object(); break;
     case op::none: backend_failed("internal: no backend call"); break;
     }
 }
@@ -484,16 +488,13 @@ void exchange::on_exchange()
             backend_failed("internal: session state holds bad commands");
             return;
         }
-        // A command that alone exceeds the device's MaxMsgSize can never
-        // be sent: it fails to the backend (which may hand out others).
+        // A command that can never be sent (too large for the device's
+        // MaxMsgSize, or its MaxObjSize) fails to the backend, which may
+        // hand out others.
         std::vector<failed_report> failed;
         for (size_t i = 0; i < cmds.size(); i++) {
-            if (!is_session_abort(cmds[i]) && !fits_alone(cmds[i])) {
-                failed.push_back(
-                    {cmds[i].id,
-                     "command too large for the device's MaxMsgSize ("
-                         + std::to_string(st_.device_max_msg_size)
-                         + " bytes)"});
+            if (auto why = unsendable(cmds[i])) {
+                failed.push_back({cmds[i].id, std::move(*why)});
                 continue;
             }
             kept_.push_back(std::move(cmds[i]));
@@ -503,7 +504,7 @@ void exchange::on_exchange()
             ask_failed(std::move(failed));
             return;
         }
-        respond_authenticated();
+        answer();
         return;
     }
     if (backend_status_ == 409 && session_start_) {
@@ -567,6 +568,8 @@ void exchange::respond_version()
     m.hdr.source.assign(cf_.server_id, cf_.server_id_len);
     if (cf_.max_message_size)
         m.hdr.meta.max_msg_size = std::to_string(cf_.max_message_size);
+    if (cf_.max_object_size)
+        m.hdr.meta.max_obj_size = std::to_string(cf_.max_object_size);
     command s = hdr_status(code);
     s.cmd_id = "1";
     m.body.push_back(std::move(s));
@@ -666,7 +669,7 @@ void exchange::ask_failed(std::vector<failed_report> failed)
     r.max_commands = !abort && cf_.max_commands > kept_.size()
                          ? cf_.max_commands - (unsigned) kept_.size()
                          : 0;
-    if (!msg_.final || device_aborted(msg_)) r.max_commands = 0;
+    if (!device_done() || device_aborted(msg_)) r.max_commands = 0;
     ask(op::exchange, "exchange", to_json(r));
 }
 
@@ -692,9 +695,10 @@ void exchange::respond_authenticated()
     // answer left out gets no Status: it is queued again at the device's
     // next session start.
     bool device_abort = device_aborted(msg_);
-    // The device's package goes on (no Final): Statuses and Alert 1222,
-    // no command, no Final (§3.3); what we have waits for its last message.
-    bool device_more = !msg_.final && !device_abort;
+    // The device's package goes on (no Final, or a large object not
+    // complete): Statuses and Alert 1222, no command, no Final (§3.3);
+    // what we have waits for its last message.
+    bool device_more = (!device_done() || st_.receiving) && !device_abort;
     const backend_command *abort = nullptr;
     for (const auto &bc : kept_) {
         if (is_session_abort(bc)) {
@@ -702,6 +706,7 @@ void exchange::respond_authenticated()
             break;
         }
     }
+    bool chunk_sent = false;
     st_.pending.clear();
     if (device_abort) {
         // Statuses only
@@ -714,23 +719,30 @@ void exchange::respond_authenticated()
         st_.pending = kept_raw_;
     } else if (abort) {
         m.body.push_back(to_syncml(*abort, server_msg, n, st_.outstanding));
+    } else if (st_.sending) {
+        // A large object goes alone, a chunk per message (see answer()).
+        if (st_.outgoing.acked) chunk_sent = add_chunk(m, n);
+        st_.pending = kept_raw_;
     } else {
-        // Within the device's MaxMsgSize: the commands that fit, in order;
-        // the rest wait in the session for its next message.
+        // Within the device's MaxMsgSize: the commands that fit, in order,
+        // up to a large object (it starts the next message); the rest
+        // wait in the session for its next message.
         size_t  limit = st_.device_max_msg_size;
         size_t  sent = 0;
+        size_t  stop = 0;
+        while (stop < kept_.size() && !is_large(kept_[stop])) stop++;
         message all = m;
         unsigned n_all = n;
         std::map<std::string, std::string> added;
-        for (const auto &bc : kept_)
-            all.body.push_back(to_syncml(bc, server_msg, n_all, added));
+        for (size_t i = 0; i < stop; i++)
+            all.body.push_back(to_syncml(kept_[i], server_msg, n_all, added));
         if (limit == 0 || encoded_size(all) <= limit) {
             m = std::move(all);
             n = n_all;
             st_.outstanding.insert(added.begin(), added.end());
-            sent = kept_.size();
+            sent = stop;
         } else {
-            for (; sent < kept_.size(); sent++) {
+            for (; sent < stop; sent++) {
                 std::map<std::string, std::string> one;
                 unsigned n_one = n;
                 m.body.push_back(
@@ -745,12 +757,14 @@ void exchange::respond_authenticated()
         }
         st_.pending.assign(kept_raw_.begin() + (long) sent, kept_raw_.end());
     }
-    m.final = !device_more && st_.pending.empty();
+    m.final = !device_more && st_.pending.empty() && !st_.sending;
+    st_.package_open = !device_more && !m.final;
 
     // Nothing asked: the device will not answer, so the session is over.
     // The state stays (ended) only so a lost answer can be resent.
     st_.ended = device_abort || abort
-                || (kept_.empty() && !device_more);
+                || (kept_.empty() && !device_more && !chunk_sent
+                    && !st_.sending);
     if (st_.ended) st_.pending.clear();
     persist(m);
 }
@@ -772,6 +786,14 @@ void exchange::respond_device_gone()
 
 // ---- message building ----------------------------------------------------
 
+// The device's message ends its package: it has Final, or it answers a
+// message of ours that left Final out to send more, which the device must
+// not close its package before (§3.3).
+bool exchange::device_done() const
+{
+    return msg_.final || answers_our_package_;
+}
+
 message exchange::reply_skeleton() const
 {
     message m;
@@ -783,6 +805,8 @@ message exchange::reply_skeleton() const
     m.hdr.resp_uri = resp_uri();
     if (cf_.max_message_size)
         m.hdr.meta.max_msg_size = std::to_string(cf_.max_message_size);
+    if (cf_.max_object_size)
+        m.hdr.meta.max_obj_size = std::to_string(cf_.max_object_size);
     m.final = true;
     return m;
 }
@@ -804,15 +828,21 @@ void exchange::add_command_statuses(message &m, const std::string &code,
                                     unsigned &cmd_id) const
 {
     for (const auto &c : msg_.body) {
-        // Statuses and Results are answers themselves; NoResp asks for none.
-        if (c.name == "Status" || c.name == "Results" || c.no_resp) continue;
+        // Statuses and Results are answers themselves, but for a Results
+        // carrying a large object's chunk; NoResp asks for none.
+        auto own = code == "200" ? answer_codes_.find(c.cmd_id)
+                                 : answer_codes_.end();
+        if (c.name == "Status" || c.no_resp) continue;
+        if (c.name == "Results" && own == answer_codes_.end()) continue;
         command s;
         s.name = "Status";
         s.cmd_id = std::to_string(cmd_id++);
         s.msg_ref = msg_.hdr.msg_id;
         s.cmd_ref = c.cmd_id;
         s.cmd = c.name;
-        s.data = code;
+        if (c.name == "Results" && !c.items.empty())
+            s.source_refs.push_back(c.items.front().source);
+        s.data = own == answer_codes_.end() ? code : own->second;
         m.body.push_back(std::move(s));
     }
 }
@@ -847,6 +877,11 @@ exchange_request exchange::build_request(bool session_start)
         } else if (c.name == "Alert") {
             std::string code(trim(c.data));
             if (code == "1200" || code == "1201" || code == "1222") continue;
+            if (std::any_of(c.items.begin(), c.items.end(),
+                            [](const item &it) { return it.more_data; })) {
+                answer_codes_[c.cmd_id] = "406";    // chunks: Results only
+                continue;
+            }
             if (code == "1223") aborted = true;
             device_alert a;
             a.code = code;
@@ -865,8 +900,12 @@ exchange_request exchange::build_request(bool session_start)
             std::string key = outstanding_key(c);
             auto        found = st_.outstanding.find(key);
             int         code;
-            if (found == st_.outstanding.end() || !to_code(c.data, code))
+            if (!to_code(c.data, code)) continue;
+            if (st_.sending && key == st_.outgoing.chunk_key) {
+                chunk_answered(code, r);
                 continue;
+            }
+            if (found == st_.outstanding.end()) continue;
             status_report sr{found->second, code, {}};
             // a user-interaction alert's answer: text, selected choices
             for (const auto &it : c.items)
@@ -875,8 +914,14 @@ exchange_request exchange::build_request(bool session_start)
             answered_.insert(key);
         } else if (c.name == "Results") {
             auto found = st_.outstanding.find(outstanding_key(c));
-            if (found == st_.outstanding.end()) continue;
+            bool known = found != st_.outstanding.end();
             for (const auto &it : c.items) {
+                if (it.more_data || st_.receiving) {
+                    receive_chunk(c, it, known ? &found->second : nullptr,
+                                  r);
+                    continue;
+                }
+                if (!known) continue;
                 r.results.push_back(
                     {found->second, it.source,
                      it.meta.format.empty() ? c.meta.format : it.meta.format,
@@ -885,10 +930,22 @@ exchange_request exchange::build_request(bool session_start)
             }
         }
     }
+    settle_objects(r);
+    // Our chunk unanswered at the end of the device's package: the device
+    // dropped the object.
+    if (st_.sending && !st_.outgoing.acked && device_done() && !aborted) {
+        r.failed.push_back({st_.outgoing.command_id,
+                            "the device did not answer a chunk of the "
+                            "large object"});
+        st_.sending = false;
+    }
     // After a device abort (1223) the server sends no commands (§3.2);
-    // none either while the device's package goes on (no Final) or while
-    // ours does (commands kept in the session go first), §3.3.
-    if (aborted || !msg_.final || !st_.pending.empty()) r.max_commands = 0;
+    // none either while the device's package goes on (no Final, or a large
+    // object not complete) or while ours does (commands kept in the
+    // session, a large object, go first), §3.3.
+    if (aborted || !device_done() || !st_.pending.empty() || st_.receiving
+        || st_.sending)
+        r.max_commands = 0;
     return r;
 }
 
@@ -904,6 +961,10 @@ void exchange::persist(const message &m)
     // store small (a repeat beyond the cap is answered afresh).
     bool cacheable = st_.authenticated || body.size() <= k_unauth_cache_max;
     st_.last_response = cacheable ? body : std::string();
+    if (drop_object_) {
+        std::string key = object_key(device_id_, session_id_);
+        objects().remove(objects().ctx, key.data(), key.size());
+    }
     if (!(guards_live_session_ && !st_.authenticated)) {
         std::string key = session_key(device_id_, session_id_);
         std::string blob = serialize(st_);

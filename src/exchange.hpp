@@ -4,6 +4,7 @@
 #pragma once
 
 #include <ctime>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -18,6 +19,15 @@
 #include "syncml_parser.hpp"
 
 namespace omadm {
+
+// Shared by the exchange*.cpp files.
+// A SyncML status code: 1 to 9 digits.
+bool to_code(std::string_view text, int &out);
+// False when absent; throws std::bad_alloc.
+bool store_get(const omadm_store_t &s, const std::string &key,
+               std::string &out);
+// "backend <op> unreachable" / "... answered <status>"
+std::string backend_reason(const char *op, int status);
 
 class exchange {
 public:
@@ -43,7 +53,7 @@ public:
 
 private:
     enum class state { fresh, awaiting, answered, responded };
-    enum class op { none, nonce, auth, exchange };
+    enum class op { none, nonce, auth, exchange, object };
     enum class throttle_change { none, increment, reset };
 
     // steps
@@ -82,7 +92,28 @@ private:
     void respond_device_gone();
     void backend_failed(std::string reason);
 
+    // large objects (exchange_objects.cpp)
+    struct object_outcome {
+        std::string command_id;     // the Get's backend id
+        int         code;           // 200: delivered; else the failure
+        int         held_status;    // the Get's own Status, 0: none
+    };
+    const omadm_store_t &objects() const;
+    void receive_chunk(const command &c, const item &it,
+                       const std::string *get_id, exchange_request &r);
+    void fail_incoming(int code);
+    void settle_objects(exchange_request &r);
+    void chunk_answered(int code, exchange_request &r);
+    std::optional<std::string> unsendable(const backend_command &bc);
+    bool is_large(const backend_command &bc);
+    bool commands_go_out() const;
+    void answer();
+    bool chunk_due();
+    void on_object();
+    bool add_chunk(message &m, unsigned &n);
+
     // message building
+    bool device_done() const;
     message reply_skeleton() const;
     command hdr_status(const std::string &code) const;
     void add_command_statuses(message &m, const std::string &code,
@@ -142,6 +173,15 @@ private:
     std::vector<backend_command> kept_;
     std::vector<std::string>     kept_raw_;
     bool        pending_loaded_ = false;
+    bool        answers_our_package_ = false;   // see device_done()
+
+    // large objects (exchange_objects.cpp)
+    std::map<std::string, std::string> answer_codes_;  // CmdID -> our
+                                    // Status code for a device command
+    std::vector<object_outcome> object_outcomes_;
+    bool        drop_object_ = false;   // the device's chunks are done with
+    std::string fetched_;           // a piece of the object we send
+    unsigned long long asked_ = 0;  // ... its length as asked for
 
     // syncml:auth-MAC and server credentials (exchange_auth.cpp)
     std::string raw_body_;          // kept only where HMAC is accepted

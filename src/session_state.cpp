@@ -24,6 +24,56 @@ std::string failures_key(std::string_view device_id)
     return k;
 }
 
+std::string object_key(std::string_view device_id,
+                       std::string_view session_id)
+{
+    std::string k("o:");
+    k.append(device_id).append(1, '\n').append(session_id);
+    return k;
+}
+
+namespace {
+
+json to_json(const incoming_object &o)
+{
+    return {{"command_id", o.command_id}, {"source", o.source},
+            {"format", o.format},         {"type", o.type},
+            {"declared", o.declared},     {"received", o.received},
+            {"get_status", o.get_status}};
+}
+
+json to_json(const outgoing_object &o)
+{
+    return {{"command", o.command},     {"command_id", o.command_id},
+            {"size", o.size},           {"sent", o.sent},
+            {"chunk_key", o.chunk_key}, {"acked", o.acked},
+            {"fetch", o.fetch}};
+}
+
+void from_json(const json &j, incoming_object &o)
+{
+    o.command_id = j.at("command_id").get<std::string>();
+    o.source = j.at("source").get<std::string>();
+    o.format = j.at("format").get<std::string>();
+    o.type = j.at("type").get<std::string>();
+    o.declared = j.at("declared").get<unsigned long long>();
+    o.received = j.at("received").get<unsigned long long>();
+    o.get_status = j.at("get_status").get<int>();
+}
+
+void from_json(const json &j, outgoing_object &o)
+{
+    o.command = j.at("command").get<std::string>();
+    o.command_id = j.at("command_id").get<std::string>();
+    o.size = j.at("size").get<unsigned long long>();
+    o.sent = j.at("sent").get<unsigned long long>();
+    o.chunk_key = j.at("chunk_key").get<std::string>();
+    o.acked = j.at("acked").get<bool>();
+    o.fetch = j.at("fetch").get<bool>();
+}
+
+}  // namespace
+
 // The bookkeeping as JSON, then a NUL (which JSON text never holds), then
 // the last response as raw bytes: a resend is byte-identical, and the
 // response is copied rather than escaped and parsed on every message.
@@ -46,7 +96,11 @@ std::string serialize(const session_state &s)
         {"last_response_hmac", s.last_response_hmac},
         {"device_max_msg_size", s.device_max_msg_size},
         {"pending", s.pending},
+        {"device_max_obj_size", s.device_max_obj_size},
+        {"package_open", s.package_open},
     };
+    if (s.receiving) j["incoming"] = to_json(s.incoming);
+    if (s.sending) j["outgoing"] = to_json(s.outgoing);
     std::string blob = j.dump(-1, ' ', false, json::error_handler_t::replace);
     blob.push_back('\0');
     blob.append(s.last_response);
@@ -85,6 +139,12 @@ bool deserialize(std::string_view blob, session_state &out)
             j.value("last_response_hmac", std::string());
         out.device_max_msg_size = j.value("device_max_msg_size", 0ul);
         out.pending = j.value("pending", std::vector<std::string>());
+        out.device_max_obj_size = j.value("device_max_obj_size", 0ull);
+        out.package_open = j.value("package_open", false);
+        out.receiving = j.contains("incoming");
+        if (out.receiving) from_json(j.at("incoming"), out.incoming);
+        out.sending = j.contains("outgoing");
+        if (out.sending) from_json(j.at("outgoing"), out.outgoing);
     } catch (const json::exception &) {
         return false;
     }

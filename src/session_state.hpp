@@ -12,6 +12,31 @@
 
 namespace omadm {
 
+// A device's large object arriving in chunks (§3.3): the bytes so far
+// wait in the object store (object_key); `received` counts those that a
+// stored answer acknowledged, so a retried message appends its chunk once.
+struct incoming_object {
+    std::string command_id;         // backend id of the Get answered
+    std::string source;             // Item Source LocURI
+    std::string format, type;
+    unsigned long long declared = 0;    // Meta/Size; 0: not given
+    unsigned long long received = 0;
+    int         get_status = 0;     // the Get's Status, held until the end
+};
+
+// One of our commands going out as a large object, chunk by chunk.
+struct outgoing_object {
+    std::string command;            // the backend's JSON of the command
+    std::string command_id;
+    unsigned long long size = 0;    // bytes of its data
+    unsigned long long sent = 0;    // bytes sent in earlier chunks
+    std::string chunk_key;          // "<MsgID>:<CmdID>" of the chunk whose
+                                    // Status 213 is awaited
+    bool        acked = false;      // the device took that chunk
+    bool        fetch = false;      // the value comes in pieces from the
+                                    // backend ("object"), not inline
+};
+
 struct session_state {
     std::string token;              // RespURI "s" value, 32 hex chars
     bool        authenticated = false;
@@ -35,6 +60,16 @@ struct session_state {
     // yet, as the backend's JSON, in order; sent before any new command
     unsigned long device_max_msg_size = 0;
     std::vector<std::string> pending;
+    // our last message left Final out to send more (pending or a large
+    // object): the device answers it without Final (§3.3)
+    bool package_open = false;
+    // large objects (exchange_objects.cpp); the device's MaxObjSize (0:
+    // none declared)
+    unsigned long long device_max_obj_size = 0;
+    bool            receiving = false;
+    incoming_object incoming;
+    bool            sending = false;
+    outgoing_object outgoing;
 };
 
 struct auth_failures {
@@ -45,6 +80,8 @@ struct auth_failures {
 std::string session_key(std::string_view device_id,
                         std::string_view session_id);
 std::string failures_key(std::string_view device_id);
+std::string object_key(std::string_view device_id,
+                       std::string_view session_id);
 
 // Throws only std::bad_alloc.
 std::string serialize(const session_state &s);

@@ -2,6 +2,7 @@
 // they match must not depend on a setlocale() somewhere in the process.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 namespace omadm {
@@ -31,6 +32,15 @@ inline bool iequals(std::string_view a, std::string_view b)
         if (lower(a[i]) != lower(b[i])) return false;
     }
     return true;
+}
+
+// The longest prefix of s of at most n bytes that does not end inside a
+// UTF-8 character (s is taken to start at a character boundary).
+inline size_t utf8_prefix(std::string_view s, size_t n)
+{
+    if (n >= s.size()) return s.size();
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) n--;
+    return n;
 }
 
 }  // namespace omadm

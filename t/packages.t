@@ -135,8 +135,9 @@ for my $enc (qw(xml wbxml)) {
               [ qw(part-one part-two part-three) ],
               "$enc: the Results of all three messages reached the backend");
 
-    # ---- a command larger than the device's MaxMsgSize ------------------
-    my $big = $t->queue_command($id, { verb => 'Replace', target => './Big/Blob',
+    # ---- a command larger than the device's MaxMsgSize, not chunkable --
+    # (an Exec: only Add and Replace go as large objects, t/large_objects.t)
+    my $big = $t->queue_command($id, { verb => 'Exec', target => './Big/Blob',
                                        data => 'z' x 3000 });
     my $small = $t->queue_command($id, { verb => 'Get', target => './Small' });
     $d->new_session;

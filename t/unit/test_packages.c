@@ -195,8 +195,9 @@ test_server_package(void **state)
     outcome_free(&o);
 }
 
-/* A command too large for any message fails to the backend with a reason
-   (a second exchange), the others go. */
+/* A command too large for any message, and not one a large object can
+   carry (an Exec), fails to the backend with a reason (a second
+   exchange), the others go. */
 static void
 test_too_large(void **state)
 {
@@ -209,7 +210,7 @@ test_too_large(void **state)
     memset(data, 'y', 1500);
     data[1500] = '\0';
     snprintf(cmds, sizeof(cmds),
-        "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
+        "[{\"id\":\"big\",\"verb\":\"Exec\",\"target\":\"./Big\","
         "\"data\":\"%s\"},{\"id\":\"small\",\"verb\":\"Get\","
         "\"target\":\"./S\"}]", data);
     f->be.commands = cmds;
@@ -219,7 +220,7 @@ test_too_large(void **state)
                        "\"command too large for the device's MaxMsgSize"
                        " (1400 bytes)\"}]");
     expect_exchange(f, "\"max_commands\":49");
-    expect_no_field(&o, "SyncBody/Replace[4]/CmdID");
+    expect_no_field(&o, "SyncBody/Exec[4]/CmdID");
     expect_field(&o, "SyncBody/Get[4]/Item[1]/Target", "./S");
     expect_field(&o, "SyncBody/Final", "1");
     assert_true(o.len <= 1400);
