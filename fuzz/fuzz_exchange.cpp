@@ -5,8 +5,9 @@
 //
 // Input: chunks separated by NUL bytes (XML never contains one).  A chunk
 // is a device message, except these control chunks:
-//   #B[a|n|e]<3 digits><body>  the next backend call (the next "auth",
-//                       "nonce" or "exchange" one with a, n, e) gets this
+//   #B[a|n|e|o]<3 digits><body>  the next backend call (the next "auth",
+//                       "nonce", "exchange" or "object" one with a, n, e,
+//                       o) gets this
 //                       status and body (000 = backend unreachable)
 //   #T<digits>          the clock moves on by that many seconds
 //   #S                  the next message goes without the session token
@@ -24,7 +25,8 @@
 //                       H = challenge HMAC
 // The plausible backend knows dev1/secret, always reports the nonce of
 // vector B (so an MD5 Cred of "TQMT1Y62qXyh7tF3TZ5l7Q==" authenticates) and
-// hands out Get/Replace/Exec commands with ids 1, 2, 3, ...
+// hands out Get/Replace/Exec commands with ids 1, 2, 3, ..., and now and
+// then a large Replace: inline, or by data_size (pieces through "object").
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -136,12 +138,48 @@ struct backend {
                                ",\"correlator\":\"job-1\"");
             } else if (exchanges % 3 == 1) {
                 out += command("Delete", "./Vendor/Y", "");
+            } else if (exchanges % 6 == 2) {
+                out += command("Replace", "./Big/Fetched",
+                               (",\"data_size\":" + std::to_string(k_large))
+                                   .c_str());
+                out += ",";
+                out += command("Replace", "./Big/Inline",
+                               (",\"data\":\"" + large_value(0, 3000) + "\"")
+                                   .c_str());
             }
             out += "]}";
             exchanges++;
+        } else if (op == "object") {
+            unsigned long long off = number_after(req, "\"offset\":");
+            unsigned long long len = number_after(req, "\"length\":");
+            if (off > k_large) die("object offset past the value", "");
+            out = "{\"data\":\"" + large_value(off, len)
+                  + "\",\"size\":" + std::to_string(k_large) + "}";
         } else {
             die("unknown backend op", std::string(op));
         }
+    }
+
+    static constexpr unsigned long long k_large = 5000;
+
+    // ASCII, with characters XML escapes: any cut is a character boundary
+    static std::string large_value(unsigned long long off,
+                                   unsigned long long len)
+    {
+        static const char pattern[] = "0123456789<&>abcdef";
+        std::string v;
+        for (unsigned long long i = off; i < k_large && i < off + len; i++)
+            v.push_back(pattern[i % (sizeof(pattern) - 1)]);
+        return v;
+    }
+
+    static unsigned long long number_after(std::string_view s,
+                                           std::string_view key)
+    {
+        size_t p = s.find(key);
+        if (p == s.npos) die("object request without", std::string(key));
+        return std::strtoull(std::string(s.substr(p + key.size())).c_str(),
+                             nullptr, 10);
     }
 };
 
@@ -169,6 +207,7 @@ struct harness {
         cf.max_auth_failures = 3;
         cf.auth_failure_window = 60;
         cf.max_commands = 50;
+        cf.max_object_size = 4096;
         cf.limits = omadm_limits_t{16, 2000, 4096};
         cf.server_id = server;
         cf.server_id_len = sizeof(server) - 1;

@@ -15,7 +15,7 @@ META = '<Meta><MaxMsgSize xmlns="syncml:metinf">20000</MaxMsgSize></Meta>'
 
 
 def hdr(msg_id, cred=None, session='1', ver='1.2', target=SERVER,
-        user='dev1', dev=DEV):
+        user='dev1', dev=DEV, meta=META):
     x = (f'<SyncHdr><VerDTD>{ver}</VerDTD><VerProto>DM/{ver}</VerProto>'
          f'<SessionID>{session}</SessionID><MsgID>{msg_id}</MsgID>'
          f'<Target><LocURI>{target}</LocURI></Target>'
@@ -28,7 +28,7 @@ def hdr(msg_id, cred=None, session='1', ver='1.2', target=SERVER,
         x += ('<Cred><Meta><Type xmlns="syncml:metinf">syncml:auth-basic'
               '</Type><Format xmlns="syncml:metinf">b64</Format></Meta>'
               f'<Data>{BASIC_CRED}</Data></Cred>')
-    return x + META + '</SyncHdr>'
+    return x + meta + '</SyncHdr>'
 
 
 def wrap(h, body, ver='1.2', decl=True, final=True):
@@ -163,9 +163,28 @@ def xml_seeds():
     return {k: v.encode() for k, v in s.items()}
 
 
+def chunk(n, msg_ref, cmd_ref, data, size=None, more=True):
+    """A Results Item carrying one chunk of a large object."""
+    meta = (f'<Meta><Size xmlns="syncml:metinf">{size}</Size></Meta>'
+            if size is not None else '')
+    return (f'<Results><CmdID>{n}</CmdID><MsgRef>{msg_ref}</MsgRef>'
+            f'<CmdRef>{cmd_ref}</CmdRef><Item><Source><LocURI>./DevDetail/SwV'
+            f'</LocURI></Source>{meta}<Data>{data}</Data>'
+            + ('<MoreData/>' if more else '') + '</Item></Results>')
+
+
+def chunk_status(n, msg_ref, cmd_ref, code=213):
+    return (f'<Status><CmdID>{n}</CmdID><MsgRef>{msg_ref}</MsgRef>'
+            f'<CmdRef>{cmd_ref}</CmdRef><Cmd>Replace</Cmd><Data>{code}</Data>'
+            '</Status>')
+
+
 def exchange_seeds():
     """NUL-separated sequences; see fuzz/fuzz_exchange.cpp."""
     p1 = package1()
+    small = '<Meta><MaxMsgSize xmlns="syncml:metinf">1024</MaxMsgSize></Meta>'
+    get_ok = ('<Status><CmdID>2</CmdID><MsgRef>1</MsgRef><CmdRef>4</CmdRef>'
+              '<Cmd>Get</Cmd><Data>200</Data></Status>')
     seq = {
         # challenge, then MD5, then answer every command, then done
         'session_md5.bin': [package1(cred=None), '#S',
@@ -214,6 +233,25 @@ def exchange_seeds():
         'alerts.bin': [p1, wrap(hdr(2), hdr_status(1, 1) + GENERIC_ALERT
                                 + answer(0, 1, FIRST)[0:0])],
         'garbage.bin': ['', '<SyncML/>', '#T5', 'not xml at all'],
+        # a Result in three chunks, then one whose Size is wrong
+        'large_results.bin': [
+            p1,
+            wrap(hdr(2), hdr_status(1, 1) + get_ok
+                 + chunk(3, 1, 4, 'a&amp;b' * 20, size=300), final=False),
+            wrap(hdr(3), hdr_status(1, 2) + chunk(2, 1, 4, 'c' * 100),
+                 final=False),
+            wrap(hdr(4), hdr_status(1, 3) + chunk(2, 1, 4, 'd' * 60,
+                                                 more=False))],
+        # the backend's large Replaces (third exchange) to a device with a
+        # MaxMsgSize of 1024: chunks, each answered 213, one refused
+        'large_replace.bin': [
+            package1(meta=small), answer(2, 1, FIRST),
+            answer(3, 2, [('2', 'Delete', './Vendor/Y', 200)]),
+            wrap(hdr(4), hdr_status(1, 3) + chunk_status(2, 3, 2)),
+            wrap(hdr(5), hdr_status(1, 4) + chunk_status(2, 4, 2)),
+            wrap(hdr(6), hdr_status(1, 5) + chunk_status(2, 5, 2, 500)),
+            '#Bo404{}',
+            wrap(hdr(7), hdr_status(1, 6) + chunk_status(2, 6, 2))],
     }
     return {k: b'\0'.join(x.encode() for x in v) for k, v in seq.items()}
 
