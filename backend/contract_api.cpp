@@ -1,9 +1,13 @@
 #include "contract_api.hpp"
 
+#include "contract_command.hpp"
 #include "crypto.hpp"
 #include "http_json.hpp"
 #include "json_text.hpp"
+#include "object_piece.hpp"
 #include "request_auth.hpp"
+
+#include <algorithm>
 
 namespace omadm_backend {
 
@@ -34,6 +38,19 @@ bool string_field(const json &body, const char *name, std::string &out,
         return false;
     }
     out = it->get<std::string>();
+    return true;
+}
+
+bool count_field(const json &body, const char *name, size_t &out,
+                 httplib::Response &res)
+{
+    auto it = body.find(name);
+    if (it == body.end() || !it->is_number_unsigned()) {
+        reply_error(res, 400, std::string("\"") + name
+                                  + "\" must be a non-negative integer");
+        return false;
+    }
+    out = it->get<size_t>();
     return true;
 }
 
@@ -103,6 +120,50 @@ void exchange(Store &store, const json &body, httplib::Response &res)
     }
 }
 
+// A piece of a command's data: from `offset`, at most `length` bytes, whole
+// UTF-8 characters, the answer within max_answer_bytes once escaped.
+void object(Store &store, const json &body, httplib::Response &res)
+{
+    std::string device_id, command_id;
+    size_t offset, length;
+    if (!string_field(body, "device_id", device_id, res)
+        || !string_field(body, "command_id", command_id, res)
+        || !count_field(body, "offset", offset, res)
+        || !count_field(body, "length", length, res)) {
+        return;
+    }
+    if (length == 0) {
+        reply_error(res, 400, "\"length\" must be at least 1");
+        return;
+    }
+    // Never more than one answer could carry, whatever `length` says.
+    std::optional<StoredRange> r = store.object_range(
+        device_id, command_id, offset, std::min(length, max_answer_bytes));
+    if (!r) {
+        reply_error(res, 404, "unknown command");
+        return;
+    }
+    if (offset > r->size) {
+        reply_error(res, 400, "\"offset\" is past the end of the data ("
+                                  + std::to_string(r->size) + " bytes)");
+        return;
+    }
+    if (!r->bytes.empty() && is_continuation_byte(r->bytes[0])) {
+        reply_error(res, 400, "\"offset\" is inside a UTF-8 character");
+        return;
+    }
+    size_t budget = max_answer_bytes
+                    - json_text({{"data", ""}, {"size", r->size}}).size();
+    size_t n = piece_bytes(r->bytes, offset + r->bytes.size() == r->size,
+                           budget);
+    if (n == 0 && offset < r->size) {
+        reply_error(res, 400, "length too small");
+        return;
+    }
+    r->bytes.resize(n);
+    reply_json(res, 200, {{"data", std::move(r->bytes)}, {"size", r->size}});
+}
+
 }  // namespace
 
 void mount_contract_api(httplib::Server &server, Store &store,
@@ -119,6 +180,10 @@ void mount_contract_api(httplib::Server &server, Store &store,
     server.Post("/contract/exchange",
                 guarded(contract_key, [&store](const json &b, auto &res) {
                     exchange(store, b, res);
+                }));
+    server.Post("/contract/object",
+                guarded(contract_key, [&store](const json &b, auto &res) {
+                    object(store, b, res);
                 }));
 }
 

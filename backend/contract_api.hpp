@@ -1,4 +1,4 @@
-// The module<->backend contract: POST /contract/{auth,nonce,exchange}.
+// The module<->backend contract: POST /contract/{auth,nonce,exchange,object}.
 #pragma once
 
 #include "store.hpp"

@@ -6,21 +6,41 @@
 
 namespace omadm_backend {
 
-json contract_command(const std::string &id, const NewCommand &c)
+bool may_be_large_object(const std::string &verb, bool top_level)
+{
+    return top_level && (verb == "Add" || verb == "Replace");
+}
+
+bool goes_by_size(const std::string &verb, bool top_level, size_t data_bytes)
+{
+    return may_be_large_object(verb, top_level) && data_bytes > inline_data_max;
+}
+
+json contract_command(const std::string &id, const NewCommand &c,
+                      bool top_level, std::optional<size_t> stored_data_size)
 {
     json j = {{"id", id}, {"verb", c.verb}};
     if (!c.target.empty()) {
         j["target"] = c.target;
     }
+    if (!stored_data_size && c.data
+        && goes_by_size(c.verb, top_level, c.data->size())) {
+        stored_data_size = c.data->size();
+    }
+    if (stored_data_size) {
+        j["data_size"] = *stored_data_size;
+    }
     const std::pair<const char *, const std::optional<std::string> &>
-        optional[] = {{"data", c.data},         {"format", c.format},
-                      {"type", c.type},         {"correlator", c.correlator},
-                      {"source", c.source},     {"options", c.options},
-                      {"text", c.text}};
+        optional[] = {{"format", c.format},         {"type", c.type},
+                      {"correlator", c.correlator}, {"source", c.source},
+                      {"options", c.options},       {"text", c.text}};
     for (const auto &[name, value] : optional) {
         if (value && !value->empty()) {
             j[name] = *value;
         }
+    }
+    if (!stored_data_size && c.data && !c.data->empty()) {
+        j["data"] = *c.data;
     }
     if (!c.choices.empty()) {
         j["choices"] = c.choices;
@@ -29,7 +49,7 @@ json contract_command(const std::string &id, const NewCommand &c)
         // Only for measuring (operator validation): every child gets `id`.
         json children = json::array();
         for (const NewCommand &child : c.commands) {
-            children.push_back(contract_command(id, child));
+            children.push_back(contract_command(id, child, false));
         }
         j["commands"] = std::move(children);
     }

@@ -59,12 +59,10 @@ bool within(const std::optional<std::string> &value, const char *name,
     return true;
 }
 
-// The command's size limits (contract_command.hpp says why). Data past
-// max_data_bytes is refused outright; data that is within it but full of
-// characters JSON must escape (up to 6 bytes each) could still make the
-// command alone overflow an answer, so its contract form is measured too,
-// with the longest id it could get.
-bool within_node_limits(const NewCommand &c, std::string &error)
+// The command's size limits (contract_command.hpp says why). An error in a
+// nested command says where it is: "commands[2]: ".
+bool within_node_limits(const NewCommand &c, bool top_level,
+                        std::string &error)
 {
     if (!within(c.target, "target", max_target_bytes, error)
         || !within(c.source, "source", max_target_bytes, error)
@@ -75,24 +73,35 @@ bool within_node_limits(const NewCommand &c, std::string &error)
         || !within(c.correlator, "correlator", max_meta_bytes, error)) {
         return false;
     }
-    for (const NewCommand &child : c.commands) {
-        if (!within_node_limits(child, error)) {
+    // A large object is sent in chunks; other data travels whole in one
+    // device message.
+    size_t limit = may_be_large_object(c.verb, top_level) ? max_object_bytes
+                                                          : max_data_bytes;
+    if (c.data && c.data->size() > limit) {
+        error = "\"data\" is " + std::to_string(c.data->size())
+                + " bytes, more than " + std::to_string(limit);
+        error += limit == max_object_bytes
+                     ? " (16 MiB), the largest object"
+                     : " (256 KiB): only a top-level Add or Replace may"
+                       " carry up to 16 MiB";
+        return false;
+    }
+    for (size_t i = 0; i < c.commands.size(); i++) {
+        if (!within_node_limits(c.commands[i], false, error)) {
+            error = "commands[" + std::to_string(i) + "]: " + error;
             return false;
         }
-    }
-    if (c.data && c.data->size() > max_data_bytes) {
-        error = "\"data\" is " + std::to_string(c.data->size())
-                + " bytes, more than " + std::to_string(max_data_bytes)
-                + " (256 KiB): large objects are not supported yet";
-        return false;
     }
     return true;
 }
 
-// One node's limits, then the whole tree measured in its contract form.
+// One node's limits, then the whole tree measured in the form an
+// `exchange` answer carries it (a large object's data as "data_size"), with
+// the longest id it could get: inline data full of characters JSON escapes
+// (up to 6 bytes each) could still overflow an answer.
 bool within_limits(const NewCommand &c, std::string &error)
 {
-    if (!within_node_limits(c, error)) {
+    if (!within_node_limits(c, true, error)) {
         return false;
     }
     std::string longest_id =
@@ -103,7 +112,8 @@ bool within_limits(const NewCommand &c, std::string &error)
                 + " bytes once JSON-escaped, more than one exchange answer"
                   " holds ("
                 + std::to_string(max_answer_bytes)
-                + "): large objects are not supported yet";
+                + "); only a top-level Add or Replace is handed out without"
+                  " its data";
         return false;
     }
     return true;

@@ -1,6 +1,7 @@
 // The HTTP server: limits, error shapes, logging and both APIs.
 #pragma once
 
+#include "contract_command.hpp"
 #include "options.hpp"
 #include "store.hpp"
 
@@ -8,10 +9,11 @@
 
 namespace omadm_backend {
 
-// Largest request body accepted, for both APIs: far above what one device
-// message can produce (the module's omadm_max_message_size defaults to 1m),
-// small enough that a runaway client cannot exhaust memory. 413 past it.
-constexpr size_t max_body_bytes = 64 * 1024 * 1024;
+// Largest request body accepted, for both APIs, 413 past it: a 16 MiB
+// object (a large Add or Replace, or a device's reassembled Results) even
+// if every byte is JSON-escaped to 6 ("\u0001"), with room for the rest of
+// its request; small enough that a runaway client cannot exhaust memory.
+constexpr size_t max_body_bytes = 6 * max_object_bytes + 8 * 1024 * 1024;
 
 void configure_server(httplib::Server &server, Store &store,
                       const Options &opt);

@@ -1,5 +1,7 @@
 #include "sqlite_db.hpp"
 
+#include <algorithm>
+
 namespace omadm_backend {
 
 namespace {
@@ -133,6 +135,44 @@ int64_t Stmt::integer(int col) const
 bool Stmt::is_null(int col) const
 {
     return sqlite3_column_type(st_, col) == SQLITE_NULL;
+}
+
+ValueReader::ValueReader(Db &db, const char *table, const char *column,
+                         int64_t rowid)
+    : db_(db)
+{
+    if (sqlite3_blob_open(db.handle(), "main", table, column, rowid, 0,
+                          &blob_)
+        != SQLITE_OK) {
+        fail(db.handle(), "blob open");  // blob_ is left NULL
+    }
+}
+
+ValueReader::~ValueReader()
+{
+    sqlite3_blob_close(blob_);
+}
+
+size_t ValueReader::size() const
+{
+    return static_cast<size_t>(sqlite3_blob_bytes(blob_));
+}
+
+std::string ValueReader::read(size_t offset, size_t n) const
+{
+    size_t total = size();
+    if (offset >= total) {
+        return std::string();
+    }
+    n = std::min(n, total - offset);
+    std::string out(n, '\0');
+    if (n > 0
+        && sqlite3_blob_read(blob_, out.data(), static_cast<int>(n),
+                             static_cast<int>(offset))
+               != SQLITE_OK) {
+        fail(db_.handle(), "blob read");
+    }
+    return out;
 }
 
 Transaction::Transaction(Db &db) : db_(db)

@@ -59,6 +59,25 @@ private:
     sqlite3_stmt *st_ = nullptr;
 };
 
+// Incremental I/O on one stored TEXT or BLOB value (sqlite3_blob_*): its
+// size in bytes and a byte range, read without loading the whole value. The
+// value must not be NULL. Use it only while holding the connection, and
+// drop it before the row changes.
+class ValueReader {
+public:
+    ValueReader(Db &db, const char *table, const char *column, int64_t rowid);
+    ~ValueReader();
+    ValueReader(const ValueReader &) = delete;
+    ValueReader &operator=(const ValueReader &) = delete;
+
+    size_t size() const;
+    std::string read(size_t offset, size_t n) const;  // clipped at the end
+
+private:
+    Db &db_;
+    sqlite3_blob *blob_ = nullptr;
+};
+
 // BEGIN IMMEDIATE takes the write lock up front, so a read-check-write
 // sequence (nonce compare-and-swap, "already done?") cannot interleave with
 // another writer, even one in a different process. Rolled back unless

@@ -61,6 +61,12 @@ struct ExchangeAnswer {
     json body;  // {"commands": [...]} when ok
 };
 
+// Some bytes of a command's data, for the contract's `object` call.
+struct StoredRange {
+    size_t size = 0;    // bytes of the whole value (0 when it has none)
+    std::string bytes;  // from the offset asked, at most as many as asked
+};
+
 class Store {
 public:
     explicit Store(const std::string &path);  // opens, creates the schema
@@ -82,6 +88,10 @@ public:
     std::optional<DeviceCredentials> credentials(const std::string &device_id);
     bool store_nonce(const std::string &device_id, const std::string &nonce);
     ExchangeAnswer exchange(const ExchangeRequest &req);
+    // nullopt: the device has no such command in state `sent`.
+    std::optional<StoredRange> object_range(const std::string &device_id,
+                                            const std::string &command_id,
+                                            size_t offset, size_t max_bytes);
 
 private:
     // Helpers: the caller holds mu_ (and its transaction, when it writes).

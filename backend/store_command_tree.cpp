@@ -166,25 +166,40 @@ std::vector<int64_t> Store::child_ids(int64_t id)
 json Store::contract_tree(int64_t id)
 {
     NewCommand c;
+    bool has_data, top_level;
     {
-        Stmt st(db_, "SELECT verb, target, data, format, type, correlator,"
-                     " source, options, text, choices FROM commands"
-                     " WHERE id = ?");
+        Stmt st(db_, "SELECT verb, target, data IS NOT NULL, format, type,"
+                     " correlator, source, options, text, choices,"
+                     " parent_id IS NULL FROM commands WHERE id = ?");
         st.bind(1, id);
         if (!st.step()) {
             return nullptr;
         }
-        c = NewCommand{st.text(0),     st.text(1),     st.opt_text(2),
+        c = NewCommand{st.text(0),     st.text(1),     std::nullopt,
                        st.opt_text(3), st.opt_text(4), st.opt_text(5),
                        st.opt_text(6), st.opt_text(7), st.opt_text(8),
                        {},             {}};
+        has_data = st.integer(2) != 0;
+        top_level = st.integer(10) != 0;
         for (const json &x : choices_of(st.opt_text(9))) {
             if (x.is_string()) {
                 c.choices.push_back(x.get<std::string>());
             }
         }
     }
-    json j = contract_command(std::to_string(id), c);
+    // A large object stays in the store (up to 16 MiB, and this runs on
+    // every queued command an answer looks at): only its size is read.
+    std::optional<size_t> stored_data_size;
+    if (has_data) {
+        ValueReader data(db_, "commands", "data", id);
+        if (goes_by_size(c.verb, top_level, data.size())) {
+            stored_data_size = data.size();
+        } else {
+            c.data = data.read(0, data.size());
+        }
+    }
+    json j = contract_command(std::to_string(id), c, top_level,
+                              stored_data_size);
     if (c.verb == "Atomic" || c.verb == "Sequence") {
         json list = json::array();
         for (int64_t child : child_ids(id)) {

@@ -503,7 +503,8 @@ is(scalar keys %seen, 40, '... with distinct ids');
 # ---------------------------------------------------------------------------
 # Size limits: every exchange answer must fit the module's
 # subrequest_output_buffer_size, so command data is bounded and an answer
-# stops short of 512 KiB (docs/backend-api.md).
+# stops short of 512 KiB (docs/backend-api.md).  Large objects (a top-level
+# Add or Replace over 64 KiB, handed out by size): t/backend_objects.t.
 
 my $KiB = 1024;
 my $LP  = '/devices/' . enc('IMEI:large');
@@ -512,21 +513,26 @@ my $LP  = '/devices/' . enc('IMEI:large');
 is($st, 201, 'device for the size limits');
 
 ($st, $b) = api('POST', "$LP/commands",
-                { verb => 'Replace', target => './Big', data => 'A' x (256 * $KiB + 1) });
-is($st, 400, 'data of 256 KiB + 1 byte: 400');
-like($b->{error} // '', qr/"data".*large objects are not supported yet/,
-     '... says large objects are not supported yet');
+                { verb => 'Exec', target => './Big', data => 'A' x (256 * $KiB + 1) });
+is($st, 400, 'Exec data of 256 KiB + 1 byte: 400');
+like($b->{error} // '', qr/"data".*only a top-level Add or Replace/,
+     '... says only a top-level Add or Replace may carry more');
 my $utf8 = JSON::PP->new->utf8->canonical;
 ($st, $b) = request('POST', "/api/v1$LP/commands",
-                    $utf8->encode({ verb => 'Replace', target => './Big',
+                    $utf8->encode({ verb => 'Exec', target => './Big',
                                     data => "\x{e9}" x (128 * $KiB) . 'A' }),
                     { Authorization => "Bearer $TOKEN" });
 is($st, 400, 'data counted in UTF-8 bytes, not characters: 400');
 ($st, $b) = api('POST', "$LP/commands",
-                { verb => 'Replace', target => './Big', data => '"' x (256 * $KiB) });
+                { verb => 'Exec', target => './Big', data => '"' x (256 * $KiB) });
 is($st, 400, '256 KiB of data that doubles when JSON-escaped: 400');
-like($b->{error} // '', qr/JSON-escaped.*large objects are not supported yet/,
-     '... says why');
+like($b->{error} // '', qr/JSON-escaped.*one exchange answer/, '... says why');
+($st, $b) = api('POST', "$LP/commands",
+                { verb => 'Sequence', commands => [ map {
+                    { verb => 'Replace', target => "./Q/$_", data => '"' x (64 * $KiB) }
+                  } 1 .. 4 ] });
+is($st, 400, 'a container of 4 x 64 KiB that doubles when JSON-escaped: 400');
+like($b->{error} // '', qr/JSON-escaped.*one exchange answer/, '... says why');
 for my $bad ([ target => './' . 'T' x (4 * $KiB - 1) ], [ format => 'f' x 257 ],
              [ type => 't' x 257 ], [ correlator => 'c' x 257 ]) {
     my ($field, $value) = @$bad;
@@ -543,62 +549,64 @@ is_deeply($b, [], 'nothing refused was queued');
                   format => 'f' x 256, type => 't' x 256, correlator => 'c' x 256 });
 is($st, 201, 'target of 4 KiB, format, type and correlator of 256 bytes: 201');
 ($st, my $exact) = api('POST', "$LP/commands",
-                       { verb => 'Replace', target => './Big',
+                       { verb => 'Exec', target => './Big',
                          data => 'A' x (256 * $KiB) });
-is($st, 201, 'data of exactly 256 KiB: 201');
+is($st, 201, 'Exec data of exactly 256 KiB: 201');
 is(length $exact->{data}, 256 * $KiB, '... stored whole');
 ($st, $b, $r) = contract('exchange', { device_id => 'IMEI:large', session_id => '1',
                                        msg_id => '1', session_start => JSON::PP::true,
                                        max_commands => 50 });
-is($st, 200, 'exchange takes the 4 KiB Exec and the 256 KiB Replace');
+is($st, 200, 'exchange takes the 4 KiB Exec and the 256 KiB Exec');
 is(scalar @{ $b->{commands} }, 2, '... both (they fit)');
-is(length $b->{commands}[1]{data}, 256 * $KiB, '... data intact');
+is(length $b->{commands}[1]{data}, 256 * $KiB, '... data intact, inline (not a Replace)');
 exchange(device_id => 'IMEI:large', session_id => '1', msg_id => '2',
          statuses => [ map { { command_id => $_, status => 200 } } @{ command_ids($b) } ]);
 
+# As many as fit: 64 KiB of quotes is inline, 128 KiB once escaped; three
+# fit in 512 KiB, a fourth would not.
 my @big;
-for my $n (1 .. 3) {
+for my $n (1 .. 4) {
     ($st, my $c) = api('POST', "$LP/commands",
                        { verb => 'Replace', target => "./Big/$n",
-                         data => chr(ord('a') + $n) x (250 * $KiB) });
-    is($st, 201, "queue 250 KiB command $n");
+                         data => '"' x (64 * $KiB) });
+    is($st, 201, "queue 64 KiB of quotes ($n)");
     push @big, $c->{id};
 }
 ($st, $b, $r) = exchange(device_id => 'IMEI:large', session_id => '2', msg_id => '1',
                          session_start => JSON::PP::true);
-is($st, 200, 'exchange with 750 KiB queued');
+is($st, 200, 'exchange with 512 KiB of escaped data queued');
 cmp_ok(length $r->{content}, '<=', 512 * $KiB, '... answer within 512 KiB');
-# As many as fit: two of ~250 KiB do, a third would not.
-is_deeply(command_ids($b), [ @big[0, 1] ], '... the first two, in order');
-is(length $b->{commands}[1]{data}, 250 * $KiB, '... data intact');
-(undef, $b) = api('GET', "$LP/commands/$big[2]");
-is($b->{state}, 'queued', '... the third stays queued');
+is_deeply(command_ids($b), [ @big[0 .. 2] ], '... the first three, in order');
+is($b->{commands}[2]{data}, '"' x (64 * $KiB), '... data inline and intact');
+(undef, $b) = api('GET', "$LP/commands/$big[3]");
+is($b->{state}, 'queued', '... the fourth stays queued');
 ($st, $b, $r) = exchange(device_id => 'IMEI:large', session_id => '2', msg_id => '2',
                          statuses => [ map { { command_id => $_, status => 200 } }
-                                       @big[0, 1] ]);
-is_deeply(command_ids($b), [ $big[2] ], 'the next exchange sends the rest');
+                                       @big[0 .. 2] ]);
+is_deeply(command_ids($b), [ $big[3] ], 'the next exchange sends the rest');
 ($st, $b) = exchange(device_id => 'IMEI:large', session_id => '2', msg_id => '2',
                      statuses => [ map { { command_id => $_, status => 200 } }
-                                   @big[0, 1] ]);
-is_deeply(command_ids($b), [ $big[2] ], '... and repeats that answer');
+                                   @big[0 .. 2] ]);
+is_deeply(command_ids($b), [ $big[3] ], '... and repeats that answer');
 ($st, $b) = exchange(device_id => 'IMEI:large', session_id => '2', msg_id => '3',
-                     statuses => [ { command_id => $big[2], status => 200 } ]);
+                     statuses => [ { command_id => $big[3], status => 200 } ]);
 is_deeply($b->{commands}, [], '... then nothing more');
 
-# A command alone over half an answer still goes out on its own.
+# A command alone over half an answer still goes out on its own: 64 KiB of
+# control characters is 384 KiB once escaped.
 my @half;
 for my $n (1 .. 2) {
     ($st, my $c) = api('POST', "$LP/commands",
-                       { verb => 'Replace', target => "./Quoted/$n",
-                         data => '"' x (200 * $KiB) });
-    is($st, 201, "queue 200 KiB of quotes ($n), 400 KiB once escaped");
+                       { verb => 'Replace', target => "./Control/$n",
+                         data => "\x01" x (64 * $KiB) });
+    is($st, 201, "queue 64 KiB of control characters ($n), 384 KiB once escaped");
     push @half, $c->{id};
 }
 ($st, $b, $r) = exchange(device_id => 'IMEI:large', session_id => '3', msg_id => '1',
                          session_start => JSON::PP::true);
 is_deeply(command_ids($b), [ $half[0] ], 'escaped size counts: one per answer');
 cmp_ok(length $r->{content}, '<=', 512 * $KiB, '... within 512 KiB');
-is($b->{commands}[0]{data}, '"' x (200 * $KiB), '... data intact');
+is($b->{commands}[0]{data}, "\x01" x (64 * $KiB), '... data intact');
 ($st, $b) = exchange(device_id => 'IMEI:large', session_id => '3', msg_id => '2',
                      statuses => [ { command_id => $half[0], status => 200 } ]);
 is_deeply(command_ids($b), [ $half[1] ], '... the other in the next');
