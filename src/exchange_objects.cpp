@@ -334,8 +334,19 @@ bool exchange::add_chunk(message &m, unsigned &n)
     item    &it = c.items.front();
     if (o.sent == 0) it.meta.size = std::to_string(o.size);
 
+    // Room for data: the limit less the message with an empty chunk; then
+    // less what escaping adds (each byte cut takes at least one off).
     size_t limit = st_.device_max_msg_size;
-    size_t len = utf8_prefix(rest, std::min<size_t>(rest.size(), k_max_piece));
+    size_t room = k_max_piece;
+    if (limit) {
+        it.more_data = true;
+        m.body.push_back(c);
+        size_t base = encoded_size(m);
+        m.body.pop_back();
+        if (base >= limit) return false;
+        room = std::min<size_t>(room, limit - base);
+    }
+    size_t len = utf8_prefix(rest, std::min(rest.size(), room));
     for (;;) {
         if (len == 0 && o.sent < o.size) return false;
         it.data.assign(rest.substr(0, len));
@@ -345,8 +356,7 @@ bool exchange::add_chunk(message &m, unsigned &n)
         if (limit == 0 || size <= limit) break;
         m.body.pop_back();
         size_t excess = size - limit;
-        if (excess >= len) return false;
-        len = utf8_prefix(rest, len - excess);
+        len = utf8_prefix(rest, excess < len ? len - excess : len / 2);
     }
     n = next;
     o.sent += len;
