@@ -21,6 +21,7 @@
 #define NGX_HTTP_OMADM_MAX_COUNT          1000000
 
 
+static ngx_int_t ngx_http_omadm_init(ngx_conf_t *cf);
 static void *ngx_http_omadm_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_omadm_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -193,7 +194,7 @@ static ngx_command_t  ngx_http_omadm_commands[] = {
 
 static ngx_http_module_t  ngx_http_omadm_module_ctx = {
     ngx_http_omadm_add_variables,          /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_omadm_init,                   /* postconfiguration */
 
     NULL,                                  /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -220,6 +221,25 @@ ngx_module_t  ngx_http_omadm_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static ngx_int_t
+ngx_http_omadm_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_omadm_backend_length;
+
+    return NGX_OK;
+}
 
 
 static void *

@@ -508,17 +508,47 @@ ngx_http_omadm_backend(ngx_http_request_t *r, ngx_http_omadm_ctx_t *ctx,
     ngx_str_set(&sr->method_name, "POST");
 
     sr->request_body = rb;
-    sr->headers_in.content_length_n = act->body_len;
+    sr->headers_in.content_length_n = 0;    /* see ..._backend_length() */
     sr->headers_in.content_length = NULL;
     sr->headers_in.transfer_encoding = NULL;
     sr->headers_in.chunked = 0;
 
+    ctx->sr = sr;
+    ctx->sr_body_len = act->body_len;
     ctx->waiting = 1;
     ctx->backend_done = 0;
 
     r->write_event_handler = ngx_http_omadm_resume;
 
     return NGX_OK;
+}
+
+
+/*
+ * A precontent phase handler.  A backend subrequest carries the module's
+ * JSON, not a client's body, and with a device's large object reassembled
+ * it is larger than the 1m default of client_max_body_size.  Its length is
+ * therefore set only here, after nginx checked that directive (meant for
+ * clients) when it chose the backend location, so that location needs
+ * none.
+ */
+
+ngx_int_t
+ngx_http_omadm_backend_length(ngx_http_request_t *r)
+{
+    ngx_http_omadm_ctx_t  *ctx;
+
+    if (r == r->main) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_get_module_ctx(r->parent, ngx_http_omadm_module);
+
+    if (ctx && ctx->sr == r) {
+        r->headers_in.content_length_n = ctx->sr_body_len;
+    }
+
+    return NGX_DECLINED;
 }
 
 

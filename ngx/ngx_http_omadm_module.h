@@ -61,6 +61,8 @@ typedef struct {
     omadm_store_t                     objects; /* must outlive ex */
     ngx_str_t                         uri;     /* of the pending backend
                                                   subrequest, for logs */
+    ngx_http_request_t               *sr;      /* that subrequest */
+    off_t                             sr_body_len;
     ngx_uint_t                       *busy;    /* the omadm_backend_limit
                                                   slot held, or NULL */
     unsigned                          waiting:1;
@@ -72,6 +74,7 @@ typedef struct {
 
 /* ngx_http_omadm_handler.c */
 ngx_int_t ngx_http_omadm_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_omadm_backend_length(ngx_http_request_t *r);
 
 /* ngx_http_omadm_zone.c */
 ngx_int_t ngx_http_omadm_init_zone(ngx_shm_zone_t *shm_zone, void *data);
