@@ -17,8 +17,9 @@ use OmadmTest::Device;
 
 my $t = OmadmTest->new->start;
 my $id = 'IMEI:350000000000931';
-# The 240 KB Replace below travels in one message (no large objects yet):
-# this device accepts messages of up to 1 MB.
+# The 240 KB Replace below is a large object (the backend hands it out by
+# size): it follows the others alone, in one chunk, as this device accepts
+# messages of up to 1 MB.
 my $d = $t->device(id => $id, user => 'verbs', pass => 'v3rbs',
                    max_msg_size => 1048576);
 
@@ -53,8 +54,23 @@ my $res = $d->post($d->package1);
 my $r = $res->{syncml};
 is(OmadmTest::Device::hdr_status($r)->{Data}, '212', 'authenticated');
 my @cmds = OmadmTest::Device::commands($r);
-is_deeply([ map { $_->{name} } @cmds ], [ map { $_->[0] } @cases ],
-          'all eight commands, in order');
+is_deeply([ map { $_->{name} } @cmds ], [ map { $_->[0] } @cases[0 .. 6] ],
+          'the seven small commands, in order');
+
+# the device answers 200/200/418/404/202/200/200, with an XML Result
+my %codes = map { ($_->[1] => $_->[3]) } @cases;
+$res = $d->post($d->answer($r, codes => \%codes,
+    tree => { './DevDetail/Ext/Conf' => encode('UTF-8', $result_xml) }));
+$r = $res->{syncml};
+is(OmadmTest::Device::hdr_status($r)->{Data}, '200', 'answers accepted');
+my @big = OmadmTest::Device::commands($r);
+is_deeply([ map { $_->{name} } @big ], [ 'Replace' ], 'then the big Replace alone');
+is(($big[0]{items}[0] || {})->{size}, 240000, '... its Meta/Size the bytes of its data');
+ok($r->{final}, '... all of it in this message (Final)');
+push @cmds, @big;
+$res = $d->post($d->answer($r, codes => \%codes));
+ok($res->{syncml}{final} && !OmadmTest::Device::commands($res->{syncml}),
+   'session ends');
 
 # what the device received, field by field (Meta at command or item level)
 for my $i (0 .. $#cases) {
@@ -76,14 +92,6 @@ for my $i (0 .. $#cases) {
                 qw(format type data correlator));
     is_deeply(\%got, \%want, "$what: exactly the queued Target, Meta, Data, Correlator");
 }
-
-# the device answers 200/200/418/404/202/200/200, with an XML Result
-my %codes = map { ($_->[1] => $_->[3]) } @cases;
-$res = $d->post($d->answer($r, codes => \%codes,
-    tree => { './DevDetail/Ext/Conf' => encode('UTF-8', $result_xml) }));
-is(OmadmTest::Device::hdr_status($res->{syncml})->{Data}, '200', 'answers accepted');
-ok($res->{syncml}{final} && !OmadmTest::Device::commands($res->{syncml}),
-   'session ends');
 
 for my $i (0 .. $#cases) {
     my ($verb, $target, $f, $code, $state) = @{ $cases[$i] };

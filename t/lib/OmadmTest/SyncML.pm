@@ -118,6 +118,8 @@ sub _command {
         { target => text($_, 'Target/LocURI'),
           source => text($_, 'Source/LocURI'),
           format => $meta->{Format}, type => $meta->{Type},
+          size   => $meta->{Size},
+          more_data => kid($_, 'MoreData') ? 1 : 0,
           data   => text($_, 'Data') }
     } grep { $_->{name} eq 'Item' } @{ $n->{kids} } ];
     return \%c;
@@ -125,8 +127,10 @@ sub _command {
 
 # A server message as plain data:
 #   { ns, hdr => {VerDTD, VerProto, SessionID, MsgID, Target, Source,
-#                 RespURI}, cmds => [ {name, CmdID, MsgRef, CmdRef, Cmd,
-#                 Data, TargetRef, SourceRef, chal, meta, items} ], final }
+#                 RespURI, MaxMsgSize, MaxObjSize}, cmds => [ {name, CmdID,
+#                 MsgRef, CmdRef, Cmd, Data, TargetRef, SourceRef, chal,
+#                 meta, items => [ {target, source, format, type, size,
+#                 more_data, data} ]} ], final }
 sub parse_response {
     my ($body) = @_;
     my $root = parse_xml($body);
@@ -137,6 +141,7 @@ sub parse_response {
                                             RespURI);
     $h{Target} = text($hdr, 'Target/LocURI');
     $h{Source} = text($hdr, 'Source/LocURI');
+    $h{$_} = text($hdr, "Meta/$_") for qw(MaxMsgSize MaxObjSize);
     my @cmds = map { _command($_) } grep { $_->{name} ne 'Final' }
                @{ $sb->{kids} };
     my $final = grep { $_->{name} eq 'Final' } @{ $sb->{kids} };
