@@ -28,6 +28,7 @@ use File::Basename qw(dirname);
 use File::Path ();
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
+use OmadmTest::NoDelay;
 use IO::Socket::INET;
 use JSON::PP;
 use POSIX qw(WNOHANG);
@@ -443,7 +444,7 @@ sub api_url { "http://127.0.0.1:$_[0]{api_port}/api/v1" . ($_[1] // '') }
 # api(METHOD, '/devices', {json}) -> ($status, $decoded_or_raw)
 sub api {
     my ($self, $method, $path, $body) = @_;
-    my $r = HTTP::Tiny->new(timeout => 10)->request($method,
+    my $r = OmadmTest::NoDelay->new(timeout => 10)->request($method,
         $self->api_url($path), {
             headers => { Authorization => "Bearer $self->{token}",
                          ($body ? ('Content-Type' => 'application/json') : ()) },

@@ -9,6 +9,7 @@ use strict;
 use warnings;
 use Digest::MD5 qw(md5);
 use HTTP::Tiny;
+use OmadmTest::NoDelay;
 use MIME::Base64 qw(encode_base64 decode_base64);
 use OmadmTest::SyncML qw(xml_escape parse_response);
 
@@ -49,7 +50,7 @@ sub hmac_http {
 # new(url, ca, id, user, pass, version => '1.2', nonce => b64, auth => 'md5',
 #     session => '1', devinfo => {..}, max_msg_size => 20000,
 #     max_obj_size => bytes (declared only when given),
-#     keep_alive => 1 (one persistent connection, see OmadmTest::Device::Fast))
+#     keep_alive => 1 (one persistent connection))
 sub new {
     my ($class, %o) = @_;
     my $self = bless {
@@ -58,8 +59,7 @@ sub new {
         %o,
     }, $class;
     $self->{base_url} = $self->{url};
-    my $http = $self->{keep_alive} ? 'OmadmTest::Device::Fast' : 'HTTP::Tiny';
-    $self->{http} = $http->new(
+    $self->{http} = OmadmTest::NoDelay->new(
         timeout => 10, keep_alive => $self->{keep_alive} ? 1 : 0, verify_SSL => 1,
         SSL_options => { SSL_ca_file => $self->{ca} });
     return $self;
@@ -300,23 +300,6 @@ sub post {
     my $res = $self->{inner}->post($url, \%a);
     $res->{raw_content} = $res->{content};
     return $res;
-}
-
-package OmadmTest::Device::Fast;
-
-# HTTP::Tiny on one kept-alive connection with TCP_NODELAY, for tests of
-# hundreds of messages: HTTP::Tiny writes a request's head and body
-# separately, and with Nagle on every POST then waits ~40 ms for the
-# server's delayed ACK.
-use parent -norequire, 'HTTP::Tiny';
-use Socket qw(IPPROTO_TCP TCP_NODELAY);
-
-sub _open_handle {
-    my ($self, @args) = @_;
-    my $handle = $self->SUPER::_open_handle(@args);
-    setsockopt($handle->{fh}, IPPROTO_TCP, TCP_NODELAY, 1)
-        or die "TCP_NODELAY: $!\n";
-    return $handle;
 }
 
 package OmadmTest::Device;
