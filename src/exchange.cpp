@@ -868,6 +868,9 @@ exchange_request exchange::build_request(bool session_start)
     };
 
     bool aborted = false;
+    // A Get's Status waits for the end of the device's package (held):
+    // its Results may come in a later message of it.
+    bool package_ends = device_done() || device_aborted(msg_);
     for (const auto &c : msg_.body) {
         if (c.name == "Replace") {
             for (const auto &it : c.items) {
@@ -906,6 +909,10 @@ exchange_request exchange::build_request(bool session_start)
                 continue;
             }
             if (found == st_.outstanding.end()) continue;
+            if (!package_ends && trim(c.cmd) == "Get") {
+                st_.held[key] = code;
+                continue;
+            }
             status_report sr{found->second, code, {}};
             // a user-interaction alert's answer: text, selected choices
             for (const auto &it : c.items)
@@ -929,6 +936,19 @@ exchange_request exchange::build_request(bool session_start)
                      it.data});
             }
         }
+    }
+    if (package_ends) {
+        // An exchange applies Results before Statuses: the Statuses held
+        // go with the package's last Results (ahead of this message's).
+        std::vector<status_report> earlier;
+        for (const auto &h : st_.held) {
+            auto found = st_.outstanding.find(h.first);
+            if (found == st_.outstanding.end()) continue;
+            earlier.push_back({found->second, h.second, {}});
+            answered_.insert(h.first);
+        }
+        r.statuses.insert(r.statuses.begin(), earlier.begin(), earlier.end());
+        st_.held.clear();
     }
     settle_objects(r);
     // Our chunk unanswered at the end of the device's package: the device
@@ -961,7 +981,7 @@ void exchange::persist(const message &m)
     // store small (a repeat beyond the cap is answered afresh).
     bool cacheable = st_.authenticated || body.size() <= k_unauth_cache_max;
     st_.last_response = cacheable ? body : std::string();
-    if (drop_object_) {
+    if (drop_object_ && !st_.receiving) {  // no next object under the key
         std::string key = object_key(device_id_, session_id_);
         objects().remove(objects().ctx, key.data(), key.size());
     }

@@ -98,6 +98,7 @@ std::string serialize(const session_state &s)
         {"pending", s.pending},
         {"device_max_obj_size", s.device_max_obj_size},
         {"package_open", s.package_open},
+        {"held", s.held},
     };
     if (s.receiving) j["incoming"] = to_json(s.incoming);
     if (s.sending) j["outgoing"] = to_json(s.outgoing);
@@ -141,6 +142,7 @@ bool deserialize(std::string_view blob, session_state &out)
         out.pending = j.value("pending", std::vector<std::string>());
         out.device_max_obj_size = j.value("device_max_obj_size", 0ull);
         out.package_open = j.value("package_open", false);
+        out.held = j.value("held", std::map<std::string, int>());
         out.receiving = j.contains("incoming");
         if (out.receiving) from_json(j.at("incoming"), out.incoming);
         out.sending = j.contains("outgoing");

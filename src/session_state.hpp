@@ -60,6 +60,10 @@ struct session_state {
     // yet, as the backend's JSON, in order; sent before any new command
     unsigned long device_max_msg_size = 0;
     std::vector<std::string> pending;
+    // "<server MsgID>:<CmdID>" of a Get -> its Status code, held while the
+    // device's package goes on: its Results may follow in a later message,
+    // and the backend takes none after a command's Status
+    std::map<std::string, int> held;
     // our last message left Final out to send more (pending or a large
     // object): the device answers it without Final (§3.3)
     bool package_open = false;

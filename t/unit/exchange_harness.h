@@ -3,7 +3,8 @@
  * in-memory store, a backend played by the test (it reads op + JSON and
  * answers like docs/backend-api.md says), device messages written by hand,
  * answers checked by decoding them back with omadm_syncml_describe().
- * Shared by the engine's test files (test_exchange.c, test_commands.c).
+ * Shared by the engine's test files (test_exchange.c, test_commands.c,
+ * test_packages.c, test_large_objects.c).
  */
 
 #ifndef EXCHANGE_HARNESS_H
@@ -65,6 +66,10 @@ typedef struct {
     char        last_auth[512];
     char        last_exchange[16384];
     char        answer[16384];
+    /* "object": the value it serves pieces of (NULL: 404), and each
+       call as "<command_id>@<offset>+<length>;" */
+    const char *object_value;
+    char        object_log[2048];
 } backend_t;
 
 /* the string value of "key" in a compact JSON object, or "" */
@@ -86,6 +91,62 @@ json_str(const char *json, const char *key, char *out, size_t size)
     assert_true((size_t) (end - p) < size);
     memcpy(out, p, (size_t) (end - p));
     out[end - p] = '\0';
+}
+
+/* the unsigned number value of "key" in a compact JSON object */
+static inline unsigned long long
+json_num(const char *json, const char *key)
+{
+    char        pat[64];
+    const char *p;
+
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    p = strstr(json, pat);
+    if (p == NULL) {
+        fail_msg("no %s in %s", key, json);
+    }
+    return strtoull(p + strlen(pat), NULL, 10);
+}
+
+/* "object": at most length bytes of the value from offset, cut back to a
+   UTF-8 character boundary, JSON-escaped ('"' and '\' only: test values
+   have no control characters) */
+static inline const char *
+object_piece(backend_t *b, int *status)
+{
+    char                id[64];
+    unsigned long long  off = json_num(b->req, "offset");
+    unsigned long long  len = json_num(b->req, "length");
+    size_t              size, end, i;
+    char               *p;
+
+    json_str(b->req, "command_id", id, sizeof(id));
+    p = b->object_log + strlen(b->object_log);
+    snprintf(p, sizeof(b->object_log) - (size_t) (p - b->object_log),
+             "%s@%llu+%llu;", id, off, len);
+    if (b->object_value == NULL) {
+        *status = 404;
+        return "{\"error\":\"no such command\"}";
+    }
+    size = strlen(b->object_value);
+    assert_true(off <= size);
+    end = off + len < size ? (size_t) (off + len) : size;
+    while (end > off && end < size
+           && ((unsigned char) b->object_value[end] & 0xC0) == 0x80)
+    {
+        end--;
+    }
+    p = b->answer;
+    p += sprintf(p, "{\"data\":\"");
+    for (i = (size_t) off; i < end; i++) {
+        assert_true((size_t) (p - b->answer) < sizeof(b->answer) - 64);
+        if (b->object_value[i] == '"' || b->object_value[i] == '\\') {
+            *p++ = '\\';
+        }
+        *p++ = b->object_value[i];
+    }
+    sprintf(p, "\",\"size\":%zu}", size);
+    return b->answer;
 }
 
 static inline const char *
@@ -127,6 +188,10 @@ backend_handle(backend_t *b, const char *op, const char *body, size_t len,
                  "\"previous_nonces\":[\"%s\"]}",
                  b->username, b->inner, b->nonce, b->previous);
         return b->answer;
+    }
+
+    if (strcmp(op, "object") == 0) {
+        return object_piece(b, status);
     }
 
     assert_string_equal(op, "exchange");
@@ -235,9 +300,10 @@ copy_var(omadm_exchange_t *ex, int var, char *out, size_t size)
     }
 }
 
-/* one device message, start to answer */
+/* one device message in an encoding (OMADM_ENC_*), start to answer */
 static inline void
-drive(fixture_t *f, const char *msg, const char *token, outcome_t *o)
+drive_as(fixture_t *f, int enc, const char *msg, size_t len,
+    const char *token, outcome_t *o)
 {
     omadm_exchange_t  *ex;
     omadm_action_t     act;
@@ -248,7 +314,7 @@ drive(fixture_t *f, const char *msg, const char *token, outcome_t *o)
 
     memset(o, 0, sizeof(*o));
     assert_int_equal(omadm_exchange_create(&f->cf, &f->store, msg,
-                     strlen(msg), OMADM_ENC_XML, token,
+                     len, enc, token,
                      token ? strlen(token) : 0, f->now,
                      &ex), OMADM_OK);
 
@@ -289,20 +355,46 @@ drive(fixture_t *f, const char *msg, const char *token, outcome_t *o)
 
     if (o->http_status == 200) {
         assert_string_equal(o->content_type,
-                            "application/vnd.syncml.dm+xml");
-        rc = omadm_syncml_describe(o->body, o->len, NULL, &o->desc, NULL,
-                                   &err);
+                            enc == OMADM_ENC_WBXML
+                                ? "application/vnd.syncml.dm+wbxml"
+                                : "application/vnd.syncml.dm+xml");
+        rc = omadm_syncml_describe_as(enc, o->body, o->len, NULL, &o->desc,
+                                      NULL, &err);
         if (rc != OMADM_OK) {
             fail_msg("answer does not decode: %s\n%s", err, o->body);
         }
     }
 }
 
-/* the value of one describe() line, or NULL */
-static inline const char *
-field(const outcome_t *o, const char *path)
+/* one device message (XML), start to answer */
+static inline void
+drive(fixture_t *f, const char *msg, const char *token, outcome_t *o)
 {
-    static char  buf[512];
+    drive_as(f, OMADM_ENC_XML, msg, strlen(msg), token, o);
+}
+
+/* a device message written in XML, sent as WBXML */
+static inline void
+drive_wbxml(fixture_t *f, const char *xml, const char *token, outcome_t *o)
+{
+    char    *w = NULL, *err = NULL;
+    size_t   wlen = 0;
+
+    if (omadm_syncml_transcode(OMADM_ENC_XML, OMADM_ENC_WBXML, xml,
+                               strlen(xml), NULL, &w, &wlen, &err)
+        != OMADM_OK)
+    {
+        fail_msg("cannot transcode to WBXML: %s\n%s", err, xml);
+    }
+    drive_as(f, OMADM_ENC_WBXML, w, wlen, token, o);
+    omadm_free(w);
+}
+
+/* the value of one describe() line into out (of size bytes); false
+   when there is no such line */
+static inline int
+field_copy(const outcome_t *o, const char *path, char *out, size_t size)
+{
     size_t       plen = strlen(path);
     const char  *p = o->desc, *end;
 
@@ -312,15 +404,24 @@ field(const outcome_t *o, const char *path)
             p += plen + 1;
             end = strchr(p, '\n');
             end = end ? end : p + strlen(p);
-            assert_true((size_t) (end - p) < sizeof(buf));
-            memcpy(buf, p, (size_t) (end - p));
-            buf[end - p] = '\0';
-            return buf;
+            assert_true((size_t) (end - p) < size);
+            memcpy(out, p, (size_t) (end - p));
+            out[end - p] = '\0';
+            return 1;
         }
         p = strchr(p, '\n');
         p = p ? p + 1 : NULL;
     }
-    return NULL;
+    return 0;
+}
+
+/* the value of one describe() line, or NULL */
+static inline const char *
+field(const outcome_t *o, const char *path)
+{
+    static char  buf[512];
+
+    return field_copy(o, path, buf, sizeof(buf)) ? buf : NULL;
 }
 
 #define expect_field(o, path, value)                                        \

@@ -79,7 +79,8 @@ replaces(int n, size_t size)
 
 /* A device package of three messages: the first two get Status + 1222,
    no command, no Final, their content reaches the backend asked for no
-   command; the last one gets the commands. */
+   command (but a Get's Status, held until the package's end: its Results
+   may still come); the last one gets the commands. */
 static void
 test_device_package(void **state)
 {
@@ -103,7 +104,8 @@ test_device_package(void **state)
     assert_string_equal(o.ops, "exchange");
     expect_exchange(f, "\"max_commands\":0");
     expect_exchange(f, "\"data\":\"one\"");
-    expect_exchange(f, "{\"command_id\":\"g\",\"status\":200}");
+    /* the Get's Status waits for the package's end: more Results may come */
+    expect_exchange(f, "\"statuses\":[]");
     expect_field(&o, "SyncBody/Status[1]/Data", "200");
     expect_field(&o, "SyncBody/Alert[2]/Data", "1222");
     expect_no_field(&o, "SyncBody/Get[3]/CmdID");
@@ -118,16 +120,18 @@ test_device_package(void **state)
         "</Item></Results>", 0), token, &o);
     assert_int_equal(o.http_status, 200);
     expect_exchange(f, "\"max_commands\":0");
+    expect_exchange(f, "\"data\":\"two\"");
     expect_field(&o, "SyncBody/Alert[2]/Data", "1222");
     expect_no_field(&o, "SyncBody/Final");
     outcome_free(&o);
 
-    /* message 4, Final: the normal answer with commands */
+    /* message 4, Final: the Get's Status, the normal answer with commands */
     f->be.commands = "[{\"id\":\"h\",\"verb\":\"Get\",\"target\":\"./B\"}]";
     drive(f, pkg_msg("1", 4, NULL,
         "<Alert><CmdID>1</CmdID><Data>1222</Data></Alert>", 1), token, &o);
     assert_int_equal(o.http_status, 200);
     expect_exchange(f, "\"max_commands\":50");
+    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":200}]");
     expect_field(&o, "SyncBody/Status[2]/Cmd", "Alert");
     expect_field(&o, "SyncBody/Get[3]/Item[1]/Target", "./B");
     expect_field(&o, "SyncBody/Final", "1");

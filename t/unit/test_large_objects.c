@@ -1,0 +1,1432 @@
+/*
+ * Large objects through the C ABI (§3.3): a device's Results arriving in
+ * chunks (MoreData, Status 213, Meta/Size, 424/416/413, the Get's Status
+ * held until the object ends, a retried message appending its chunk once),
+ * and a backend Add/Replace too large for the device's MaxMsgSize sent a
+ * chunk per message, inline or fetched through the "object" call.
+ */
+
+#include "exchange_harness.h"
+
+
+#define expect_exchange(f, needle)                                          \
+    do {                                                                    \
+        if (strstr((f)->be.last_exchange, needle) == NULL)                  \
+            fail_msg("no %s in\n%s", needle, (f)->be.last_exchange);        \
+    } while (0)
+
+#define expect_no_exchange(f, needle)                                       \
+    do {                                                                    \
+        if (strstr((f)->be.last_exchange, needle) != NULL)                  \
+            fail_msg("unexpected %s in\n%s", needle, (f)->be.last_exchange);\
+    } while (0)
+
+
+/* ---- messages and values ----------------------------------------------- */
+
+/* a device message with SyncHdr extras (Cred, Meta), Final or not */
+static char *
+dev_msg(const char *session, int msg_id, const char *hdr, const char *body,
+    int final)
+{
+    static char  buf[16384];
+    int          n;
+
+    n = snprintf(buf, sizeof(buf),
+        "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr>"
+        "<VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto>"
+        "<SessionID>%s</SessionID><MsgID>%d</MsgID>"
+        "<Target><LocURI>" SERVER "</LocURI></Target>"
+        "<Source><LocURI>" DEV "</LocURI><LocName>dev1</LocName></Source>"
+        "%s</SyncHdr><SyncBody>%s%s</SyncBody></SyncML>",
+        session, msg_id, hdr ? hdr : "", body, final ? "<Final/>" : "");
+    assert_true((size_t) n < sizeof(buf));
+    return buf;
+}
+
+static void
+send_as(fixture_t *f, int enc, const char *xml, const char *token,
+    outcome_t *o)
+{
+    if (enc == OMADM_ENC_WBXML) {
+        drive_wbxml(f, xml, token, o);
+    } else {
+        drive(f, xml, token, o);
+    }
+}
+
+/* package 1 with an MD5 Cred and the SyncHdr Meta given */
+static void
+start_as(fixture_t *f, int enc, const char *session, const char *meta,
+    outcome_t *o, char *token)
+{
+    char  hdr[1024], nonce[64];
+
+    strcpy(nonce, f->be.nonce);
+    snprintf(hdr, sizeof(hdr), "%s%s", md5_cred("dev1", "secret", nonce),
+             meta);
+    send_as(f, enc, dev_msg(session, 1, hdr, PKG1("1", "2"), 1), NULL, o);
+    assert_int_equal(o->http_status, 200);
+    expect_field(o, "SyncBody/Status[1]/Data", "212");
+    resp_token(o, token, 33);
+}
+
+/*
+ * n bytes of text (n >= 8): ASCII words, 2-, 3- and 4-byte UTF-8
+ * characters and, with markup, characters XML escapes and something that
+ * looks like an escape; ending in ASCII.  Nothing JSON escapes, so it can
+ * be searched for as is in the backend's requests.
+ */
+static void
+make_value(char *out, size_t n, int markup)
+{
+    static const char *const  parts[] = {
+        "alpha ", "<b&c> ", "\xc3\xa9t\xc3\xa9 ", "\xe2\x82\xac",
+        "\xf0\x9d\x84\x9e", "x&amp;y ", "]]> ", "0123456789 ",
+    };
+    static const char *const  plain[] = {
+        "alpha ", "bravo ", "\xc3\xa9t\xc3\xa9 ", "\xe2\x82\xac",
+        "\xf0\x9d\x84\x9e", "x-ray ", "yankee ", "0123456789 ",
+    };
+    const char *const  *from = markup ? parts : plain;
+    size_t              len = 0, pl;
+    int                 i = 0;
+
+    for (;;) {
+        const char  *p = from[i++ % 8];
+
+        pl = strlen(p);
+        if (len + pl > n - 3) {
+            break;
+        }
+        memcpy(out + len, p, pl);
+        len += pl;
+    }
+    while (len < n) {
+        out[len++] = 'E';
+    }
+    out[n] = '\0';
+}
+
+/* the largest cut <= at that does not split a UTF-8 character */
+static size_t
+char_boundary(const char *s, size_t at)
+{
+    while (at > 0 && ((unsigned char) s[at] & 0xC0) == 0x80) {
+        at--;
+    }
+    return at;
+}
+
+/* s[0..n) as XML character data */
+static char *
+xml_text(const char *s, size_t n)
+{
+    static char  buf[8192];
+    char        *p = buf;
+    size_t       i;
+
+    for (i = 0; i < n; i++) {
+        assert_true((size_t) (p - buf) < sizeof(buf) - 8);
+        switch (s[i]) {
+        case '<': p += sprintf(p, "&lt;"); break;
+        case '>': p += sprintf(p, "&gt;"); break;
+        case '&': p += sprintf(p, "&amp;"); break;
+        default: *p++ = s[i];
+        }
+    }
+    *p = '\0';
+    return buf;
+}
+
+/*
+ * A device Results answering our Get (CmdID 4 of our message 1) with one
+ * chunk of value: bytes from..to, both moved back to a character boundary;
+ * Meta/Size when size is not NULL, MoreData when more.
+ */
+static char *
+chunk_results(int cmd_id, const char *value, size_t from, size_t to,
+    const char *size, int more)
+{
+    static char  buf[12288];
+    char         meta[256] = "";
+    int          len;
+
+    if (size != NULL) {
+        snprintf(meta, sizeof(meta),
+                 "<Meta><Format xmlns=\"syncml:metinf\">chr</Format>"
+                 "<Size xmlns=\"syncml:metinf\">%s</Size></Meta>", size);
+    }
+    len = snprintf(buf, sizeof(buf),
+        "<Results><CmdID>%d</CmdID><MsgRef>1</MsgRef><CmdRef>4</CmdRef>"
+        "<Item><Source><LocURI>./A</LocURI></Source>%s<Data>%s</Data>%s"
+        "</Item></Results>",
+        cmd_id, meta,
+        xml_text(value + char_boundary(value, from),
+                 char_boundary(value, to) - char_boundary(value, from)),
+        more ? "<MoreData/>" : "");
+    assert_true((size_t) len < sizeof(buf));
+    return buf;
+}
+
+/* our message `msg`'s SyncHdr acknowledged, then `rest` */
+static char *
+with_hdr_status(int msg, const char *rest)
+{
+    static char  buf[16384];
+    int          n;
+
+    n = snprintf(buf, sizeof(buf),
+        "<Status><CmdID>1</CmdID><MsgRef>%d</MsgRef><CmdRef>0</CmdRef>"
+        "<Cmd>SyncHdr</Cmd><TargetRef>" DEV "</TargetRef>"
+        "<SourceRef>" SERVER "</SourceRef><Data>200</Data></Status>%s",
+        msg, rest);
+    assert_true((size_t) n < sizeof(buf));
+    return buf;
+}
+
+#define GET_A  "[{\"id\":\"g\",\"verb\":\"Get\",\"target\":\"./A\"}]"
+
+#define GET_STATUS                                                          \
+    "<Status><CmdID>2</CmdID><MsgRef>1</MsgRef><CmdRef>4</CmdRef>"          \
+    "<Cmd>Get</Cmd><Data>200</Data></Status>"
+
+/* the stored chunks of a session's object, or NULL */
+static entry_t *
+object_entry(mem_store_t *s, const char *session_id)
+{
+    char  key[128];
+    int   n = snprintf(key, sizeof(key), "o:%s\n%s", DEV, session_id);
+
+    return store_find(s, key, (size_t) n);
+}
+
+/* the session started with our Get g of ./A as command 4 of message 1 */
+static void
+start_get(fixture_t *f, int enc, const char *session, outcome_t *o,
+    char *token)
+{
+    f->be.commands = GET_A;
+    start_as(f, enc, session, "", o, token);
+    expect_field(o, "SyncBody/Get[4]/CmdID", "4");
+    outcome_free(o);
+}
+
+/* our Status for the device's Results, CmdID cmd_ref of its message */
+static void
+expect_results_status(outcome_t *o, const char *msg_ref, const char *cmd_ref,
+    const char *code)
+{
+    expect_field(o, "SyncBody/Status[2]/Cmd", "Results");
+    expect_field(o, "SyncBody/Status[2]/MsgRef", msg_ref);
+    expect_field(o, "SyncBody/Status[2]/CmdRef", cmd_ref);
+    expect_field(o, "SyncBody/Status[2]/SourceRef[1]", "./A");
+    expect_field(o, "SyncBody/Status[2]/Data", code);
+}
+
+/* "next message" answer: Statuses, Alert 1222, no Final */
+static void
+expect_next_message(fixture_t *f, outcome_t *o)
+{
+    assert_int_equal(o->http_status, 200);
+    expect_field(o, "SyncBody/Alert[3]/Data", "1222");
+    expect_no_field(o, "SyncBody/Final");
+    expect_exchange(f, "\"max_commands\":0");
+}
+
+
+/* ---- from the device --------------------------------------------------- */
+
+/* Three chunks: 213 for the first two (the Get's Status held back, no
+   result yet), 200 for the last, which delivers the whole value and then
+   the Get's Status. */
+static void
+incoming_chunks(void **state, int enc)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        token[33], value[3001], body[12288], results[4096];
+
+    f->cf.max_object_size = 4096;
+    make_value(value, 3000, 1);
+    start_get(f, enc, "1", &o, token);
+
+    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
+             chunk_results(3, value, 0, 1000, "3000", 1));
+    send_as(f, enc, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0),
+            token, &o);
+    assert_string_equal(o.ops, "exchange");
+    expect_field(&o, "SyncBody/Status[1]/Data", "200");
+    expect_results_status(&o, "2", "3", "213");
+    expect_next_message(f, &o);
+    expect_exchange(f, "\"statuses\":[]");
+    expect_exchange(f, "\"results\":[]");
+    assert_non_null(object_entry(&f->mem, "1"));
+    outcome_free(&o);
+
+    send_as(f, enc, dev_msg("1", 3, NULL, with_hdr_status(2,
+        chunk_results(2, value, 1000, 2000, NULL, 1)), 0), token, &o);
+    expect_results_status(&o, "3", "2", "213");
+    expect_next_message(f, &o);
+    expect_exchange(f, "\"statuses\":[]");
+    expect_exchange(f, "\"results\":[]");
+    outcome_free(&o);
+
+    send_as(f, enc, dev_msg("1", 4, NULL, with_hdr_status(3,
+        chunk_results(2, value, 2000, 3000, NULL, 0)), 1), token, &o);
+    assert_int_equal(o.http_status, 200);
+    expect_results_status(&o, "4", "2", "200");
+    expect_no_field(&o, "SyncBody/Alert[3]/Data");
+    expect_field(&o, "SyncBody/Final", "1");
+    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":200}]");
+    snprintf(results, sizeof(results),
+             "\"results\":[{\"command_id\":\"g\",\"data\":\"%s\","
+             "\"format\":\"chr\",\"source\":\"./A\",\"type\":\"\"}]", value);
+    expect_exchange(f, results);
+    expect_exchange(f, "\"max_commands\":50");
+    assert_null(object_entry(&f->mem, "1"));
+    outcome_free(&o);
+}
+
+static void
+test_incoming_chunks(void **state)
+{
+    incoming_chunks(state, OMADM_ENC_XML);
+}
+
+static void
+test_incoming_chunks_wbxml(void **state)
+{
+    incoming_chunks(state, OMADM_ENC_WBXML);
+}
+
+/* The backend fails (503) on the second chunk's message: the device sends
+   it again and the chunk is kept once; a repeat of an answered message
+   gets the same answer and appends nothing; the same for the last. */
+static void
+test_incoming_retry(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o, again;
+    char        token[33], value[2401], body[12288], results[4096];
+    entry_t    *e;
+
+    f->cf.max_object_size = 4096;
+    make_value(value, 2400, 1);
+    start_get(f, OMADM_ENC_XML, "1", &o, token);
+
+    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
+             chunk_results(3, value, 0, 800, "2400", 1));
+    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
+    expect_results_status(&o, "2", "3", "213");
+    outcome_free(&o);
+
+    /* the second chunk: the backend is down once */
+    strcpy(f->be.fail_op, "exchange");
+    f->be.fail_status = 503;
+    f->be.fail_body = "{\"error\":\"busy\"}";
+    snprintf(body, sizeof(body), "%s", with_hdr_status(2,
+             chunk_results(2, value, 800, 1600, NULL, 1)));
+    drive(f, dev_msg("1", 3, NULL, body, 0), token, &o);
+    assert_int_equal(o.http_status, 503);
+    outcome_free(&o);
+
+    drive(f, dev_msg("1", 3, NULL, body, 0), token, &o);
+    expect_results_status(&o, "3", "2", "213");
+    e = object_entry(&f->mem, "1");
+    assert_non_null(e);
+    assert_int_equal(e->val_len, char_boundary(value, 1600));
+    assert_memory_equal(e->val, value, e->val_len);
+
+    /* our answer lost: the same message again, the same answer */
+    drive(f, dev_msg("1", 3, NULL, body, 0), token, &again);
+    assert_string_equal(again.ops, "");
+    assert_int_equal(again.len, o.len);
+    assert_memory_equal(again.body, o.body, o.len);
+    outcome_free(&again);
+    outcome_free(&o);
+    e = object_entry(&f->mem, "1");
+    assert_int_equal(e->val_len, char_boundary(value, 1600));
+
+    /* the last one, the backend down once again: delivered once */
+    strcpy(f->be.fail_op, "exchange");
+    snprintf(body, sizeof(body), "%s", with_hdr_status(3,
+             chunk_results(2, value, 1600, 2400, NULL, 0)));
+    drive(f, dev_msg("1", 4, NULL, body, 1), token, &o);
+    assert_int_equal(o.http_status, 503);
+    outcome_free(&o);
+    assert_non_null(object_entry(&f->mem, "1"));
+
+    drive(f, dev_msg("1", 4, NULL, body, 1), token, &o);
+    expect_results_status(&o, "4", "2", "200");
+    snprintf(results, sizeof(results),
+             "\"results\":[{\"command_id\":\"g\",\"data\":\"%s\",", value);
+    expect_exchange(f, results);
+    outcome_free(&o);
+}
+
+/* The chunks add up to less than the declared Size: 424 for the last one,
+   and the Get fails with 424, no result. */
+static void
+test_incoming_size_short(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        token[33], value[2001], body[12288];
+
+    f->cf.max_object_size = 4096;
+    make_value(value, 2000, 1);
+    start_get(f, OMADM_ENC_XML, "1", &o, token);
+
+    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
+             chunk_results(3, value, 0, 1000, "2001", 1));
+    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
+    expect_results_status(&o, "2", "3", "213");
+    outcome_free(&o);
+
+    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2,
+        chunk_results(2, value, 1000, 2000, NULL, 0)), 1), token, &o);
+    expect_results_status(&o, "3", "2", "424");
+    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":424}]");
+    expect_exchange(f, "\"results\":[]");
+    expect_field(&o, "SyncBody/Final", "1");
+    assert_null(object_entry(&f->mem, "1"));
+    outcome_free(&o);
+}
+
+/* The chunks go past the declared Size: 424 at once. */
+static void
+test_incoming_size_over(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        token[33], value[2001], body[12288];
+
+    f->cf.max_object_size = 4096;
+    make_value(value, 2000, 1);
+    start_get(f, OMADM_ENC_XML, "1", &o, token);
+
+    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
+             chunk_results(3, value, 0, 1000, "1500", 1));
+    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
+    expect_results_status(&o, "2", "3", "213");
+    outcome_free(&o);
+
+    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2,
+        chunk_results(2, value, 1000, 2000, NULL, 1)), 0), token, &o);
+    expect_results_status(&o, "3", "2", "424");
+    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":424}]");
+    expect_exchange(f, "\"results\":[]");
+    assert_null(object_entry(&f->mem, "1"));
+    outcome_free(&o);
+}
+
+/* A declared Size over our max_object_size: 416 on the first chunk,
+   nothing kept, the Get fails with 416. */
+static void
+test_incoming_declared_too_large(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        token[33], value[1001], body[12288];
+
+    f->cf.max_object_size = 4096;
+    make_value(value, 1000, 1);
+    start_get(f, OMADM_ENC_XML, "1", &o, token);
+
+    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
+             chunk_results(3, value, 0, 1000, "100000", 1));
+    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
+    expect_results_status(&o, "2", "3", "416");
+    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":416}]");
+    expect_exchange(f, "\"results\":[]");
+    assert_null(object_entry(&f->mem, "1"));
+    outcome_free(&o);
+}
+
+/* No Size, and the chunks grow past max_object_size: 413. */
+static void
+test_incoming_undeclared_too_large(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        token[33], value[3001], body[12288];
+
+    f->cf.max_object_size = 2500;
+    make_value(value, 3000, 1);
+    start_get(f, OMADM_ENC_XML, "1", &o, token);
+
+    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
+             chunk_results(3, value, 0, 1000, NULL, 1));
+    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
+    expect_results_status(&o, "2", "3", "213");
+    outcome_free(&o);
+
+    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2,
+        chunk_results(2, value, 1000, 2000, NULL, 1)), 0), token, &o);
+    expect_results_status(&o, "3", "2", "213");
+    outcome_free(&o);
+
+    drive(f, dev_msg("1", 4, NULL, with_hdr_status(3,
+        chunk_results(2, value, 2000, 3000, NULL, 1)), 0), token, &o);
+    expect_results_status(&o, "4", "2", "413");
+    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":413}]");
+    expect_exchange(f, "\"results\":[]");
+    assert_null(object_entry(&f->mem, "1"));
+    outcome_free(&o);
+}
+
+/* our Get g of ./A and Get h of ./B, commands 4 and 5 of message 1 */
+#define GETS_AB                                                             \
+    "[{\"id\":\"g\",\"verb\":\"Get\",\"target\":\"./A\"},"                  \
+    "{\"id\":\"h\",\"verb\":\"Get\",\"target\":\"./B\"}]"
+
+/* a Results for our command ref (4: ./A, 5: ./B) with one chunk */
+static char *
+chunk_of(char *buf, size_t size, int cmd_id, int ref, const char *data,
+    int more)
+{
+    snprintf(buf, size,
+        "<Results><CmdID>%d</CmdID><MsgRef>1</MsgRef><CmdRef>%d</CmdRef>"
+        "<Item><Source><LocURI>./%c</LocURI></Source><Data>%s</Data>%s"
+        "</Item></Results>", cmd_id, ref, ref == 4 ? 'A' : 'B', data,
+        more ? "<MoreData/>" : "");
+    return buf;
+}
+
+#define GET_STATUS_REF(id, ref)                                             \
+    "<Status><CmdID>" id "</CmdID><MsgRef>1</MsgRef><CmdRef>" ref           \
+    "</CmdRef><Cmd>Get</Cmd><Data>200</Data></Status>"
+
+/* One object ends and the next one starts in the same message: both are
+   delivered whole. */
+static void
+test_incoming_next_object_same_message(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        token[33], body[4096], a[512], b[512];
+
+    f->cf.max_object_size = 4096;
+    f->be.commands = GETS_AB;
+    start_as(f, OMADM_ENC_XML, "1", "", &o, token);
+    expect_field(&o, "SyncBody/Get[5]/CmdID", "5");
+    outcome_free(&o);
+
+    snprintf(body, sizeof(body), "%s%s", GET_STATUS_REF("2", "4"),
+             chunk_of(a, sizeof(a), 3, 4, "a-one ", 1));
+    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
+    expect_results_status(&o, "2", "3", "213");
+    outcome_free(&o);
+
+    /* ./A ends, ./B starts */
+    snprintf(body, sizeof(body), "%s%s%s",
+             chunk_of(a, sizeof(a), 2, 4, "a-two", 0),
+             GET_STATUS_REF("3", "5"),
+             chunk_of(b, sizeof(b), 4, 5, "b-one ", 1));
+    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2, body), 0), token, &o);
+    expect_results_status(&o, "3", "2", "200");
+    expect_field(&o, "SyncBody/Status[3]/CmdRef", "4");
+    expect_field(&o, "SyncBody/Status[3]/Data", "213");
+    expect_exchange(f, "\"data\":\"a-one a-two\"");
+    /* the Gets' Statuses wait for the end of the device's package */
+    expect_exchange(f, "\"statuses\":[]");
+    outcome_free(&o);
+
+    drive(f, dev_msg("1", 4, NULL, with_hdr_status(3,
+        chunk_of(b, sizeof(b), 2, 5, "b-two", 0)), 1), token, &o);
+    expect_field(&o, "SyncBody/Status[2]/Cmd", "Results");
+    expect_field(&o, "SyncBody/Status[2]/Data", "200");
+    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":200},"
+                       "{\"command_id\":\"h\",\"status\":200}]");
+    expect_exchange(f, "\"data\":\"b-one b-two\"");
+    outcome_free(&o);
+}
+
+/* The device sends its Statuses first: both Gets' in one message, the
+   second object's chunks only after the first object, in later messages.
+   The second object is still taken and delivered. */
+static void
+test_incoming_object_after_its_get_status(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        token[33], body[4096], a[512];
+
+    f->cf.max_object_size = 4096;
+    f->be.commands = GETS_AB;
+    start_as(f, OMADM_ENC_XML, "1", "", &o, token);
+    outcome_free(&o);
+
+    snprintf(body, sizeof(body), "%s%s%s", GET_STATUS_REF("2", "4"),
+             GET_STATUS_REF("3", "5"),
+             chunk_of(a, sizeof(a), 4, 4, "a-one ", 1));
+    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
+    outcome_free(&o);
+
+    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2,
+        chunk_of(a, sizeof(a), 2, 4, "a-two", 0)), 0), token, &o);
+    expect_exchange(f, "\"data\":\"a-one a-two\"");
+    outcome_free(&o);
+
+    drive(f, dev_msg("1", 4, NULL, with_hdr_status(3,
+        chunk_of(a, sizeof(a), 2, 5, "b-one ", 1)), 0), token, &o);
+    expect_field(&o, "SyncBody/Status[2]/Cmd", "Results");
+    expect_field(&o, "SyncBody/Status[2]/Data", "213");
+    outcome_free(&o);
+
+    drive(f, dev_msg("1", 5, NULL, with_hdr_status(4,
+        chunk_of(a, sizeof(a), 2, 5, "b-two", 0)), 1), token, &o);
+    expect_field(&o, "SyncBody/Status[2]/Data", "200");
+    expect_exchange(f, "\"command_id\":\"h\",\"data\":\"b-one b-two\"");
+    outcome_free(&o);
+}
+
+/* Without max_object_size no object is taken: a chunk gets 413. */
+static void
+test_incoming_none_taken(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        token[33], body[12288];
+
+    start_get(f, OMADM_ENC_XML, "1", &o, token);
+    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
+             chunk_results(3, "abc", 0, 3, NULL, 1));
+    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
+    expect_results_status(&o, "2", "3", "413");
+    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":413}]");
+    assert_null(object_entry(&f->mem, "1"));
+    outcome_free(&o);
+}
+
+/* A Generic Alert whose item is a chunk: 406, not delivered. */
+static void
+test_generic_alert_chunk(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        token[33];
+
+    f->cf.max_object_size = 4096;
+    start_get(f, OMADM_ENC_XML, "1", &o, token);
+    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1,
+        "<Alert><CmdID>2</CmdID><Data>1226</Data><Item>"
+        "<Source><LocURI>./FwUpdate/1</LocURI></Source>"
+        "<Meta><Type xmlns=\"syncml:metinf\">x-oma-test</Type>"
+        "<Format xmlns=\"syncml:metinf\">chr</Format></Meta>"
+        "<Data>first part</Data><MoreData/></Item></Alert>"), 1),
+        token, &o);
+    assert_int_equal(o.http_status, 200);
+    expect_field(&o, "SyncBody/Status[2]/Cmd", "Alert");
+    expect_field(&o, "SyncBody/Status[2]/CmdRef", "2");
+    expect_field(&o, "SyncBody/Status[2]/Data", "406");
+    expect_exchange(f, "\"alerts\":[]");
+    expect_no_exchange(f, "first part");
+    outcome_free(&o);
+}
+
+/* Chunks go to the object store when one is configured, with the session's
+   lifetime, and leave it when the object is complete. */
+static void
+test_object_store(void **state)
+{
+    fixture_t     *f = *state;
+    outcome_t      o;
+    mem_store_t   *objs = calloc(1, sizeof(mem_store_t));
+    omadm_store_t  os = mem_store(objs);
+    char           token[33], value[1201], body[12288];
+    entry_t       *e;
+
+    f->cf.max_object_size = 4096;
+    f->cf.object_store = &os;
+    make_value(value, 1200, 1);
+    start_get(f, OMADM_ENC_XML, "1", &o, token);
+
+    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
+             chunk_results(3, value, 0, 600, "1200", 1));
+    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
+    expect_results_status(&o, "2", "3", "213");
+    outcome_free(&o);
+    assert_null(object_entry(&f->mem, "1"));
+    e = object_entry(objs, "1");
+    assert_non_null(e);
+    assert_int_equal(e->val_len, char_boundary(value, 600));
+    assert_int_equal(e->ttl, f->cf.session_ttl);
+
+    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2,
+        chunk_results(2, value, 600, 1200, NULL, 0)), 1), token, &o);
+    expect_results_status(&o, "3", "2", "200");
+    expect_exchange(f, value);
+    assert_null(object_entry(objs, "1"));
+    outcome_free(&o);
+
+    store_clear(objs);
+    free(objs);
+}
+
+/* The object store full: 420 for the chunk, the Get fails with 420. */
+static void
+test_object_store_full(void **state)
+{
+    fixture_t     *f = *state;
+    outcome_t      o;
+    mem_store_t   *objs = calloc(1, sizeof(mem_store_t));
+    omadm_store_t  os = mem_store(objs);
+    char           token[33], body[12288];
+
+    f->cf.max_object_size = 4096;
+    f->cf.object_store = &os;
+    objs->fail_put = 1;
+    start_get(f, OMADM_ENC_XML, "1", &o, token);
+
+    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
+             chunk_results(3, "abcdef", 0, 6, "12", 1));
+    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
+    expect_results_status(&o, "2", "3", "420");
+    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":420}]");
+    outcome_free(&o);
+    free(objs);
+}
+
+/* max_object_size is declared as the server's MaxObjSize. */
+static void
+test_server_max_obj_size(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        token[33];
+
+    start_as(f, OMADM_ENC_XML, "1", "", &o, token);
+    expect_no_field(&o, "SyncHdr/Meta/MaxObjSize");
+    outcome_free(&o);
+
+    f->cf.max_object_size = 4096;
+    start_as(f, OMADM_ENC_XML, "2", "", &o, token);
+    expect_field(&o, "SyncHdr/Meta/MaxObjSize", "4096");
+    outcome_free(&o);
+
+    /* the challenge too */
+    drive(f, dev_msg("3", 1, NULL, PKG1("1", "2"), 1), NULL, &o);
+    expect_field(&o, "SyncBody/Status[1]/Data", "407");
+    expect_field(&o, "SyncHdr/Meta/MaxObjSize", "4096");
+    outcome_free(&o);
+}
+
+
+/* ---- to the device ----------------------------------------------------- */
+
+/* The device's MaxMsgSize in the XML cases: the answer to package 1 alone
+   (SyncHdr Status with Chal, two Statuses) is some 950 bytes in XML. */
+#define XML_LIMIT  2048
+
+/* the backend told the Status of command "big", and nothing else */
+#define BIG_STATUS(code)                                                    \
+    "\"statuses\":[{\"command_id\":\"big\",\"status\":" code "}]"
+
+/* the index k of "SyncBody/<verb>[k]" in an answer, or 0 */
+static int
+command_index(const outcome_t *o, const char *verb)
+{
+    char  path[64];
+    int   k;
+
+    for (k = 1; k < 32; k++) {
+        snprintf(path, sizeof(path), "SyncBody/%s[%d]/CmdID", verb, k);
+        if (field(o, path) != NULL) {
+            return k;
+        }
+    }
+    return 0;
+}
+
+static const char *
+item_field(const outcome_t *o, const char *verb, int k, const char *leaf)
+{
+    char  path[96];
+
+    snprintf(path, sizeof(path), "SyncBody/%s[%d]/%s", verb, k, leaf);
+    return field(o, path);
+}
+
+typedef struct {
+    int          enc;
+    const char  *session;
+    char         token[33];
+    size_t       limit;         /* the device's MaxMsgSize */
+    size_t       size;          /* bytes of the value */
+    int          fetched;       /* through "object" (data_size) */
+    int          queued;        /* a command waits behind the object */
+    int          dev_msg;       /* the device's last MsgID */
+    size_t       log_seen;      /* of be.object_log */
+    char         got[8192];     /* the chunks so far */
+    char         cmd_id[16];    /* of the last chunk */
+    int          server_msg;    /* of the last chunk */
+    int          chunks;
+    int          open_answers;  /* 213s sent as the spec has them: with
+                                   Alert 1222, without Final */
+} follow_t;
+
+/*
+ * Checks the chunk of Replace "big" (target ./Big) in answer o and keeps
+ * its data; true when it was not the last.
+ */
+static int
+take_chunk(fixture_t *f, follow_t *fl, outcome_t *o)
+{
+    const char  *v;
+    char         path[96];
+    int          k, more;
+    size_t       before = strlen(fl->got);
+
+    assert_int_equal(o->http_status, 200);
+    if (o->len > fl->limit) {
+        fail_msg("answer of %zu bytes over MaxMsgSize %zu", o->len,
+                 fl->limit);
+    }
+    k = command_index(o, "Replace");
+    if (k == 0) {
+        fail_msg("no chunk in\n%s", o->desc);
+    }
+    /* a chunk goes alone */
+    assert_int_equal(command_index(o, "Get"), 0);
+    fl->chunks++;
+    fl->server_msg = atoi(field(o, "SyncHdr/MsgID"));
+    snprintf(fl->cmd_id, sizeof(fl->cmd_id), "%s",
+             item_field(o, "Replace", k, "CmdID"));
+    assert_string_equal(item_field(o, "Replace", k, "Item[1]/Target"),
+                        "./Big");
+
+    v = item_field(o, "Replace", k, "Item[1]/Meta/Size");
+    if (before == 0) {
+        char  size[32];
+
+        snprintf(size, sizeof(size), "%zu", fl->size);
+        if (v == NULL) fail_msg("no Meta/Size on the first chunk");
+        assert_string_equal(v, size);
+    } else if (v != NULL) {
+        fail_msg("Meta/Size on a later chunk\n%s", o->desc);
+    }
+
+    if (fl->fetched) {
+        /* asked from what was sent, at most a message's worth */
+        char    entry[64];
+        size_t  left = fl->size - before;
+
+        snprintf(entry, sizeof(entry), "big@%zu+%zu;", before,
+                 left < fl->limit ? left : fl->limit);
+        assert_string_equal(f->be.object_log + fl->log_seen, entry);
+        fl->log_seen = strlen(f->be.object_log);
+    }
+
+    snprintf(path, sizeof(path), "SyncBody/Replace[%d]/Item[1]/Data", k);
+    assert_true(field_copy(o, path, fl->got + before,
+                           sizeof(fl->got) - before));
+    assert_true(strlen(fl->got) > before);
+
+    more = item_field(o, "Replace", k, "Item[1]/MoreData") != NULL;
+    if (more || fl->queued) {
+        expect_no_field(o, "SyncBody/Final");
+    } else {
+        expect_field(o, "SyncBody/Final", "1");
+    }
+    return more;
+}
+
+/* the device's answer to the last chunk: its Status `code` (and Final) */
+static void
+answer_chunk(fixture_t *f, follow_t *fl, const char *code, outcome_t *o)
+{
+    char  st[512];
+    int   open = fl->open_answers && strcmp(code, "213") == 0;
+
+    snprintf(st, sizeof(st),
+             "<Status><CmdID>2</CmdID><MsgRef>%d</MsgRef><CmdRef>%s</CmdRef>"
+             "<Cmd>Replace</Cmd><TargetRef>./Big</TargetRef>"
+             "<Data>%s</Data></Status>%s", fl->server_msg, fl->cmd_id, code,
+             open ? "<Alert><CmdID>3</CmdID><Data>1222</Data></Alert>" : "");
+    fl->dev_msg++;
+    send_as(f, fl->enc, dev_msg(fl->session, fl->dev_msg, NULL,
+            with_hdr_status(fl->server_msg, st), !open), fl->token, o);
+}
+
+/*
+ * From the answer o holding the first chunk, 213 to each chunk until the
+ * last (o is then the answer holding it): every answer within the
+ * device's MaxMsgSize, the backend asked for no command meanwhile and told
+ * nothing of the object.
+ */
+static void
+follow_object(fixture_t *f, follow_t *fl, outcome_t *o)
+{
+    while (take_chunk(f, fl, o)) {
+        outcome_free(o);
+        answer_chunk(f, fl, "213", o);
+        assert_string_equal(o->ops, fl->fetched ? "exchange,object"
+                                                : "exchange");
+        expect_exchange(f, "\"max_commands\":0");
+        expect_exchange(f, "\"statuses\":[]");
+        assert_true(fl->chunks < 64);
+    }
+}
+
+/* package 1 from a device with MaxMsgSize limit (and MaxObjSize maxobj
+   unless NULL) */
+static void
+follow_start(fixture_t *f, follow_t *fl, int enc, size_t limit,
+    const char *maxobj, outcome_t *o)
+{
+    char  meta[256];
+
+    snprintf(meta, sizeof(meta),
+             "<Meta><MaxMsgSize xmlns=\"syncml:metinf\">%zu</MaxMsgSize>"
+             "%s%s%s</Meta>", limit,
+             maxobj ? "<MaxObjSize xmlns=\"syncml:metinf\">" : "",
+             maxobj ? maxobj : "", maxobj ? "</MaxObjSize>" : "");
+    memset(fl, 0, sizeof(*fl));
+    fl->enc = enc;
+    fl->session = "1";
+    fl->limit = limit;
+    fl->dev_msg = 1;
+    start_as(f, enc, fl->session, meta, o, fl->token);
+}
+
+/* A Replace with 5000 bytes of data inline to a device taking small
+   messages (2048 bytes in XML, 1024 in WBXML): chunk by chunk, each
+   one's 213 taking the next; the last one's 200 reaches the backend as
+   the command's Status. */
+static void
+outgoing_inline(void **state, int enc, size_t limit)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    follow_t     fl;
+    char         value[5001];
+    static char  cmds[8192];
+
+    make_value(value, 5000, 1);
+    snprintf(cmds, sizeof(cmds),
+             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
+             "\"format\":\"chr\",\"data\":\"%s\"}]", value);
+    f->be.commands = cmds;
+    follow_start(f, &fl, enc, limit, NULL, &o);
+    assert_string_equal(o.ops, "auth,exchange");
+    fl.size = 5000;
+    follow_object(f, &fl, &o);
+    assert_true(fl.chunks >= 5);
+    assert_string_equal(fl.got, value);
+    outcome_free(&o);
+
+    answer_chunk(f, &fl, "200", &o);
+    assert_int_equal(o.http_status, 200);
+    assert_true(o.len <= limit);
+    expect_exchange(f, BIG_STATUS("200"));
+    expect_exchange(f, "\"max_commands\":50");
+    assert_int_equal(command_index(&o, "Replace"), 0);
+    expect_field(&o, "SyncBody/Final", "1");
+    outcome_free(&o);
+}
+
+static void
+test_outgoing_inline(void **state)
+{
+    outgoing_inline(state, OMADM_ENC_XML, XML_LIMIT);
+}
+
+static void
+test_outgoing_inline_wbxml(void **state)
+{
+    outgoing_inline(state, OMADM_ENC_WBXML, 1024);
+}
+
+/* The same with data_size: each chunk fetched through "object" from the
+   bytes sent so far, at most a message's worth. */
+static void
+test_outgoing_fetched(void **state)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    follow_t     fl;
+    static char  value[5001];
+
+    make_value(value, 5000, 1);
+    f->be.object_value = value;
+    f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
+                     "\"target\":\"./Big\",\"format\":\"chr\","
+                     "\"data_size\":5000}]";
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    assert_string_equal(o.ops, "auth,exchange,object");
+    fl.size = 5000;
+    fl.fetched = 1;
+    follow_object(f, &fl, &o);
+    assert_true(fl.chunks >= 5);
+    assert_string_equal(fl.got, value);
+    outcome_free(&o);
+
+    answer_chunk(f, &fl, "200", &o);
+    assert_string_equal(o.ops, "exchange");
+    expect_exchange(f, BIG_STATUS("200"));
+    expect_field(&o, "SyncBody/Final", "1");
+    outcome_free(&o);
+}
+
+/* A value larger than the device's MaxObjSize fails to the backend, with
+   a reason naming it, inline or by data_size; the other commands go. */
+static void
+test_outgoing_over_max_obj_size(void **state)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    follow_t     fl;
+    char         value[3001];
+    static char  cmds[8192];
+
+    make_value(value, 3000, 1);
+    snprintf(cmds, sizeof(cmds),
+             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
+             "\"data\":\"%s\"},{\"id\":\"fetched\",\"verb\":\"Add\","
+             "\"target\":\"./Big2\",\"data_size\":2001},"
+             "{\"id\":\"small\",\"verb\":\"Get\",\"target\":\"./S\"}]",
+             value);
+    f->be.commands = cmds;
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, "2000", &o);
+    assert_string_equal(o.ops, "auth,exchange,exchange");
+    expect_exchange(f, "{\"command_id\":\"big\",\"reason\":\"data of 3000 "
+                       "bytes is larger than the device's MaxObjSize "
+                       "(2000 bytes)\"}");
+    expect_exchange(f, "{\"command_id\":\"fetched\",\"reason\":\"data of "
+                       "2001 bytes is larger than the device's MaxObjSize");
+    expect_exchange(f, "\"max_commands\":49");
+    assert_string_equal(f->be.object_log, "");
+    assert_int_equal(command_index(&o, "Replace"), 0);
+    assert_int_equal(command_index(&o, "Add"), 0);
+    if (command_index(&o, "Get") == 0) fail_msg("no Get in\n%s", o.desc);
+    assert_string_equal(item_field(&o, "Get", command_index(&o, "Get"),
+                                   "Item[1]/Target"), "./S");
+    expect_field(&o, "SyncBody/Final", "1");
+    assert_true(o.len <= XML_LIMIT);
+    outcome_free(&o);
+}
+
+/* The device refuses a chunk (500): that is the command's Status, and
+   no more chunks go. */
+static void
+test_outgoing_chunk_refused(void **state)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    follow_t     fl;
+    char         value[5001];
+    static char  cmds[8192];
+
+    make_value(value, 5000, 0);
+    snprintf(cmds, sizeof(cmds),
+             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
+             "\"data\":\"%s\"}]", value);
+    f->be.commands = cmds;
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    fl.size = 5000;
+    assert_true(take_chunk(f, &fl, &o));
+    outcome_free(&o);
+    answer_chunk(f, &fl, "213", &o);
+    assert_true(take_chunk(f, &fl, &o));
+    outcome_free(&o);
+
+    answer_chunk(f, &fl, "500", &o);
+    assert_int_equal(o.http_status, 200);
+    expect_exchange(f, BIG_STATUS("500"));
+    assert_int_equal(command_index(&o, "Replace"), 0);
+    expect_field(&o, "SyncBody/Final", "1");
+    assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
+    outcome_free(&o);
+}
+
+/* A command after the large one waits for it, then goes. */
+static void
+test_outgoing_then_queued(void **state)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    follow_t     fl;
+    char         value[3001];
+    static char  cmds[8192];
+    int          k;
+
+    make_value(value, 3000, 0);
+    snprintf(cmds, sizeof(cmds),
+             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
+             "\"data\":\"%s\"},{\"id\":\"after\",\"verb\":\"Get\","
+             "\"target\":\"./After\"}]", value);
+    f->be.commands = cmds;
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    fl.size = 3000;
+    fl.queued = 1;
+    follow_object(f, &fl, &o);
+    assert_string_equal(fl.got, value);
+    outcome_free(&o);
+
+    answer_chunk(f, &fl, "200", &o);
+    expect_exchange(f, BIG_STATUS("200"));
+    k = command_index(&o, "Get");
+    assert_true(k > 0);
+    assert_string_equal(item_field(&o, "Get", k, "Item[1]/Target"),
+                        "./After");
+    expect_field(&o, "SyncBody/Final", "1");
+    outcome_free(&o);
+}
+
+
+/* No room for a chunk in the answer to package 1 (XML, 1024 bytes): it
+   goes without one and without Final, and the chunks start with the
+   next answer. */
+static void
+test_outgoing_waits_for_room(void **state)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    follow_t     fl;
+    char         value[3001], hdr[512];
+    static char  cmds[8192];
+
+    memset(value, 'v', 3000);
+    memcpy(value + 100, "\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e", 9);
+    value[3000] = '\0';
+    snprintf(cmds, sizeof(cmds),
+             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
+             "\"data\":\"%s\"}]", value);
+    f->be.commands = cmds;
+    follow_start(f, &fl, OMADM_ENC_XML, 1024, NULL, &o);
+    fl.size = 3000;
+    assert_true(o.len <= 1024);
+    assert_int_equal(command_index(&o, "Replace"), 0);
+    expect_no_field(&o, "SyncBody/Final");
+    outcome_free(&o);
+
+    /* the device asks for the rest of our package */
+    snprintf(hdr, sizeof(hdr), "%s",
+             "<Alert><CmdID>2</CmdID><Data>1222</Data></Alert>");
+    fl.dev_msg++;
+    drive(f, dev_msg("1", fl.dev_msg, NULL, with_hdr_status(1, hdr), 1),
+          fl.token, &o);
+    expect_exchange(f, "\"max_commands\":0");
+    follow_object(f, &fl, &o);
+    assert_string_equal(fl.got, value);
+    outcome_free(&o);
+}
+
+/* A value of markup only grows five times when escaped in XML: chunks
+   still go, each within MaxMsgSize. */
+static void
+test_outgoing_markup_heavy(void **state)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    follow_t     fl;
+    char         value[3001];
+    static char  cmds[8192];
+    int          i;
+
+    for (i = 0; i < 3000; i++) {
+        value[i] = "<&>"[i % 3];
+    }
+    value[3000] = '\0';
+    snprintf(cmds, sizeof(cmds),
+             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
+             "\"data\":\"%s\"}]", value);
+    f->be.commands = cmds;
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    fl.size = 3000;
+    follow_object(f, &fl, &o);
+    assert_string_equal(fl.got, value);
+    outcome_free(&o);
+}
+
+/* The same value fetched through "object". */
+static void
+test_outgoing_markup_heavy_fetched(void **state)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    follow_t     fl;
+    static char  value[3001];
+    int          i;
+
+    for (i = 0; i < 3000; i++) {
+        value[i] = "<&>"[i % 3];
+    }
+    value[3000] = '\0';
+    f->be.object_value = value;
+    f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
+                     "\"target\":\"./Big\",\"data_size\":3000}]";
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    fl.size = 3000;
+    fl.fetched = 1;
+    follow_object(f, &fl, &o);
+    assert_string_equal(fl.got, value);
+    outcome_free(&o);
+}
+
+
+/* A device answering each chunk as §3.3 has it, Status 213 and Alert 1222
+   without Final (its package stays open while ours is): the next chunk
+   all the same. */
+static void
+test_outgoing_open_answers(void **state)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    follow_t     fl;
+    char         value[4001];
+    static char  cmds[8192];
+
+    make_value(value, 4000, 1);
+    snprintf(cmds, sizeof(cmds),
+             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
+             "\"data\":\"%s\"}]", value);
+    f->be.commands = cmds;
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    fl.size = 4000;
+    fl.open_answers = 1;
+    follow_object(f, &fl, &o);
+    assert_true(fl.chunks >= 3);
+    assert_string_equal(fl.got, value);
+    outcome_free(&o);
+
+    answer_chunk(f, &fl, "200", &o);
+    expect_exchange(f, BIG_STATUS("200"));
+    expect_field(&o, "SyncBody/Final", "1");
+    outcome_free(&o);
+}
+
+/* The "object" call fails (503) mid-object: the device sends its message
+   again and the chunks go on from where they were. */
+static void
+test_outgoing_fetch_retry(void **state)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    follow_t     fl;
+    static char  value[5001];
+
+    make_value(value, 5000, 1);
+    f->be.object_value = value;
+    f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
+                     "\"target\":\"./Big\",\"data_size\":5000}]";
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    fl.size = 5000;
+    fl.fetched = 1;
+    assert_true(take_chunk(f, &fl, &o));
+    outcome_free(&o);
+
+    strcpy(f->be.fail_op, "object");
+    f->be.fail_status = 503;
+    f->be.fail_body = "{\"error\":\"busy\"}";
+    answer_chunk(f, &fl, "213", &o);
+    assert_int_equal(o.http_status, 503);
+    assert_string_equal(o.ops, "exchange,object");
+    outcome_free(&o);
+
+    /* the failed call is logged: the retry asks the same piece again */
+    fl.dev_msg--;
+    fl.log_seen = strlen(f->be.object_log);
+    answer_chunk(f, &fl, "213", &o);
+    follow_object(f, &fl, &o);
+    assert_string_equal(fl.got, value);
+    outcome_free(&o);
+}
+
+/* The command deleted while it goes ("object" answers 404): no more
+   chunks, the session ends. */
+static void
+test_outgoing_fetch_gone(void **state)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    follow_t     fl;
+    static char  value[5001];
+
+    make_value(value, 5000, 1);
+    f->be.object_value = value;
+    f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
+                     "\"target\":\"./Big\",\"data_size\":5000}]";
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    fl.size = 5000;
+    fl.fetched = 1;
+    assert_true(take_chunk(f, &fl, &o));
+    outcome_free(&o);
+
+    f->be.object_value = NULL;
+    answer_chunk(f, &fl, "213", &o);
+    assert_int_equal(o.http_status, 200);
+    assert_string_equal(o.ops, "exchange,object");
+    assert_int_equal(command_index(&o, "Replace"), 0);
+    expect_field(&o, "SyncBody/Final", "1");
+    assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
+    outcome_free(&o);
+}
+
+/* The device ends its package without answering a chunk: the command
+   fails to the backend, and others may go. */
+static void
+test_outgoing_chunk_unanswered(void **state)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    follow_t     fl;
+    char         value[5001];
+    static char  cmds[8192];
+
+    make_value(value, 5000, 0);
+    snprintf(cmds, sizeof(cmds),
+             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
+             "\"data\":\"%s\"}]", value);
+    f->be.commands = cmds;
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    fl.size = 5000;
+    assert_true(take_chunk(f, &fl, &o));
+    outcome_free(&o);
+
+    f->be.commands = "[{\"id\":\"next\",\"verb\":\"Get\","
+                     "\"target\":\"./Next\"}]";
+    drive(f, dev_msg("1", 2, NULL, with_hdr_status(fl.server_msg, ""), 1),
+          fl.token, &o);
+    assert_int_equal(o.http_status, 200);
+    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
+                       "\"the device did not answer a chunk");
+    expect_exchange(f, "\"max_commands\":50");
+    assert_int_equal(command_index(&o, "Replace"), 0);
+    assert_true(command_index(&o, "Get") > 0);
+    outcome_free(&o);
+}
+
+
+/* Two large objects in a row: the second starts in the answer that takes
+   the first one's last Status. */
+static void
+test_outgoing_two_objects(void **state)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    follow_t     fl;
+    char         one[3001], two[2501];
+    static char  cmds[8192];
+
+    make_value(one, 3000, 1);
+    make_value(two, 2500, 0);
+    snprintf(cmds, sizeof(cmds),
+             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
+             "\"data\":\"%s\"},{\"id\":\"big2\",\"verb\":\"Replace\","
+             "\"target\":\"./Big\",\"data\":\"%s\"}]", one, two);
+    f->be.commands = cmds;
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    fl.size = 3000;
+    fl.queued = 1;
+    follow_object(f, &fl, &o);
+    assert_string_equal(fl.got, one);
+    outcome_free(&o);
+
+    answer_chunk(f, &fl, "200", &o);
+    expect_exchange(f, BIG_STATUS("200"));
+    expect_exchange(f, "\"max_commands\":0");
+    fl.got[0] = '\0';
+    fl.size = 2500;
+    fl.queued = 0;
+    follow_object(f, &fl, &o);
+    assert_string_equal(fl.got, two);
+    outcome_free(&o);
+
+    answer_chunk(f, &fl, "200", &o);
+    expect_exchange(f, "\"statuses\":[{\"command_id\":\"big2\","
+                       "\"status\":200}]");
+    expect_field(&o, "SyncBody/Final", "1");
+    outcome_free(&o);
+}
+
+/* data_size 0: one empty Replace with Meta/Size 0, no MoreData. */
+static void
+test_outgoing_fetched_empty(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    follow_t    fl;
+    int         k;
+
+    f->be.object_value = "";
+    f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
+                     "\"target\":\"./Big\",\"data_size\":0}]";
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    k = command_index(&o, "Replace");
+    assert_true(k > 0);
+    assert_string_equal(item_field(&o, "Replace", k, "Item[1]/Meta/Size"),
+                        "0");
+    assert_null(item_field(&o, "Replace", k, "Item[1]/MoreData"));
+    expect_field(&o, "SyncBody/Final", "1");
+    outcome_free(&o);
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_incoming_chunks, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_incoming_chunks_wbxml, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_incoming_retry, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_incoming_size_short, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_incoming_size_over, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_incoming_declared_too_large,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incoming_undeclared_too_large,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incoming_none_taken, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_incoming_next_object_same_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_incoming_object_after_its_get_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_generic_alert_chunk, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_object_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_object_store_full, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_server_max_obj_size, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_inline, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_inline_wbxml, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_fetched, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_over_max_obj_size,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_chunk_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_then_queued, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_waits_for_room, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_markup_heavy, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_markup_heavy_fetched,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_open_answers, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_fetch_retry, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_fetch_gone, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_chunk_unanswered,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_two_objects, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_fetched_empty, setup,
+                                        teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
