@@ -232,10 +232,10 @@ ngx_http_omadm_create_ctx(ngx_http_request_t *r)
 
     ctx->conf.max_object_size = olcf->max_object_size;
 
-    if (olcf->object_zone) {
-        ngx_http_omadm_store_init(&ctx->objects, olcf->object_zone->data);
-        ctx->conf.object_store = &ctx->objects;
-    }
+    ngx_http_omadm_object_store_init(&ctx->objects,
+                                     olcf->object_zone
+                                     ? olcf->object_zone->data : zone);
+    ctx->conf.object_store = &ctx->objects;
 
     if (ngx_http_arg(r, (u_char *) "s", 1, &token) != NGX_OK) {
         ngx_str_null(&token);

@@ -80,6 +80,8 @@ ngx_int_t ngx_http_omadm_backend_length(ngx_http_request_t *r);
 ngx_int_t ngx_http_omadm_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 void ngx_http_omadm_store_init(omadm_store_t *store,
     ngx_http_omadm_zone_t *zone);
+void ngx_http_omadm_object_store_init(omadm_store_t *store,
+    ngx_http_omadm_zone_t *zone);
 
 /* ngx_http_omadm_variables.c */
 ngx_int_t ngx_http_omadm_add_variables(ngx_conf_t *cf);

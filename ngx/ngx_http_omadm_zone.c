@@ -43,6 +43,11 @@ static int ngx_http_omadm_store_get(void *data, const char *key,
     size_t key_len, omadm_sink_pt sink, void *sink_ctx);
 static int ngx_http_omadm_store_put(void *data, const char *key,
     size_t key_len, const char *val, size_t val_len, unsigned ttl);
+static int ngx_http_omadm_object_put(void *data, const char *key,
+    size_t key_len, const char *val, size_t val_len, unsigned ttl);
+static int ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
+    size_t key_len, const char *val, size_t val_len, unsigned ttl,
+    ngx_uint_t evict_max);
 static int ngx_http_omadm_store_remove(void *data, const char *key,
     size_t key_len);
 static ngx_http_omadm_node_t *ngx_http_omadm_lookup(
@@ -63,6 +68,21 @@ ngx_http_omadm_store_init(omadm_store_t *store, ngx_http_omadm_zone_t *zone)
     store->get = ngx_http_omadm_store_get;
     store->put = ngx_http_omadm_store_put;
     store->remove = ngx_http_omadm_store_remove;
+}
+
+
+/*
+ * The store for the chunks of large objects: the same entries, but a put
+ * never evicts.  Chunks of one device must not push other devices'
+ * sessions out; when the zone is full the chunk is refused (Status 420).
+ */
+
+void
+ngx_http_omadm_object_store_init(omadm_store_t *store,
+    ngx_http_omadm_zone_t *zone)
+{
+    ngx_http_omadm_store_init(store, zone);
+    store->put = ngx_http_omadm_object_put;
 }
 
 
@@ -110,8 +130,24 @@ static int
 ngx_http_omadm_store_put(void *data, const char *key, size_t key_len,
     const char *val, size_t val_len, unsigned ttl)
 {
-    ngx_http_omadm_zone_t *zone = data;
+    return ngx_http_omadm_put(data, key, key_len, val, val_len, ttl,
+                              NGX_HTTP_OMADM_EVICT_MAX);
+}
 
+
+static int
+ngx_http_omadm_object_put(void *data, const char *key, size_t key_len,
+    const char *val, size_t val_len, unsigned ttl)
+{
+    return ngx_http_omadm_put(data, key, key_len, val, val_len, ttl, 0);
+}
+
+
+static int
+ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
+    size_t key_len, const char *val, size_t val_len, unsigned ttl,
+    ngx_uint_t evict_max)
+{
     size_t                  size;
     time_t                  now;
     uint32_t                hash;
@@ -137,7 +173,7 @@ ngx_http_omadm_store_put(void *data, const char *key, size_t key_len,
 
         /* full: evict the least recently used entries, as limit_req does */
 
-        if (evicted == NGX_HTTP_OMADM_EVICT_MAX
+        if (evicted == evict_max
             || ngx_queue_empty(&zone->sh->queue))
         {
             ngx_shmtx_unlock(&zone->shpool->mutex);

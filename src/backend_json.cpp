@@ -103,8 +103,8 @@ private:
                         "a top-level Add or Replace");
         if (!cmd.data.empty())
             return fail("backend sent both data and data_size");
-        cmd.has_data_size = true;
         cmd.data_size = it->get<unsigned long long>();
+        cmd.has_data_size = cmd.data_size > 0;     // 0: empty, inline
         return true;
     }
 
@@ -230,6 +230,13 @@ std::string to_json(const exchange_request &r)
                 {{"command_id", f.command_id}, {"reason", f.reason}});
         j["failed"] = std::move(failed);
     }
+    return dump(j);
+}
+
+std::string without_data(std::string_view command_json)
+{
+    json j = json::parse(command_json, nullptr, false);
+    if (j.is_object()) j.erase("data");
     return dump(j);
 }
 

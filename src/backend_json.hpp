@@ -120,6 +120,9 @@ bool parse_exchange_reply(std::string_view body,
                           std::string &why,
                           std::vector<std::string> *raw = nullptr);
 
+// A command's JSON (one of `raw` above) less its data.
+std::string without_data(std::string_view command_json);
+
 // The "object" call: a piece of a command's value from `offset`, at most
 // `length` bytes; the answer's data ends on a UTF-8 character boundary.
 std::string object_request(std::string_view device_id,

@@ -758,7 +758,9 @@ void exchange::respond_authenticated()
         st_.pending.assign(kept_raw_.begin() + (long) sent, kept_raw_.end());
     }
     m.final = !device_more && st_.pending.empty() && !st_.sending;
-    st_.package_open = !device_more && !m.final;
+    // our package stays open while we have more to send, whatever the
+    // device's does
+    st_.package_open = !st_.pending.empty() || st_.sending;
 
     // Nothing asked: the device will not answer, so the session is over.
     // The state stays (ended) only so a lost answer can be resent.
@@ -951,14 +953,7 @@ exchange_request exchange::build_request(bool session_start)
         st_.held.clear();
     }
     settle_objects(r);
-    // Our chunk unanswered at the end of the device's package: the device
-    // dropped the object.
-    if (st_.sending && !st_.outgoing.acked && device_done() && !aborted) {
-        r.failed.push_back({st_.outgoing.command_id,
-                            "the device did not answer a chunk of the "
-                            "large object"});
-        st_.sending = false;
-    }
+    check_sending(r, device_done() && !aborted);
     // After a device abort (1223) the server sends no commands (§3.2);
     // none either while the device's package goes on (no Final, or a large
     // object not complete) or while ours does (commands kept in the
@@ -981,10 +976,8 @@ void exchange::persist(const message &m)
     // store small (a repeat beyond the cap is answered afresh).
     bool cacheable = st_.authenticated || body.size() <= k_unauth_cache_max;
     st_.last_response = cacheable ? body : std::string();
-    if (drop_object_ && !st_.receiving) {  // no next object under the key
-        std::string key = object_key(device_id_, session_id_);
+    for (const auto &key : drops_)
         objects().remove(objects().ctx, key.data(), key.size());
-    }
     if (!(guards_live_session_ && !st_.authenticated)) {
         std::string key = session_key(device_id_, session_id_);
         std::string blob = serialize(st_);

@@ -99,16 +99,26 @@ private:
         int         held_status;    // the Get's own Status, 0: none
     };
     const omadm_store_t &objects() const;
+    std::string segment_key(bool incoming, unsigned serial,
+                            unsigned n) const;
+    bool put_segment(const std::string &key, const std::string &val);
+    void drop_segments(bool incoming, unsigned serial, unsigned count);
     void receive_chunk(const command &c, const item &it,
                        const std::string *get_id, exchange_request &r);
+    int store_chunk(const std::string &data);
+    bool load_incoming(std::string &out);
     void fail_incoming(int code);
     void settle_objects(exchange_request &r);
     void chunk_answered(int code, exchange_request &r);
+    void check_sending(exchange_request &r, bool package_ends);
+    void end_sending();
     std::optional<std::string> unsendable(const backend_command &bc);
     bool is_large(const backend_command &bc);
     bool commands_go_out() const;
     void answer();
-    bool chunk_due();
+    bool start_sending();
+    bool load_outgoing(unsigned long long offset, unsigned long long len,
+                       std::string &out);
     void on_object();
     bool add_chunk(message &m, unsigned &n);
 
@@ -179,7 +189,7 @@ private:
     std::map<std::string, std::string> answer_codes_;  // CmdID -> our
                                     // Status code for a device command
     std::vector<object_outcome> object_outcomes_;
-    bool        drop_object_ = false;   // the device's chunks are done with
+    std::vector<std::string> drops_;    // object store keys done with
     std::string fetched_;           // a piece of the object we send
     unsigned long long asked_ = 0;  // ... its length as asked for
 

@@ -214,6 +214,12 @@ void exchange::apply_server_status(exchange_request &r)
         ids.insert(id);
         answered_.insert(key);
     }
+    // ... a chunk of a large object among them: the object starts over
+    const std::string &chunk = st_.outgoing.chunk_key;
+    if (chunk.compare(0, prefix.size(), prefix) == 0) {
+        ids.insert(st_.outgoing.command_id);
+        if (st_.sending) end_sending();
+    }
     auto refused = [&](const auto &x) { return ids.count(x.command_id) > 0; };
     r.statuses.erase(
         std::remove_if(r.statuses.begin(), r.statuses.end(), refused),

@@ -2,6 +2,10 @@
 // object store until the last one; and a backend command whose value does
 // not fit one message, sent a chunk per message, each waiting for the
 // device's Status 213 before the next.
+//
+// Both keep their bytes in the object store in segments of at most
+// k_segment bytes, so a chunk costs work in proportion to its size, not to
+// the object's: the segment "<object_key>\n<i|o><serial>:<n>".
 #include "exchange.hpp"
 
 #include <algorithm>
@@ -17,8 +21,11 @@ namespace {
 // "object" call returns, and the chunks of a device without MaxMsgSize.
 constexpr unsigned long long k_max_piece = 256 * 1024;
 
-// Data a chunk must at least have room for, besides its command.
-constexpr size_t k_min_chunk = 16;
+constexpr unsigned long long k_segment = 64 * 1024;
+
+// Room a large object's messages need besides the chunk's command: a few
+// bytes of data, Meta/Size, MoreData, and the Statuses of an answer.
+constexpr size_t k_chunk_room = 256;
 
 // Meta/Size: decimal bytes.
 bool to_size(std::string_view text, unsigned long long &out)
@@ -64,11 +71,37 @@ void drop_statuses(std::vector<status_report> &v, const std::string &id)
             v.end());
 }
 
+unsigned segments_of(unsigned long long size)
+{
+    return (unsigned) ((size + k_segment - 1) / k_segment);
+}
+
 }  // namespace
 
 const omadm_store_t &exchange::objects() const
 {
     return cf_.object_store ? *cf_.object_store : store_;
+}
+
+std::string exchange::segment_key(bool incoming, unsigned serial,
+                                  unsigned n) const
+{
+    return object_key(device_id_, session_id_) + (incoming ? "\ni" : "\no")
+           + std::to_string(serial) + ":" + std::to_string(n);
+}
+
+bool exchange::put_segment(const std::string &key, const std::string &val)
+{
+    return objects().put(objects().ctx, key.data(), key.size(), val.data(),
+                         val.size(), cf_.session_ttl)
+           == OMADM_OK;
+}
+
+// Removed with the answer (persist()): a retried message finds them.
+void exchange::drop_segments(bool incoming, unsigned serial, unsigned count)
+{
+    for (unsigned n = 0; n < count; n++)
+        drops_.push_back(segment_key(incoming, serial, n));
 }
 
 // ---- from the device -----------------------------------------------------
@@ -97,6 +130,7 @@ void exchange::receive_chunk(const command &c, const item &it,
         st_.incoming.format = it.meta.format.empty() ? cm.format
                                                      : it.meta.format;
         st_.incoming.type = it.meta.type.empty() ? cm.type : it.meta.type;
+        st_.incoming.serial = ++st_.object_serial;
         const std::string &size = it.meta.size.empty() ? cm.size
                                                        : it.meta.size;
         unsigned long long declared = 0;
@@ -121,30 +155,10 @@ void exchange::receive_chunk(const command &c, const item &it,
         fail_incoming(413);
         return;
     }
-
-    // What the stored answers acknowledged, then this chunk: a message
-    // retried after a failure appends its chunk once.
-    std::string key = object_key(device_id_, session_id_);
-    std::string buf;
-    if (o.received > 0
-        && (!store_get(objects(), key, buf) || buf.size() < o.received)) {
-        code = "500";           // expired or evicted from a full zone
-        fail_incoming(500);
-        return;
-    }
-    buf.resize(o.received);
-    buf += it.data;
-
     if (it.more_data) {
-        if (objects().put(objects().ctx, key.data(), key.size(), buf.data(),
-                          buf.size(), cf_.session_ttl)
-            != OMADM_OK) {
-            code = "420";       // the object zone is full
-            fail_incoming(420);
-            return;
-        }
-        o.received = total;
-        code = "213";
+        int stored = store_chunk(it.data);
+        code = std::to_string(stored);
+        if (stored != 213) fail_incoming(stored);
         return;
     }
     if (o.declared && total != o.declared) {
@@ -152,20 +166,72 @@ void exchange::receive_chunk(const command &c, const item &it,
         fail_incoming(424);
         return;
     }
+    std::string value;
+    if (!load_incoming(value)) {
+        code = "500";           // expired or evicted meanwhile
+        fail_incoming(500);
+        return;
+    }
+    value += it.data;
     r.results.push_back({o.command_id, o.source, o.format, o.type,
-                         std::move(buf)});
+                         std::move(value)});
     object_outcomes_.push_back({o.command_id, 200, o.get_status});
+    drop_segments(true, o.serial, o.segments);
     st_.receiving = false;
-    drop_object_ = true;
     code = "200";
+}
+
+// A chunk goes into the last segment, or starts one when that is full.
+// The segment is cut back first to what the session acknowledged.  213,
+// or 420 when the object zone is full, 500 when it lost the segment.
+int exchange::store_chunk(const std::string &data)
+{
+    incoming_object &o = st_.incoming;
+    if (data.empty()) return 213;
+    std::string buf;
+    if (o.segments > 0 && o.tail < k_segment) {
+        std::string key = segment_key(true, o.serial, o.segments - 1);
+        if (!store_get(objects(), key, buf) || buf.size() < o.tail)
+            return 500;
+        buf.resize(o.tail);
+        buf += data;
+        if (!put_segment(key, buf)) return 420;
+        o.tail = buf.size();
+    } else {
+        if (!put_segment(segment_key(true, o.serial, o.segments), data))
+            return 420;
+        o.segments++;
+        o.tail = data.size();
+    }
+    o.received += data.size();
+    return 213;
+}
+
+bool exchange::load_incoming(std::string &out)
+{
+    const incoming_object &o = st_.incoming;
+    out.clear();
+    out.reserve(o.received);
+    for (unsigned n = 0; n < o.segments; n++) {
+        std::string seg;
+        if (!store_get(objects(), segment_key(true, o.serial, n), seg))
+            return false;
+        if (n + 1 == o.segments) {
+            if (seg.size() < o.tail) return false;
+            seg.resize(o.tail);
+        }
+        out += seg;
+    }
+    return out.size() == o.received;
 }
 
 void exchange::fail_incoming(int code)
 {
     object_outcomes_.push_back(
         {st_.incoming.command_id, code, st_.incoming.get_status});
+    // segments written by this message, beyond those acknowledged, too
+    drop_segments(true, st_.incoming.serial, st_.incoming.segments + 1);
     st_.receiving = false;
-    drop_object_ = true;
 }
 
 // The Get's own Status waits for its object, which ends it: the backend
@@ -205,6 +271,30 @@ void exchange::chunk_answered(int code, exchange_request &r)
         return;
     }
     r.statuses.push_back({st_.outgoing.command_id, code, {}});
+    end_sending();
+}
+
+// Before the exchange: a chunk never answered, or no room for one twice,
+// ends the object; the backend learns why with `failed`.
+void exchange::check_sending(exchange_request &r, bool package_ends)
+{
+    if (!st_.sending) return;
+    const char *why = nullptr;
+    if (!st_.outgoing.acked && package_ends)
+        why = "the device did not answer a chunk of the large object";
+    else if (st_.outgoing.stalled >= 2)
+        why = "no room for a chunk of the large object within the "
+              "device's MaxMsgSize";
+    if (why == nullptr) return;
+    r.failed.push_back({st_.outgoing.command_id, why});
+    end_sending();
+}
+
+void exchange::end_sending()
+{
+    if (!st_.outgoing.fetch)
+        drop_segments(false, st_.outgoing.serial,
+                      segments_of(st_.outgoing.size));
     st_.sending = false;
 }
 
@@ -227,7 +317,7 @@ std::optional<std::string> exchange::unsendable(const backend_command &bc)
     if (!bc.has_data_size && fits_alone(bc)) return {};
     backend_command bare = bc;      // as a large object: chunks must fit
     bare.has_data_size = false;
-    bare.data.assign(k_min_chunk, 'x');
+    bare.data.assign(k_chunk_room, 'x');
     if (fits_alone(bare)) return {};
     return too_large;
 }
@@ -246,87 +336,138 @@ bool exchange::commands_go_out() const
     return std::none_of(kept_.begin(), kept_.end(), is_session_abort);
 }
 
-// The answer, once the commands are known; a chunk of a fetched value
-// needs one more backend call first.
+// The answer, once the commands are known.  A large object first in line
+// starts; the bytes of its next chunk come from the backend ("object") or
+// from its segments.
 void exchange::answer()
 {
-    if (chunk_due() && st_.outgoing.fetch) {
-        unsigned long long left = st_.outgoing.size - st_.outgoing.sent;
-        unsigned long long room = st_.device_max_msg_size
+    if (commands_go_out() && !st_.sending && !kept_.empty()
+        && is_large(kept_.front())) {
+        std::string id = kept_.front().id;
+        if (!start_sending()) {
+            ask_failed({{id, "the object zone has no room for the large "
+                             "object"}});
+            return;
+        }
+    }
+    if (!commands_go_out() || !st_.sending || !st_.outgoing.acked) {
+        respond_authenticated();
+        return;
+    }
+    const outgoing_object &o = st_.outgoing;
+    unsigned long long     left = o.size - o.sent;
+    unsigned long long     room = st_.device_max_msg_size
                                       ? st_.device_max_msg_size
                                       : k_max_piece;
-        asked_ = std::min({left, room, k_max_piece});
+    asked_ = std::min({left, room, k_max_piece});
+    if (o.fetch) {
         ask(op::object, "object",
-            object_request(device_id_, st_.outgoing.command_id,
-                           st_.outgoing.sent, asked_));
+            object_request(device_id_, o.command_id, o.sent, asked_));
+        return;
+    }
+    if (!load_outgoing(o.sent, asked_, fetched_)) {
+        std::string id = o.command_id;
+        end_sending();
+        ask_failed({{id, "the large object was evicted from the object "
+                         "zone"}});
         return;
     }
     respond_authenticated();
 }
 
-// Whether this answer carries a chunk; starts sending the first command
-// kept when it is a large object (it then leaves kept_).
-bool exchange::chunk_due()
+// The first command kept leaves kept_ to go out in chunks; an inline
+// value moves to the object store (the session keeps the command without
+// it).  False when the store has no room.
+bool exchange::start_sending()
 {
-    if (!commands_go_out()) return false;
-    if (st_.sending) return st_.outgoing.acked;
-    if (kept_.empty() || !is_large(kept_.front())) return false;
-    st_.sending = true;
-    st_.outgoing = outgoing_object{};
-    st_.outgoing.command = kept_raw_.front();
-    st_.outgoing.command_id = kept_.front().id;
-    st_.outgoing.size = value_size(kept_.front());
-    st_.outgoing.fetch = kept_.front().has_data_size;
-    st_.outgoing.acked = true;      // nothing to wait for before the first
+    const backend_command &bc = kept_.front();
+    outgoing_object        o;
+    o.command = without_data(kept_raw_.front());
+    o.command_id = bc.id;
+    o.size = value_size(bc);
+    o.fetch = bc.has_data_size;
+    o.acked = true;             // nothing to wait for before the first
+    o.serial = ++st_.object_serial;
+    bool stored = true;
+    for (unsigned n = 0; !o.fetch && stored && n < segments_of(o.size); n++)
+        stored = put_segment(segment_key(false, o.serial, n),
+                             bc.data.substr(n * k_segment, k_segment));
     kept_.erase(kept_.begin());
     kept_raw_.erase(kept_raw_.begin());
+    st_.outgoing = std::move(o);
+    if (!stored) {
+        end_sending();
+        return false;
+    }
+    st_.sending = true;
+    return true;
+}
+
+// Up to len bytes of the value from offset, cut back to a character
+// boundary (a byte or three more are read to see where one ends).
+bool exchange::load_outgoing(unsigned long long offset,
+                             unsigned long long len, std::string &out)
+{
+    const outgoing_object &o = st_.outgoing;
+    unsigned long long     end = std::min(o.size, offset + len + 3);
+    out.clear();
+    for (unsigned long long at = offset; at < end;) {
+        unsigned    n = (unsigned) (at / k_segment);
+        std::string seg;
+        if (!store_get(objects(), segment_key(false, o.serial, n), seg))
+            return false;
+        unsigned long long from = at - n * k_segment;
+        unsigned long long want = std::min(end - at, k_segment - from);
+        if (seg.size() < from + want) return false;
+        out.append(seg, from, want);
+        at += want;
+    }
+    out.resize(utf8_prefix(out, len));
     return true;
 }
 
 void exchange::on_object()
 {
-    if (backend_status_ == 404) {
-        st_.sending = false;        // deleted meanwhile: nothing to send
-        respond_authenticated();
-        return;
-    }
-    if (backend_status_ != 200) {
+    std::string why;
+    if (backend_status_ == 0 || backend_status_ >= 500) {
         backend_failed(backend_reason("object", backend_status_));
         return;
     }
     unsigned long long size = 0;
-    std::string        why;
-    if (!parse_object_reply(backend_body_, fetched_, size, why)) {
-        backend_failed(why);
+    if (backend_status_ == 404) {
+        why = "backend object answered 404: the command is gone";
+    } else if (backend_status_ != 200) {
+        why = backend_reason("object", backend_status_);
+    } else if (!parse_object_reply(backend_body_, fetched_, size, why)) {
+        // why set
+    } else if (size != st_.outgoing.size || fetched_.size() > asked_
+               || (fetched_.empty() && asked_ > 0)) {
+        why = "backend object answer does not match the command's "
+              "data_size";
+    } else {
+        respond_authenticated();
         return;
     }
-    if (size != st_.outgoing.size || fetched_.size() > asked_
-        || (fetched_.empty() && asked_ > 0)) {
-        backend_failed("backend object answer does not match the "
-                       "command's data_size");
-        return;
-    }
-    respond_authenticated();
+    // Not a passing failure: asking again would get the same.  The object
+    // fails to the backend, and the answer goes on without it.
+    std::string id = st_.outgoing.command_id;
+    end_sending();
+    ask_failed({{id, why}});
 }
 
-// The next chunk, as large as the device's MaxMsgSize allows; false when
-// not even a character fits (the object waits for a roomier message).
+// The next chunk (fetched_ holds its bytes), as large as the device's
+// MaxMsgSize allows; false when not even a character fits.
 bool exchange::add_chunk(message &m, unsigned &n)
 {
     outgoing_object &o = st_.outgoing;
     backend_command  bc;
     if (!parse_command(o.command, bc)) {    // our own JSON: cannot happen
-        st_.sending = false;
+        end_sending();
         return false;
     }
-    std::string value = std::move(bc.data);
-    std::string_view rest;
-    if (o.fetch)
-        rest = fetched_;
-    else if (o.sent <= value.size())
-        rest = std::string_view(value).substr(o.sent);
     bc.data.clear();
     bc.has_data_size = false;
+    std::string_view rest = fetched_;
 
     std::map<std::string, std::string> keys;
     unsigned next = n;
@@ -343,12 +484,14 @@ bool exchange::add_chunk(message &m, unsigned &n)
         m.body.push_back(c);
         size_t base = encoded_size(m);
         m.body.pop_back();
-        if (base >= limit) return false;
-        room = std::min<size_t>(room, limit - base);
+        room = base < limit ? std::min<size_t>(room, limit - base) : 0;
     }
     size_t len = utf8_prefix(rest, std::min(rest.size(), room));
     for (;;) {
-        if (len == 0 && o.sent < o.size) return false;
+        if (len == 0 && o.sent < o.size) {
+            o.stalled++;            // see check_sending()
+            return false;
+        }
         it.data.assign(rest.substr(0, len));
         it.more_data = o.sent + len < o.size;
         m.body.push_back(c);
@@ -360,12 +503,13 @@ bool exchange::add_chunk(message &m, unsigned &n)
     }
     n = next;
     o.sent += len;
+    o.stalled = 0;
     if (o.sent < o.size) {
         o.chunk_key = keys.begin()->first;  // its Status: chunk_answered()
         o.acked = false;
     } else {
         st_.outstanding.insert(keys.begin(), keys.end());
-        st_.sending = false;
+        end_sending();
     }
     return true;
 }

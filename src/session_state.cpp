@@ -39,7 +39,8 @@ json to_json(const incoming_object &o)
     return {{"command_id", o.command_id}, {"source", o.source},
             {"format", o.format},         {"type", o.type},
             {"declared", o.declared},     {"received", o.received},
-            {"get_status", o.get_status}};
+            {"get_status", o.get_status}, {"serial", o.serial},
+            {"segments", o.segments},     {"tail", o.tail}};
 }
 
 json to_json(const outgoing_object &o)
@@ -47,7 +48,8 @@ json to_json(const outgoing_object &o)
     return {{"command", o.command},     {"command_id", o.command_id},
             {"size", o.size},           {"sent", o.sent},
             {"chunk_key", o.chunk_key}, {"acked", o.acked},
-            {"fetch", o.fetch}};
+            {"fetch", o.fetch},         {"serial", o.serial},
+            {"stalled", o.stalled}};
 }
 
 void from_json(const json &j, incoming_object &o)
@@ -59,6 +61,9 @@ void from_json(const json &j, incoming_object &o)
     o.declared = j.at("declared").get<unsigned long long>();
     o.received = j.at("received").get<unsigned long long>();
     o.get_status = j.at("get_status").get<int>();
+    o.serial = j.at("serial").get<unsigned>();
+    o.segments = j.at("segments").get<unsigned>();
+    o.tail = j.at("tail").get<unsigned long long>();
 }
 
 void from_json(const json &j, outgoing_object &o)
@@ -70,6 +75,8 @@ void from_json(const json &j, outgoing_object &o)
     o.chunk_key = j.at("chunk_key").get<std::string>();
     o.acked = j.at("acked").get<bool>();
     o.fetch = j.at("fetch").get<bool>();
+    o.serial = j.at("serial").get<unsigned>();
+    o.stalled = j.at("stalled").get<unsigned>();
 }
 
 }  // namespace
@@ -99,6 +106,7 @@ std::string serialize(const session_state &s)
         {"device_max_obj_size", s.device_max_obj_size},
         {"package_open", s.package_open},
         {"held", s.held},
+        {"object_serial", s.object_serial},
     };
     if (s.receiving) j["incoming"] = to_json(s.incoming);
     if (s.sending) j["outgoing"] = to_json(s.outgoing);
@@ -143,6 +151,7 @@ bool deserialize(std::string_view blob, session_state &out)
         out.device_max_obj_size = j.value("device_max_obj_size", 0ull);
         out.package_open = j.value("package_open", false);
         out.held = j.value("held", std::map<std::string, int>());
+        out.object_serial = j.value("object_serial", 0u);
         out.receiving = j.contains("incoming");
         if (out.receiving) from_json(j.at("incoming"), out.incoming);
         out.sending = j.contains("outgoing");

@@ -13,8 +13,9 @@
 namespace omadm {
 
 // A device's large object arriving in chunks (§3.3): the bytes so far
-// wait in the object store (object_key); `received` counts those that a
-// stored answer acknowledged, so a retried message appends its chunk once.
+// wait in the object store, in segments (exchange_objects.cpp).  The
+// counts are those a stored answer acknowledged, so a retried message
+// stores its chunk once.
 struct incoming_object {
     std::string command_id;         // backend id of the Get answered
     std::string source;             // Item Source LocURI
@@ -22,11 +23,14 @@ struct incoming_object {
     unsigned long long declared = 0;    // Meta/Size; 0: not given
     unsigned long long received = 0;
     int         get_status = 0;     // the Get's Status, held until the end
+    unsigned    serial = 0;         // names its segments
+    unsigned    segments = 0;
+    unsigned long long tail = 0;    // bytes in the last segment
 };
 
 // One of our commands going out as a large object, chunk by chunk.
 struct outgoing_object {
-    std::string command;            // the backend's JSON of the command
+    std::string command;            // the backend's JSON, without data
     std::string command_id;
     unsigned long long size = 0;    // bytes of its data
     unsigned long long sent = 0;    // bytes sent in earlier chunks
@@ -34,7 +38,11 @@ struct outgoing_object {
                                     // Status 213 is awaited
     bool        acked = false;      // the device took that chunk
     bool        fetch = false;      // the value comes in pieces from the
-                                    // backend ("object"), not inline
+                                    // backend ("object"), else from its
+                                    // segments in the object store
+    unsigned    serial = 0;         // names those segments
+    unsigned    stalled = 0;        // messages in a row without room for
+                                    // a chunk
 };
 
 struct session_state {
@@ -70,6 +78,7 @@ struct session_state {
     // large objects (exchange_objects.cpp); the device's MaxObjSize (0:
     // none declared)
     unsigned long long device_max_obj_size = 0;
+    unsigned        object_serial = 0;  // objects so far, both ways
     bool            receiving = false;
     incoming_object incoming;
     bool            sending = false;

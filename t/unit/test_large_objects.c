@@ -196,7 +196,7 @@ static entry_t *
 object_entry(mem_store_t *s, const char *session_id)
 {
     char  key[128];
-    int   n = snprintf(key, sizeof(key), "o:%s\n%s", DEV, session_id);
+    int   n = snprintf(key, sizeof(key), "o:%s\n%s\ni1:0", DEV, session_id);
 
     return store_find(s, key, (size_t) n);
 }
@@ -1076,41 +1076,31 @@ test_outgoing_then_queued(void **state)
 }
 
 
-/* No room for a chunk in the answer to package 1 (XML, 1024 bytes): it
-   goes without one and without Final, and the chunks start with the
-   next answer. */
+/* A device whose MaxMsgSize leaves no room for a chunk beside what its
+   messages need (XML, 1024 bytes): the Replace fails to the backend with
+   a reason at once, rather than waiting for room that never comes. */
 static void
-test_outgoing_waits_for_room(void **state)
+test_outgoing_no_room(void **state)
 {
     fixture_t   *f = *state;
     outcome_t    o;
     follow_t     fl;
-    char         value[3001], hdr[512];
+    char         value[3001];
     static char  cmds[8192];
 
     memset(value, 'v', 3000);
-    memcpy(value + 100, "\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e", 9);
     value[3000] = '\0';
     snprintf(cmds, sizeof(cmds),
              "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
              "\"data\":\"%s\"}]", value);
     f->be.commands = cmds;
     follow_start(f, &fl, OMADM_ENC_XML, 1024, NULL, &o);
-    fl.size = 3000;
     assert_true(o.len <= 1024);
+    assert_string_equal(o.ops, "auth,exchange,exchange");
+    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
+                       "\"command too large for the device's MaxMsgSize"
+                       " (1024 bytes)\"}]");
     assert_int_equal(command_index(&o, "Replace"), 0);
-    expect_no_field(&o, "SyncBody/Final");
-    outcome_free(&o);
-
-    /* the device asks for the rest of our package */
-    snprintf(hdr, sizeof(hdr), "%s",
-             "<Alert><CmdID>2</CmdID><Data>1222</Data></Alert>");
-    fl.dev_msg++;
-    drive(f, dev_msg("1", fl.dev_msg, NULL, with_hdr_status(1, hdr), 1),
-          fl.token, &o);
-    expect_exchange(f, "\"max_commands\":0");
-    follow_object(f, &fl, &o);
-    assert_string_equal(fl.got, value);
     outcome_free(&o);
 }
 
@@ -1236,7 +1226,7 @@ test_outgoing_fetch_retry(void **state)
 }
 
 /* The command deleted while it goes ("object" answers 404): no more
-   chunks, the session ends. */
+   chunks, it fails to the backend with the reason, the session ends. */
 static void
 test_outgoing_fetch_gone(void **state)
 {
@@ -1258,7 +1248,9 @@ test_outgoing_fetch_gone(void **state)
     f->be.object_value = NULL;
     answer_chunk(f, &fl, "213", &o);
     assert_int_equal(o.http_status, 200);
-    assert_string_equal(o.ops, "exchange,object");
+    assert_string_equal(o.ops, "exchange,object,exchange");
+    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
+                       "\"backend object answered 404");
     assert_int_equal(command_index(&o, "Replace"), 0);
     expect_field(&o, "SyncBody/Final", "1");
     assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
@@ -1342,7 +1334,8 @@ test_outgoing_two_objects(void **state)
     outcome_free(&o);
 }
 
-/* data_size 0: one empty Replace with Meta/Size 0, no MoreData. */
+/* data_size 0: an empty value, sent inline (no object call, no Meta/Size,
+   no MoreData). */
 static void
 test_outgoing_fetched_empty(void **state)
 {
@@ -1355,10 +1348,10 @@ test_outgoing_fetched_empty(void **state)
     f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
                      "\"target\":\"./Big\",\"data_size\":0}]";
     follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    assert_string_equal(o.ops, "auth,exchange");
     k = command_index(&o, "Replace");
     assert_true(k > 0);
-    assert_string_equal(item_field(&o, "Replace", k, "Item[1]/Meta/Size"),
-                        "0");
+    assert_null(item_field(&o, "Replace", k, "Item[1]/Meta/Size"));
     assert_null(item_field(&o, "Replace", k, "Item[1]/MoreData"));
     expect_field(&o, "SyncBody/Final", "1");
     outcome_free(&o);
@@ -1408,7 +1401,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_outgoing_then_queued, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_outgoing_waits_for_room, setup,
+        cmocka_unit_test_setup_teardown(test_outgoing_no_room, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_outgoing_markup_heavy, setup,
                                         teardown),
