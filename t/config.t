@@ -155,6 +155,12 @@ my @refused = (
     [ 'omadm_max_message_size not a size',
       { locations => { '/omadm' => { omadm_max_message_size => 'big' } } },
       '"omadm_max_message_size" directive invalid value' ],
+    [ 'omadm_max_object_size not a size',
+      { locations => { '/omadm' => { omadm_max_object_size => 'huge' } } },
+      '"omadm_max_object_size" directive invalid value' ],
+    [ 'omadm_object_zone of an undeclared zone',
+      { locations => { '/omadm' => { omadm_object_zone => 'nosuch' } } },
+      '"omadm_object_zone" uses unknown omadm_session_zone "nosuch"' ],
 );
 
 for my $case (@refused) {
