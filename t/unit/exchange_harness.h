@@ -70,6 +70,8 @@ typedef struct {
        call as "<command_id>@<offset>+<length>;" */
     const char *object_value;
     char        object_log[2048];
+    /* more members of the "auth" answer (",\"server_inner\":...") */
+    const char *auth_extra;
 } backend_t;
 
 /* the string value of "key" in a compact JSON object, or "" */
@@ -185,8 +187,9 @@ backend_handle(backend_t *b, const char *op, const char *body, size_t len,
         snprintf(b->answer, sizeof(b->answer),
                  "{\"device_id\":\"" DEV "\",\"username\":\"%s\","
                  "\"inner\":\"%s\",\"nonce\":\"%s\","
-                 "\"previous_nonces\":[\"%s\"]}",
-                 b->username, b->inner, b->nonce, b->previous);
+                 "\"previous_nonces\":[\"%s\"]%s}",
+                 b->username, b->inner, b->nonce, b->previous,
+                 b->auth_extra ? b->auth_extra : "");
         return b->answer;
     }
 

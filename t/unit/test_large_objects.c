@@ -689,6 +689,153 @@ test_object_store_full(void **state)
     free(objs);
 }
 
+/* removes segment n of the session's first object from store s, as a
+   full zone evicting it would */
+static void
+evict_segment(mem_store_t *s, const char *session_id, int n)
+{
+    char  key[128];
+    int   len = snprintf(key, sizeof(key), "o:%s\n%s\ni1:%d", DEV,
+                         session_id, n);
+
+    if (store_remove(s, key, (size_t) len) != OMADM_OK) {
+        fail_msg("no segment %d of session %s in the store", n, session_id);
+    }
+}
+
+/* whether store s holds a key starting "o:" (an object's bytes) */
+static int
+holds_object(mem_store_t *s)
+{
+    int  i;
+
+    for (i = 0; i < s->n; i++) {
+        if (s->e[i].key_len > 2 && memcmp(s->e[i].key, "o:", 2) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The stored bytes of the object evicted between two chunks: the next
+   chunk gets 500 and the Get fails with 500; the session goes on. */
+static void
+test_incoming_segment_evicted(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        token[33], value[3001], body[12288];
+
+    f->cf.max_object_size = 4096;
+    make_value(value, 3000, 1);
+    start_get(f, OMADM_ENC_XML, "1", &o, token);
+
+    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
+             chunk_results(3, value, 0, 1000, "3000", 1));
+    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
+    expect_results_status(&o, "2", "3", "213");
+    outcome_free(&o);
+
+    evict_segment(&f->mem, "1", 0);
+    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2,
+        chunk_results(2, value, 1000, 2000, NULL, 1)), 0), token, &o);
+    assert_int_equal(o.http_status, 200);
+    expect_results_status(&o, "3", "2", "500");
+    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":500}]");
+    expect_exchange(f, "\"results\":[]");
+    assert_false(holds_object(&f->mem));
+    outcome_free(&o);
+}
+
+/* An object of two segments (64 KiB each at most), the first one evicted
+   before the last chunk while the second is still there: 500 for that
+   chunk, the Get fails with 500, and nothing of the object is delivered
+   or left behind. */
+#define TWO_SEGMENTS  78000
+
+static void
+test_incoming_first_segment_evicted(void **state)
+{
+    fixture_t    *f = *state;
+    outcome_t     o;
+    char          token[33], body[12288], key[128];
+    static char   value[TWO_SEGMENTS + 1];
+    const size_t  piece = 6000;
+    size_t        at;
+    int           msg = 2, n;
+
+    f->cf.max_object_size = 100000;
+    make_value(value, TWO_SEGMENTS, 0);
+    start_get(f, OMADM_ENC_XML, "1", &o, token);
+
+    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
+             chunk_results(3, value, 0, piece, "78000", 1));
+    drive(f, dev_msg("1", msg, NULL, with_hdr_status(msg - 1, body), 0),
+          token, &o);
+    expect_results_status(&o, "2", "3", "213");
+    outcome_free(&o);
+    for (at = piece; at + piece < TWO_SEGMENTS; at += piece) {
+        msg++;
+        drive(f, dev_msg("1", msg, NULL, with_hdr_status(msg - 1,
+            chunk_results(2, value, at, at + piece, NULL, 1)), 0),
+            token, &o);
+        expect_field(&o, "SyncBody/Status[2]/Data", "213");
+        outcome_free(&o);
+    }
+    n = snprintf(key, sizeof(key), "o:%s\n1\ni1:1", DEV);
+    assert_non_null(store_find(&f->mem, key, (size_t) n));
+
+    evict_segment(&f->mem, "1", 0);
+    msg++;
+    drive(f, dev_msg("1", msg, NULL, with_hdr_status(msg - 1,
+        chunk_results(2, value, at, TWO_SEGMENTS, NULL, 0)), 1), token, &o);
+    assert_int_equal(o.http_status, 200);
+    expect_field(&o, "SyncBody/Status[2]/Cmd", "Results");
+    expect_field(&o, "SyncBody/Status[2]/Data", "500");
+    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":500}]");
+    expect_exchange(f, "\"results\":[]");
+    expect_field(&o, "SyncBody/Final", "1");
+    assert_false(holds_object(&f->mem));
+    outcome_free(&o);
+}
+
+/* The object store turning full after the first chunk: 420 for the next
+   one, the Get fails with 420, and the chunks stored leave the store. */
+static void
+test_object_store_full_later(void **state)
+{
+    fixture_t     *f = *state;
+    outcome_t      o;
+    mem_store_t   *objs = calloc(1, sizeof(mem_store_t));
+    omadm_store_t  os = mem_store(objs);
+    char           token[33], value[2001], body[12288];
+
+    f->cf.max_object_size = 4096;
+    f->cf.object_store = &os;
+    make_value(value, 2000, 1);
+    start_get(f, OMADM_ENC_XML, "1", &o, token);
+
+    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
+             chunk_results(3, value, 0, 700, "2000", 1));
+    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
+    expect_results_status(&o, "2", "3", "213");
+    outcome_free(&o);
+    assert_true(holds_object(objs));
+
+    objs->fail_put = 1;
+    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2,
+        chunk_results(2, value, 700, 1400, NULL, 1)), 0), token, &o);
+    assert_int_equal(o.http_status, 200);
+    expect_results_status(&o, "3", "2", "420");
+    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":420}]");
+    expect_exchange(f, "\"results\":[]");
+    assert_false(holds_object(objs));
+    outcome_free(&o);
+
+    store_clear(objs);
+    free(objs);
+}
+
 /* max_object_size is declared as the server's MaxObjSize. */
 static void
 test_server_max_obj_size(void **state)
@@ -1104,6 +1251,227 @@ test_outgoing_no_room(void **state)
     outcome_free(&o);
 }
 
+/* package 1 with a Basic Cred (the answer without Chal) and MaxMsgSize
+   limit; f->cf.auth_accept must take Basic */
+static void
+basic_start(fixture_t *f, int enc, size_t limit, outcome_t *o, char *token)
+{
+    char  hdr[1024];
+
+    snprintf(hdr, sizeof(hdr),
+             "%s<Meta><MaxMsgSize xmlns=\"syncml:metinf\">%zu</MaxMsgSize>"
+             "</Meta>", basic_cred("dev1", "secret"), limit);
+    send_as(f, enc, dev_msg("1", 1, hdr, PKG1("1", "2"), 1), NULL, o);
+    assert_int_equal(o->http_status, 200);
+    expect_field(o, "SyncBody/Status[1]/Data", "212");
+    resp_token(o, token, 33);
+}
+
+/* how a session with a fetched Replace of NO_ROOM_SIZE bytes ended */
+enum { ROOM_SENT, ROOM_REFUSED, ROOM_GAVE_UP };
+
+#define NO_ROOM_SIZE  3000
+
+/*
+ * One session (Basic login) with a device of MaxMsgSize limit: each chunk
+ * answered 213 (no Final: our package is open) or 200 with Final for the
+ * last; an answer without a chunk answered with our SyncHdr's Status
+ * alone, or with Alert 1222 too when ask_more.  Every answer with a chunk
+ * within limit (one of Statuses alone may not be, at the smallest), never
+ * more than two in a row without a chunk; how it ended.
+ */
+static int
+no_room_session(fixture_t *f, int enc, size_t limit, int ask_more)
+{
+    outcome_t    o;
+    char         token[33], body[1024], path[64];
+    static char  value[NO_ROOM_SIZE + 1], got[NO_ROOM_SIZE + 1];
+    size_t       have = 0;
+    int          msgs, idle = 0, k, last, server_msg, dev = 1;
+    const char  *what = enc == OMADM_ENC_WBXML
+                        ? (ask_more ? "WBXML, Alert 1222" : "WBXML")
+                        : (ask_more ? "XML, Alert 1222" : "XML");
+
+    store_clear(&f->mem);
+    f->be.object_log[0] = '\0';
+    make_value(value, NO_ROOM_SIZE, 0);
+    got[0] = '\0';
+    f->be.object_value = value;
+    f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
+                     "\"target\":\"./Big\",\"format\":\"chr\","
+                     "\"data_size\":3000}]";
+    basic_start(f, enc, limit, &o, token);
+
+    for (msgs = 1; ; msgs++) {
+        /* a chunk holds 100 bytes or more on average, not a few */
+        if (msgs > NO_ROOM_SIZE / 100) {
+            fail_msg("%s MaxMsgSize %zu: no end", what, limit);
+        }
+        assert_int_equal(o.http_status, 200);
+        server_msg = atoi(field(&o, "SyncHdr/MsgID"));
+        k = command_index(&o, "Replace");
+        if (k > 0 && o.len > limit) {
+            fail_msg("%s MaxMsgSize %zu: a chunk in %zu bytes", what, limit,
+                     o.len);
+        }
+        if (k == 0) {
+            if (field(&o, "SyncBody/Final") != NULL) {
+                break;
+            }
+            if (++idle > 2) {
+                fail_msg("%s MaxMsgSize %zu: %d answers in a row without "
+                         "a chunk", what, limit, idle);
+            }
+            snprintf(body, sizeof(body), "%s", ask_more
+                     ? "<Alert><CmdID>2</CmdID><Data>1222</Data></Alert>"
+                     : "");
+            last = 0;
+        } else {
+            idle = 0;
+            snprintf(path, sizeof(path), "SyncBody/Replace[%d]/Item[1]/Data",
+                     k);
+            assert_true(field_copy(&o, path, got + have,
+                                   sizeof(got) - have));
+            have = strlen(got);
+            last = item_field(&o, "Replace", k, "Item[1]/MoreData") == NULL;
+            snprintf(body, sizeof(body),
+                     "<Status><CmdID>2</CmdID><MsgRef>%d</MsgRef>"
+                     "<CmdRef>%s</CmdRef><Cmd>Replace</Cmd>"
+                     "<Data>%s</Data></Status>", server_msg,
+                     item_field(&o, "Replace", k, "CmdID"),
+                     last ? "200" : "213");
+        }
+        outcome_free(&o);
+        send_as(f, enc, dev_msg("1", ++dev, NULL,
+                with_hdr_status(server_msg, body), last), token, &o);
+        if (last) {
+            outcome_free(&o);
+            assert_string_equal(got, value);
+            expect_exchange(f, BIG_STATUS("200"));
+            return ROOM_SENT;
+        }
+    }
+    outcome_free(&o);
+    if (msgs == 1) {
+        expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
+                           "\"command too large for the device's "
+                           "MaxMsgSize");
+        return ROOM_REFUSED;
+    }
+    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
+                       "\"no room for a chunk of the large object within "
+                       "the device's MaxMsgSize\"}]");
+    return ROOM_GAVE_UP;
+}
+
+/*
+ * Every MaxMsgSize about the least a large object can go with, in XML and
+ * WBXML, the device asking for more with Alert 1222 or not: the object
+ * goes, or fails to the backend with a reason, at once or after at most
+ * two answers without a chunk; never an endless run of them.
+ */
+static void
+test_outgoing_no_room_sweep(void **state)
+{
+    /* from well below the least MaxMsgSize that takes the object to well
+       above it (some 1050 bytes in XML, 610 in WBXML) */
+    static const size_t  from[2] = { 700, 400 }, to[2] = { 1200, 900 };
+    fixture_t           *f = *state;
+    size_t               limit;
+    int                  enc, ask_more, n[2][3];
+
+    /* Basic: no Chal in the first answer, so that a MaxMsgSize with room
+       for a chunk beside its Statuses, but not beside the Status of the
+       device's Alert 1222, is in the sweep */
+    f->cf.auth_accept = OMADM_AUTH_BASIC;
+    memset(n, 0, sizeof(n));
+    for (enc = 0; enc < 2; enc++) {
+        for (ask_more = 0; ask_more < 2; ask_more++) {
+            for (limit = from[enc]; limit <= to[enc]; limit++) {
+                n[enc][no_room_session(f, enc ? OMADM_ENC_WBXML
+                                              : OMADM_ENC_XML,
+                                       limit, ask_more)]++;
+            }
+        }
+        /* the boundary is within the sweep */
+        assert_true(n[enc][ROOM_SENT] > 0);
+        assert_true(n[enc][ROOM_REFUSED] + n[enc][ROOM_GAVE_UP] > 0);
+    }
+}
+
+/* n Generic Alerts (1226), CmdIDs from first on */
+static const char *
+generic_alerts(int first, int n)
+{
+    static char  buf[2048];
+    char        *p = buf;
+    int          i;
+
+    for (i = 0; i < n; i++) {
+        p += snprintf(p, sizeof(buf) - (size_t) (p - buf),
+            "<Alert><CmdID>%d</CmdID><Data>1226</Data><Item>"
+            "<Source><LocURI>./Event/%d</LocURI></Source>"
+            "<Meta><Type xmlns=\"syncml:metinf\">x-oma-test</Type>"
+            "<Format xmlns=\"syncml:metinf\">chr</Format></Meta>"
+            "<Data>event</Data></Item></Alert>", first + i, i);
+        assert_true((size_t) (p - buf) < sizeof(buf));
+    }
+    return buf;
+}
+
+/* Room for a chunk at first, then none: the device's every message holds
+   six Generic Alerts, whose Statuses take it all.  Two answers without a
+   chunk, then the Replace fails to the backend with the reason, and the
+   package ends. */
+static void
+test_outgoing_no_room_later(void **state)
+{
+    fixture_t    *f = *state;
+    outcome_t     o;
+    char          token[33], body[4096], st[512];
+    static char   value[3001];
+    int           msg, k, server_msg;
+
+    f->cf.auth_accept = OMADM_AUTH_BASIC;
+    make_value(value, 3000, 0);
+    f->be.object_value = value;
+    f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
+                     "\"target\":\"./Big\",\"data_size\":3000}]";
+    basic_start(f, OMADM_ENC_XML, 1100, &o, token);
+    k = command_index(&o, "Replace");
+    assert_true(k > 0);
+    assert_non_null(item_field(&o, "Replace", k, "Item[1]/MoreData"));
+    server_msg = atoi(field(&o, "SyncHdr/MsgID"));
+    snprintf(st, sizeof(st),
+             "<Status><CmdID>2</CmdID><MsgRef>%d</MsgRef><CmdRef>%s</CmdRef>"
+             "<Cmd>Replace</Cmd><Data>213</Data></Status>", server_msg,
+             item_field(&o, "Replace", k, "CmdID"));
+    outcome_free(&o);
+
+    for (msg = 2; ; msg++) {
+        snprintf(body, sizeof(body), "%s%s", st, generic_alerts(3, 6));
+        st[0] = '\0';
+        drive(f, dev_msg("1", msg, NULL, with_hdr_status(server_msg, body),
+                         0), token, &o);
+        assert_int_equal(o.http_status, 200);
+        assert_int_equal(command_index(&o, "Replace"), 0);
+        expect_field(&o, "SyncBody/Status[7]/Cmd", "Alert");
+        if (msg == 4) {
+            break;
+        }
+        expect_no_field(&o, "SyncBody/Final");
+        expect_no_exchange(f, "\"failed\"");
+        server_msg = atoi(field(&o, "SyncHdr/MsgID"));
+        outcome_free(&o);
+    }
+    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
+                       "\"no room for a chunk of the large object within "
+                       "the device's MaxMsgSize\"}]");
+    expect_field(&o, "SyncBody/Final", "1");
+    assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
+    outcome_free(&o);
+}
+
 /* A value of markup only grows five times when escaped in XML: chunks
    still go, each within MaxMsgSize. */
 static void
@@ -1334,17 +1702,289 @@ test_outgoing_two_objects(void **state)
     outcome_free(&o);
 }
 
-/* data_size 0: an empty value, sent inline (no object call, no Meta/Size,
-   no MoreData). */
+/*
+ * Our Get of ./A and a large Replace in one package: the Get goes first,
+ * without Final, the Replace waiting.  The device answers with the Get's
+ * Status and ./A in two chunks, the last one without Final (its package
+ * stays open while ours is, §3.3): our answer to that one carries the
+ * Replace's first chunk, not only Alert 1222, the backend gets ./A and
+ * the Get's Status, and the Replace goes to its end.  Inline or fetched.
+ */
+static void
+after_chunked_results(void **state, int fetched)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    follow_t     fl;
+    char         a[1201], body[12288], results[2048];
+    static char  value[3001], cmds[8192];
+
+    f->cf.max_object_size = 4096;
+    make_value(a, 1200, 1);
+    make_value(value, 3000, 0);
+    if (fetched) {
+        f->be.object_value = value;
+        f->be.commands = "[{\"id\":\"g\",\"verb\":\"Get\",\"target\":\"./A\"},"
+                         "{\"id\":\"big\",\"verb\":\"Replace\","
+                         "\"target\":\"./Big\",\"data_size\":3000}]";
+    } else {
+        snprintf(cmds, sizeof(cmds),
+                 "[{\"id\":\"g\",\"verb\":\"Get\",\"target\":\"./A\"},"
+                 "{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
+                 "\"data\":\"%s\"}]", value);
+        f->be.commands = cmds;
+    }
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    expect_field(&o, "SyncBody/Get[4]/CmdID", "4");
+    assert_int_equal(command_index(&o, "Replace"), 0);
+    expect_no_field(&o, "SyncBody/Final");
+    outcome_free(&o);
+
+    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
+             chunk_results(3, a, 0, 600, "1200", 1));
+    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), fl.token,
+          &o);
+    expect_results_status(&o, "2", "3", "213");
+    expect_next_message(f, &o);
+    assert_int_equal(command_index(&o, "Replace"), 0);
+    outcome_free(&o);
+
+    /* the last chunk of ./A, no Final */
+    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2,
+        chunk_results(2, a, 600, 1200, NULL, 0)), 0), fl.token, &o);
+    expect_results_status(&o, "3", "2", "200");
+    snprintf(results, sizeof(results),
+             "\"results\":[{\"command_id\":\"g\",\"data\":\"%s\",", a);
+    expect_exchange(f, results);
+    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":200}]");
+    fl.dev_msg = 3;
+    fl.size = 3000;
+    fl.fetched = fetched;
+    fl.open_answers = 1;
+    follow_object(f, &fl, &o);
+    assert_string_equal(fl.got, value);
+    outcome_free(&o);
+
+    answer_chunk(f, &fl, "200", &o);
+    assert_int_equal(o.http_status, 200);
+    expect_exchange(f, BIG_STATUS("200"));
+    expect_field(&o, "SyncBody/Final", "1");
+    outcome_free(&o);
+}
+
+static void
+test_outgoing_after_chunked_results(void **state)
+{
+    after_chunked_results(state, 0);
+}
+
+static void
+test_outgoing_after_chunked_results_fetched(void **state)
+{
+    after_chunked_results(state, 1);
+}
+
+/* the server's credentials toward the device (docs/backend-api.md) */
+#define SERVER_CREDS                                                        \
+    ",\"server_username\":\"dm.example.com\","                              \
+    "\"server_inner\":\"wDGTSxGnVP/fNkcMNfd+3A==\","                        \
+    "\"server_nonce\":\"AQIDBAUGBwgJCgsMDQ4PEA==\""
+
+/*
+ * With our MD5 Cred in every message (omadm_server_auth), the device
+ * refuses the message that held a chunk (401 on our SyncHdr, and on the
+ * chunk): it executed none of it, so the command goes back to the backend
+ * in "requeue", not as a Status 401, and the object is dropped; handed out
+ * again, it starts over from its first byte.  Fetched or inline.
+ */
+static void
+chunk_server_refused(void **state, int fetched)
+{
+    fixture_t    *f = *state;
+    outcome_t     o;
+    follow_t      fl;
+    char          body[1024];
+    static char   value[3001], again[4096], cmds[8192];
+    int           k;
+
+    f->cf.server_auth = OMADM_AUTH_MD5;
+    f->be.auth_extra = SERVER_CREDS;
+    make_value(value, 3000, 1);
+    if (fetched) {
+        f->be.object_value = value;
+        snprintf(again, sizeof(again), "[{\"id\":\"big\",\"verb\":"
+                 "\"Replace\",\"target\":\"./Big\",\"data_size\":3000}");
+    } else {
+        snprintf(again, sizeof(again), "[{\"id\":\"big\",\"verb\":"
+                 "\"Replace\",\"target\":\"./Big\",\"data\":\"%s\"}", value);
+    }
+    snprintf(cmds, sizeof(cmds), "%s,{\"id\":\"after\",\"verb\":\"Get\","
+             "\"target\":\"./After\"}]", again);
+    strcat(again, "]");
+    f->be.commands = cmds;
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    assert_non_null(field(&o, "SyncHdr/Cred/Data"));
+    fl.size = 3000;
+    fl.fetched = fetched;
+    fl.queued = 1;
+    assert_true(take_chunk(f, &fl, &o));
+    outcome_free(&o);
+
+    snprintf(body, sizeof(body),
+             "<Status><CmdID>1</CmdID><MsgRef>%d</MsgRef><CmdRef>0</CmdRef>"
+             "<Cmd>SyncHdr</Cmd><TargetRef>" DEV "</TargetRef>"
+             "<SourceRef>" SERVER "</SourceRef><Data>401</Data></Status>"
+             "<Status><CmdID>2</CmdID><MsgRef>%d</MsgRef><CmdRef>%s</CmdRef>"
+             "<Cmd>Replace</Cmd><TargetRef>./Big</TargetRef>"
+             "<Data>401</Data></Status>", fl.server_msg, fl.server_msg,
+             fl.cmd_id);
+    drive(f, dev_msg("1", 2, NULL, body, 0), fl.token, &o);
+    assert_int_equal(o.http_status, 200);
+    assert_string_equal(o.ops, "auth,exchange");
+    expect_exchange(f, "\"requeue\":[\"big\"]");
+    expect_exchange(f, "\"statuses\":[]");
+    expect_no_exchange(f, "\"failed\"");
+    /* our Cred again, the Get that waited behind the object, no chunk */
+    assert_non_null(field(&o, "SyncHdr/Cred/Data"));
+    assert_int_equal(command_index(&o, "Replace"), 0);
+    k = command_index(&o, "Get");
+    if (k == 0) fail_msg("no Get in\n%s", o.desc);
+    assert_string_equal(item_field(&o, "Get", k, "Item[1]/Target"),
+                        "./After");
+    assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
+    assert_false(holds_object(&f->mem));
+    fl.server_msg = atoi(field(&o, "SyncHdr/MsgID"));
+    snprintf(body, sizeof(body),
+             "<Status><CmdID>1</CmdID><MsgRef>%d</MsgRef><CmdRef>0</CmdRef>"
+             "<Cmd>SyncHdr</Cmd><TargetRef>" DEV "</TargetRef>"
+             "<SourceRef>" SERVER "</SourceRef><Data>212</Data></Status>"
+             "<Status><CmdID>2</CmdID><MsgRef>%d</MsgRef><CmdRef>%s</CmdRef>"
+             "<Cmd>Get</Cmd><Data>404</Data></Status>",
+             fl.server_msg, fl.server_msg, item_field(&o, "Get", k, "CmdID"));
+    outcome_free(&o);
+
+    /* the backend hands it out again: from the start */
+    f->be.commands = again;
+    fl.log_seen = strlen(f->be.object_log);
+    drive(f, dev_msg("1", 3, NULL, body, 1), fl.token, &o);
+    assert_int_equal(o.http_status, 200);
+    expect_exchange(f, "\"statuses\":[{\"command_id\":\"after\","
+                       "\"status\":404}]");
+    fl.got[0] = '\0';
+    fl.dev_msg = 3;
+    fl.queued = 0;
+    follow_object(f, &fl, &o);
+    assert_string_equal(fl.got, value);
+    outcome_free(&o);
+
+    answer_chunk(f, &fl, "200", &o);
+    expect_exchange(f, BIG_STATUS("200"));
+    assert_false(holds_object(&f->mem));
+    outcome_free(&o);
+}
+
+static void
+test_outgoing_chunk_server_refused(void **state)
+{
+    chunk_server_refused(state, 1);
+}
+
+static void
+test_outgoing_chunk_server_refused_inline(void **state)
+{
+    chunk_server_refused(state, 0);
+}
+
+/* An inline value too large for a message goes to the object store to be
+   sent from; the store full, the command fails to the backend with the
+   reason, and the answer goes on without it. */
+static void
+test_outgoing_zone_full(void **state)
+{
+    fixture_t     *f = *state;
+    outcome_t      o;
+    follow_t       fl;
+    mem_store_t   *objs = calloc(1, sizeof(mem_store_t));
+    omadm_store_t  os = mem_store(objs);
+    char           value[3001];
+    static char    cmds[8192];
+    int            k;
+
+    f->cf.object_store = &os;
+    objs->fail_put = 1;
+    make_value(value, 3000, 0);
+    snprintf(cmds, sizeof(cmds),
+             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
+             "\"data\":\"%s\"},{\"id\":\"after\",\"verb\":\"Get\","
+             "\"target\":\"./After\"}]", value);
+    f->be.commands = cmds;
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    assert_int_equal(o.http_status, 200);
+    assert_string_equal(o.ops, "auth,exchange,exchange");
+    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
+                       "\"the object zone has no room for the large "
+                       "object\"}]");
+    assert_int_equal(command_index(&o, "Replace"), 0);
+    k = command_index(&o, "Get");
+    if (k == 0) fail_msg("no Get in\n%s", o.desc);
+    expect_field(&o, "SyncBody/Final", "1");
+    assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
+    outcome_free(&o);
+    store_clear(objs);
+    free(objs);
+}
+
+/* The stored value of an inline object evicted after its first chunk:
+   the command fails to the backend with the reason, no more chunks. */
+static void
+test_outgoing_evicted(void **state)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    follow_t     fl;
+    char         value[5001], key[128];
+    static char  cmds[8192];
+    int          n;
+
+    make_value(value, 5000, 0);
+    snprintf(cmds, sizeof(cmds),
+             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
+             "\"data\":\"%s\"}]", value);
+    f->be.commands = cmds;
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    fl.size = 5000;
+    assert_true(take_chunk(f, &fl, &o));
+    outcome_free(&o);
+
+    n = snprintf(key, sizeof(key), "o:%s\n1\no1:0", DEV);
+    assert_int_equal(store_remove(&f->mem, key, (size_t) n), OMADM_OK);
+    answer_chunk(f, &fl, "213", &o);
+    assert_int_equal(o.http_status, 200);
+    assert_string_equal(o.ops, "exchange,exchange");
+    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
+                       "\"the large object was evicted from the object "
+                       "zone\"}]");
+    assert_int_equal(command_index(&o, "Replace"), 0);
+    expect_field(&o, "SyncBody/Final", "1");
+    assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
+    outcome_free(&o);
+}
+
+/* data_size 0: an empty value, sent inline (no Meta/Size, no MoreData)
+   without an "object" call, which would be refused (400: "length" must
+   be at least 1); the device's Status reaches the backend. */
 static void
 test_outgoing_fetched_empty(void **state)
 {
     fixture_t  *f = *state;
     outcome_t   o;
     follow_t    fl;
+    char        st[512];
     int         k;
 
-    f->be.object_value = "";
+    strcpy(f->be.fail_op, "object");
+    f->be.fail_status = 400;
+    f->be.fail_body = "{\"error\":\"\\\"length\\\" must be at least 1\"}";
     f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
                      "\"target\":\"./Big\",\"data_size\":0}]";
     follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
@@ -1354,6 +1994,86 @@ test_outgoing_fetched_empty(void **state)
     assert_null(item_field(&o, "Replace", k, "Item[1]/Meta/Size"));
     assert_null(item_field(&o, "Replace", k, "Item[1]/MoreData"));
     expect_field(&o, "SyncBody/Final", "1");
+    snprintf(st, sizeof(st),
+             "<Status><CmdID>2</CmdID><MsgRef>1</MsgRef><CmdRef>%s</CmdRef>"
+             "<Cmd>Replace</Cmd><Data>200</Data></Status>",
+             item_field(&o, "Replace", k, "CmdID"));
+    outcome_free(&o);
+
+    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, st), 1), fl.token,
+          &o);
+    assert_int_equal(o.http_status, 200);
+    assert_string_equal(o.ops, "exchange");
+    expect_exchange(f, BIG_STATUS("200"));
+    outcome_free(&o);
+}
+
+/* The "object" call refused (400) for the first piece: asking again would
+   get the same, so the Replace fails to the backend with the reason, and
+   the answer goes on without it (here: the Get behind it). */
+static void
+test_outgoing_fetch_refused(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    follow_t    fl;
+    int         k;
+
+    f->be.object_value = "unused";
+    strcpy(f->be.fail_op, "object");
+    f->be.fail_status = 400;
+    f->be.fail_body = "{\"error\":\"bad request\"}";
+    f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
+                     "\"target\":\"./Big\",\"data_size\":5000},"
+                     "{\"id\":\"after\",\"verb\":\"Get\","
+                     "\"target\":\"./After\"}]";
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    assert_int_equal(o.http_status, 200);
+    assert_string_equal(o.ops, "auth,exchange,object,exchange");
+    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
+                       "\"backend object answered 400\"}]");
+    assert_int_equal(command_index(&o, "Replace"), 0);
+    k = command_index(&o, "Get");
+    if (k == 0) fail_msg("no Get in\n%s", o.desc);
+    assert_string_equal(item_field(&o, "Get", k, "Item[1]/Target"),
+                        "./After");
+    expect_field(&o, "SyncBody/Final", "1");
+    assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
+    outcome_free(&o);
+}
+
+/* The "object" answer's size is not the command's data_size (the value
+   changed meanwhile), on the second piece: the Replace fails to the
+   backend with the reason, no more chunks go, the session ends. */
+static void
+test_outgoing_fetch_size_changed(void **state)
+{
+    fixture_t    *f = *state;
+    outcome_t     o;
+    follow_t      fl;
+    static char   value[5001], shorter[4001];
+
+    make_value(value, 5000, 1);
+    make_value(shorter, 4000, 1);
+    f->be.object_value = value;
+    f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
+                     "\"target\":\"./Big\",\"data_size\":5000}]";
+    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    fl.size = 5000;
+    fl.fetched = 1;
+    assert_true(take_chunk(f, &fl, &o));
+    outcome_free(&o);
+
+    f->be.object_value = shorter;
+    answer_chunk(f, &fl, "213", &o);
+    assert_int_equal(o.http_status, 200);
+    assert_string_equal(o.ops, "exchange,object,exchange");
+    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
+                       "\"backend object answer does not match the "
+                       "command's data_size\"}]");
+    assert_int_equal(command_index(&o, "Replace"), 0);
+    expect_field(&o, "SyncBody/Final", "1");
+    assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
     outcome_free(&o);
 }
 
@@ -1387,6 +2107,12 @@ main(void)
         cmocka_unit_test_setup_teardown(test_object_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_object_store_full, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_incoming_segment_evicted,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incoming_first_segment_evicted,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_object_store_full_later, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_server_max_obj_size, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_outgoing_inline, setup,
@@ -1403,6 +2129,10 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_outgoing_no_room, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_no_room_sweep, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_no_room_later, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_outgoing_markup_heavy, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_outgoing_markup_heavy_fetched,
@@ -1417,8 +2147,24 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_outgoing_two_objects, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_after_chunked_results,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_outgoing_after_chunked_results_fetched, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_chunk_server_refused,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_outgoing_chunk_server_refused_inline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_zone_full, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_evicted, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_outgoing_fetched_empty, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_fetch_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_fetch_size_changed,
+                                        setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
