@@ -184,26 +184,6 @@ sub shape {
         ($r->{final} ? 'Final' : ());
 }
 
-# A device message answering server message $r: its SyncHdr Status, Status
-# 200 for each of its commands, then extra->(next CmdID); Final unless
-# final => 0.
-sub device_msg {
-    my ($d, $r, %o) = @_;
-    $d->{msg_id}++;
-    my $n = 1;
-    my $body = $d->_hdr_status($r, $n++);
-    for my $c (cmds($r)) {
-        $body .= "<Status><CmdID>" . $n++ . "</CmdID>"
-            . "<MsgRef>$r->{hdr}{MsgID}</MsgRef>"
-            . "<CmdRef>" . xml_escape($c->{CmdID}) . "</CmdRef>"
-            . "<Cmd>$c->{name}</Cmd><Data>200</Data></Status>";
-    }
-    $body .= $o{extra}->($n) if $o{extra};
-    my $xml = $d->_wrap($d->header, $body);
-    $xml =~ s{<Final/></SyncBody>}{</SyncBody>} if defined $o{final} && !$o{final};
-    return $xml;
-}
-
 # One chunk of the Results of $get (sent in server message $msg_ref):
 # size => Meta/Size (size_in => 'results' puts it in the Results' Meta,
 # else the Item's, with Format and Type), more => MoreData.
@@ -252,7 +232,7 @@ sub send_chunks {
         $pos += $len;
         my $more = $pos < length $value;
         my $rid;
-        my $xml = device_msg($d, $r, final => !$more, extra => sub {
+        my $xml = $d->ack($r, final => !$more, extra => sub {
             $rid = shift;
             return results_xml($rid, $msg_ref, $get, $piece, more => $more,
                 first => $i == 0, size_in => $o{size_in},
@@ -270,7 +250,7 @@ sub send_chunks {
 # package (Statuses, Final); the server's answer must end the session.
 sub close_package {
     my ($d, $r, $enc) = @_;
-    my $res = send_msg($d, device_msg($d, $r));
+    my $res = send_msg($d, $d->ack($r));
     is(shape($res->{syncml}), 'Status(SyncHdr)=200 Final',
        "$enc: the device closes its package, the session ends");
 }

@@ -15,7 +15,6 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use OmadmTest;
 use OmadmTest::Device;
-use OmadmTest::SyncML qw(xml_escape);
 use OmadmTest::WBXML;
 
 my $t = OmadmTest->new->start;
@@ -25,26 +24,6 @@ sub hdr_code { OmadmTest::Device::hdr_status($_[0])->{Data} }
 
 # bytes on the wire (WBXML: as received, before conversion to XML)
 sub wire_len { my ($res) = @_; length($res->{raw_content} // $res->{content}) }
-
-# The device's reply to server message $r: SyncHdr Status, a Status 200
-# for each command, then $extra (XML), Final unless final => 0.
-sub reply {
-    my ($d, $r, %o) = @_;
-    $d->{msg_id}++;
-    my $n = 1;
-    my $body = $d->_hdr_status($r, $n++);
-    for my $c (cmds($r)) {
-        $body .= "<Status><CmdID>" . $n++ . "</CmdID>"
-            . "<MsgRef>$r->{hdr}{MsgID}</MsgRef>"
-            . "<CmdRef>" . xml_escape($c->{CmdID}) . "</CmdRef>"
-            . "<Cmd>$c->{name}</Cmd><Data>200</Data></Status>";
-    }
-    $body .= $d->alert($n++, { code => 1222 }) if $o{next};
-    $body .= $o{extra} // '';
-    my $xml = $d->_wrap($d->header, $body);
-    $xml =~ s{<Final/>}{} if defined $o{final} && !$o{final};
-    return $xml;
-}
 
 sub results {
     my ($n, $msg_ref, $cmd_ref, $uri, $data) = @_;
@@ -85,7 +64,7 @@ for my $enc (qw(xml wbxml)) {
         # message before the next backend round has Final, others do not
         my $more = !$r->{final};
         push @bad_final, $r->{hdr}{MsgID} if $more && @targets == 200;
-        $res = $d->post(reply($d, $r, next => $more));
+        $res = $d->post($d->ack($r, next => $more));
         $r = $res->{syncml};
         is($res->{status}, 200, "$enc: message $messages answered") or last
             if $res->{status} != 200;
@@ -108,14 +87,14 @@ for my $enc (qw(xml wbxml)) {
     my ($get) = cmds($r);
     is($get->{name}, 'Get', "$enc: the Get goes out");
     my $m = $r->{hdr}{MsgID};
-    $res = $d->post(reply($d, { %$r, cmds => [] }, final => 0,
+    $res = $d->post($d->ack({ %$r, cmds => [] }, final => 0,
         extra => results(2, $m, $get->{CmdID}, './Big/Log', 'part-one')));
     $r = $res->{syncml};
     is(hdr_code($r), '200', "$enc: package message 1 accepted");
     is_deeply([ map { $_->{name} . ($_->{Data} ? " $_->{Data}" : '') } cmds($r) ],
               [ 'Alert 1222' ], "$enc: ... answered with Alert 1222 only");
     ok(!$r->{final}, "$enc: ... without Final");
-    $res = $d->post(reply($d, $r, final => 0,
+    $res = $d->post($d->ack($r, final => 0,
         extra => results(3, $m, $get->{CmdID}, './Big/Log', 'part-two')));
     $r = $res->{syncml};
     is_deeply([ map { $_->{Data} } cmds($r) ], [ '1222' ], "$enc: message 2: Alert 1222");
@@ -150,7 +129,7 @@ for my $enc (qw(xml wbxml)) {
     is("$bc->{state}:$bc->{status}", 'failed:413', "$enc: the oversized command failed (413)");
     like($bc->{reason} // '', qr/too large for the device's MaxMsgSize \(2048 bytes\)/,
          "$enc: ... with its reason in the operator API");
-    $res = $d->post(reply($d, $r));
+    $res = $d->post($d->ack($r));
     ok($res->{syncml}{final}, "$enc: session over");
     is($t->get_command($id, $small)->{state}, 'done', "$enc: the small command done");
 }

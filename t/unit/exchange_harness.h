@@ -393,6 +393,18 @@ drive_wbxml(fixture_t *f, const char *xml, const char *token, outcome_t *o)
     omadm_free(w);
 }
 
+/* a device message written in XML, sent in encoding enc (OMADM_ENC_*) */
+static inline void
+drive_enc(fixture_t *f, int enc, const char *xml, const char *token,
+    outcome_t *o)
+{
+    if (enc == OMADM_ENC_WBXML) {
+        drive_wbxml(f, xml, token, o);
+    } else {
+        drive(f, xml, token, o);
+    }
+}
+
 /* the value of one describe() line into out (of size bytes); false
    when there is no such line */
 static inline int
@@ -440,6 +452,19 @@ field(const outcome_t *o, const char *path)
             fail_msg("unexpected %s in\n%s", path, (o)->desc);              \
     } while (0)
 
+/* needle in the last exchange request, or fail showing it */
+#define expect_exchange(f, needle)                                          \
+    do {                                                                    \
+        if (strstr((f)->be.last_exchange, needle) == NULL)                  \
+            fail_msg("no %s in\n%s", needle, (f)->be.last_exchange);        \
+    } while (0)
+
+#define expect_no_exchange(f, needle)                                       \
+    do {                                                                    \
+        if (strstr((f)->be.last_exchange, needle) != NULL)                  \
+            fail_msg("unexpected %s in\n%s", needle, (f)->be.last_exchange);\
+    } while (0)
+
 /* the "s" token of the answer's RespURI */
 static inline void
 resp_token(const outcome_t *o, char *out, size_t size)
@@ -466,26 +491,42 @@ resp_token(const outcome_t *o, char *out, size_t size)
     "<Item><Source><LocURI>./DevInfo/Man</LocURI></Source>"                 \
     "<Data>Example Corp</Data></Item></Replace>"
 
+/* the device's MaxMsgSize, as SyncHdr extras */
+#define MAXMSG(n)                                                           \
+    "<Meta><MaxMsgSize xmlns=\"syncml:metinf\">" n "</MaxMsgSize></Meta>"
+
 #define HDR_STATUS(msgref)                                                  \
     "<Status><CmdID>1</CmdID><MsgRef>" msgref "</MsgRef><CmdRef>0</CmdRef>" \
     "<Cmd>SyncHdr</Cmd><TargetRef>" DEV "</TargetRef>"                      \
     "<SourceRef>" SERVER "</SourceRef><Data>200</Data></Status>"
 
+/* one message of a device package: SyncHdr extras (Cred, Meta) after its
+   Source, Final only on the package's last message */
 static inline char *
-device_msg(const char *session, int msg_id, const char *cred,
-    const char *body)
+package_msg(const char *session, int msg_id, const char *hdr,
+    const char *body, int final)
 {
     static char  buf[16384];
+    int          n;
 
-    snprintf(buf, sizeof(buf),
+    n = snprintf(buf, sizeof(buf),
         "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr>"
         "<VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto>"
         "<SessionID>%s</SessionID><MsgID>%d</MsgID>"
         "<Target><LocURI>" SERVER "</LocURI></Target>"
         "<Source><LocURI>" DEV "</LocURI><LocName>dev1</LocName></Source>"
-        "%s</SyncHdr><SyncBody>%s<Final/></SyncBody></SyncML>",
-        session, msg_id, cred ? cred : "", body);
+        "%s</SyncHdr><SyncBody>%s%s</SyncBody></SyncML>",
+        session, msg_id, hdr ? hdr : "", body, final ? "<Final/>" : "");
+    assert_true((size_t) n < sizeof(buf));
     return buf;
+}
+
+/* a whole package in one message */
+static inline char *
+device_msg(const char *session, int msg_id, const char *cred,
+    const char *body)
+{
+    return package_msg(session, msg_id, cred, body, 1);
 }
 
 static inline char *
@@ -520,19 +561,30 @@ basic_cred(const char *user, const char *pass)
     return buf;
 }
 
+/* package 1 with a correct MD5 Cred and SyncHdr extras after it (a Meta),
+   in encoding enc: a session authenticated in one go */
+static inline void
+login_with(fixture_t *f, int enc, const char *session, const char *extras,
+    outcome_t *o, char *token)
+{
+    char  hdr[1024], nonce[64];
+
+    strcpy(nonce, f->be.nonce);
+    snprintf(hdr, sizeof(hdr), "%s%s", md5_cred("dev1", "secret", nonce),
+             extras);
+    drive_enc(f, enc, package_msg(session, 1, hdr, PKG1("1", "2"), 1), NULL,
+              o);
+    assert_int_equal(o->http_status, 200);
+    expect_field(o, "SyncBody/Status[1]/Data", "212");
+    resp_token(o, token, 33);
+}
+
 /* package 1 with a correct MD5 Cred: a session authenticated in one go */
 static inline void
 login(fixture_t *f, const char *session, outcome_t *o, char *token)
 {
-    char  nonce[64];
-
-    strcpy(nonce, f->be.nonce);
-    drive(f, device_msg(session, 1, md5_cred("dev1", "secret", nonce),
-                        PKG1("1", "2")), NULL, o);
-    assert_int_equal(o->http_status, 200);
-    expect_field(o, "SyncBody/Status[1]/Data", "212");
+    login_with(f, OMADM_ENC_XML, session, "", o, token);
     assert_string_equal(o->ops, "auth,exchange");
-    resp_token(o, token, 33);
 }
 
 #endif /* EXCHANGE_HARNESS_H */

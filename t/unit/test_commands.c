@@ -23,12 +23,6 @@
     "\"choices\":[\"Red\",\"Blue\"]}]"
 
 /* needle in the last exchange request, or fail showing it */
-#define expect_exchange(f, needle)                                          \
-    do {                                                                    \
-        if (strstr((f)->be.last_exchange, needle) == NULL)                  \
-            fail_msg("no %s in\n%s", needle, (f)->be.last_exchange);        \
-    } while (0)
-
 #define STATUS(id, ref, cmd, code, extra)                                   \
     "<Status><CmdID>" id "</CmdID><MsgRef>1</MsgRef><CmdRef>" ref           \
     "</CmdRef><Cmd>" cmd "</Cmd><Data>" code "</Data>" extra "</Status>"

@@ -9,67 +9,7 @@
 #include "exchange_harness.h"
 
 
-#define expect_exchange(f, needle)                                          \
-    do {                                                                    \
-        if (strstr((f)->be.last_exchange, needle) == NULL)                  \
-            fail_msg("no %s in\n%s", needle, (f)->be.last_exchange);        \
-    } while (0)
-
-#define expect_no_exchange(f, needle)                                       \
-    do {                                                                    \
-        if (strstr((f)->be.last_exchange, needle) != NULL)                  \
-            fail_msg("unexpected %s in\n%s", needle, (f)->be.last_exchange);\
-    } while (0)
-
-
 /* ---- messages and values ----------------------------------------------- */
-
-/* a device message with SyncHdr extras (Cred, Meta), Final or not */
-static char *
-dev_msg(const char *session, int msg_id, const char *hdr, const char *body,
-    int final)
-{
-    static char  buf[16384];
-    int          n;
-
-    n = snprintf(buf, sizeof(buf),
-        "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr>"
-        "<VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto>"
-        "<SessionID>%s</SessionID><MsgID>%d</MsgID>"
-        "<Target><LocURI>" SERVER "</LocURI></Target>"
-        "<Source><LocURI>" DEV "</LocURI><LocName>dev1</LocName></Source>"
-        "%s</SyncHdr><SyncBody>%s%s</SyncBody></SyncML>",
-        session, msg_id, hdr ? hdr : "", body, final ? "<Final/>" : "");
-    assert_true((size_t) n < sizeof(buf));
-    return buf;
-}
-
-static void
-send_as(fixture_t *f, int enc, const char *xml, const char *token,
-    outcome_t *o)
-{
-    if (enc == OMADM_ENC_WBXML) {
-        drive_wbxml(f, xml, token, o);
-    } else {
-        drive(f, xml, token, o);
-    }
-}
-
-/* package 1 with an MD5 Cred and the SyncHdr Meta given */
-static void
-start_as(fixture_t *f, int enc, const char *session, const char *meta,
-    outcome_t *o, char *token)
-{
-    char  hdr[1024], nonce[64];
-
-    strcpy(nonce, f->be.nonce);
-    snprintf(hdr, sizeof(hdr), "%s%s", md5_cred("dev1", "secret", nonce),
-             meta);
-    send_as(f, enc, dev_msg(session, 1, hdr, PKG1("1", "2"), 1), NULL, o);
-    assert_int_equal(o->http_status, 200);
-    expect_field(o, "SyncBody/Status[1]/Data", "212");
-    resp_token(o, token, 33);
-}
 
 /*
  * n bytes of text (n >= 8): ASCII words, 2-, 3- and 4-byte UTF-8
@@ -104,6 +44,18 @@ make_value(char *out, size_t n, int markup)
     }
     while (len < n) {
         out[len++] = 'E';
+    }
+    out[n] = '\0';
+}
+
+/* n bytes of nothing but characters XML escapes: "<&><&>..." */
+static void
+make_markup_only(char *out, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        out[i] = "<&>"[i % 3];
     }
     out[n] = '\0';
 }
@@ -185,31 +137,149 @@ with_hdr_status(int msg, const char *rest)
     return buf;
 }
 
-#define GET_A  "[{\"id\":\"g\",\"verb\":\"Get\",\"target\":\"./A\"}]"
+/* the device's message msg of session "1" in encoding enc, answering our
+   message msg - 1: its SyncHdr Status, then body; Final or not */
+static void
+reply_as(fixture_t *f, int enc, const char *token, int msg, const char *body,
+    int final, outcome_t *o)
+{
+    drive_enc(f, enc, package_msg("1", msg, NULL,
+              with_hdr_status(msg - 1, body), final), token, o);
+}
+
+/* the same in XML */
+static void
+reply(fixture_t *f, const char *token, int msg, const char *body, int final,
+    outcome_t *o)
+{
+    reply_as(f, OMADM_ENC_XML, token, msg, body, final, o);
+}
+
+/* the backend's next call of op fails, once, with status and body */
+static void
+backend_fails_once(fixture_t *f, const char *op, int status,
+    const char *body)
+{
+    snprintf(f->be.fail_op, sizeof(f->be.fail_op), "%s", op);
+    f->be.fail_status = status;
+    f->be.fail_body = body;
+}
+
+/* what the backend is told of its command id: Status code, nothing else */
+static const char *
+told_status(const char *id, const char *code)
+{
+    static char  buf[128];
+
+    snprintf(buf, sizeof(buf),
+             "\"statuses\":[{\"command_id\":\"%s\",\"status\":%s}]", id, code);
+    return buf;
+}
+
+/* an object store of its own (omadm_object_zone), in memory */
+typedef struct {
+    mem_store_t    mem;
+    omadm_store_t  store;
+} object_zone_t;
+
+/* a new one, made the fixture's object store */
+static object_zone_t *
+object_zone(fixture_t *f)
+{
+    object_zone_t  *z = calloc(1, sizeof(object_zone_t));
+
+    assert_non_null(z);
+    z->store = mem_store(&z->mem);
+    f->cf.object_store = &z->store;
+    return z;
+}
+
+static void
+object_zone_free(object_zone_t *z)
+{
+    store_clear(&z->mem);
+    free(z);
+}
+
+/* our Get g of ./A, as a backend command */
+#define GET_G_A  "{\"id\":\"g\",\"verb\":\"Get\",\"target\":\"./A\"}"
 
 #define GET_STATUS                                                          \
     "<Status><CmdID>2</CmdID><MsgRef>1</MsgRef><CmdRef>4</CmdRef>"          \
     "<Cmd>Get</Cmd><Data>200</Data></Status>"
 
-/* the stored chunks of a session's object, or NULL */
+/* the store key of segment n of the session's first object from the
+   device */
+static int
+segment_key(char *key, size_t size, const char *session_id, int n)
+{
+    int  len = snprintf(key, size, "o:%s\n%s\ni1:%d", DEV, session_id, n);
+
+    assert_true((size_t) len < size);
+    return len;
+}
+
+/* the stored chunks (segment n) of a session's object, or NULL */
 static entry_t *
-object_entry(mem_store_t *s, const char *session_id)
+object_segment(mem_store_t *s, const char *session_id, int n)
 {
     char  key[128];
-    int   n = snprintf(key, sizeof(key), "o:%s\n%s\ni1:0", DEV, session_id);
+    int   len = segment_key(key, sizeof(key), session_id, n);
 
-    return store_find(s, key, (size_t) n);
+    return store_find(s, key, (size_t) len);
 }
+
+/* removes segment n of the session's first object from store s, as a
+   full zone evicting it would */
+static void
+evict_segment(mem_store_t *s, const char *session_id, int n)
+{
+    char  key[128];
+    int   len = segment_key(key, sizeof(key), session_id, n);
+
+    if (store_remove(s, key, (size_t) len) != OMADM_OK) {
+        fail_msg("no segment %d of session %s in the store", n, session_id);
+    }
+}
+
+/* whether store s holds a key starting "o:" (an object's bytes) */
+static int
+holds_object(mem_store_t *s)
+{
+    int  i;
+
+    for (i = 0; i < s->n; i++) {
+        if (s->e[i].key_len > 2 && memcmp(s->e[i].key, "o:", 2) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+
+/* ---- from the device --------------------------------------------------- */
 
 /* the session started with our Get g of ./A as command 4 of message 1 */
 static void
 start_get(fixture_t *f, int enc, const char *session, outcome_t *o,
     char *token)
 {
-    f->be.commands = GET_A;
-    start_as(f, enc, session, "", o, token);
+    f->be.commands = "[" GET_G_A "]";
+    login_with(f, enc, session, "", o, token);
     expect_field(o, "SyncBody/Get[4]/CmdID", "4");
     outcome_free(o);
+}
+
+/* the device's first message after our Get: the Get's Status, then the
+   first chunk of value (up to `to`) with Meta/Size size (NULL: none) */
+static const char *
+first_chunk(const char *value, size_t to, const char *size)
+{
+    static char  buf[12288];
+
+    snprintf(buf, sizeof(buf), "%s%s", GET_STATUS,
+             chunk_results(3, value, 0, to, size, 1));
+    return buf;
 }
 
 /* our Status for the device's Results, CmdID cmd_ref of its message */
@@ -224,6 +294,20 @@ expect_results_status(outcome_t *o, const char *msg_ref, const char *cmd_ref,
     expect_field(o, "SyncBody/Status[2]/Data", code);
 }
 
+/* our Get sent (in XML), and the device's first chunk of value (up to
+   `to`, Meta/Size size) answered 213 */
+static void
+first_chunk_taken(fixture_t *f, char *token, const char *value, size_t to,
+    const char *size)
+{
+    outcome_t  o;
+
+    start_get(f, OMADM_ENC_XML, "1", &o, token);
+    reply(f, token, 2, first_chunk(value, to, size), 0, &o);
+    expect_results_status(&o, "2", "3", "213");
+    outcome_free(&o);
+}
+
 /* "next message" answer: Statuses, Alert 1222, no Final */
 static void
 expect_next_message(fixture_t *f, outcome_t *o)
@@ -234,8 +318,36 @@ expect_next_message(fixture_t *f, outcome_t *o)
     expect_exchange(f, "\"max_commands\":0");
 }
 
+/* a chunk (Results CmdID cmd_ref of message msg_ref) kept with 213, the
+   next message asked for, nothing of the Get told to the backend yet */
+static void
+expect_chunk_held(fixture_t *f, outcome_t *o, const char *msg_ref,
+    const char *cmd_ref)
+{
+    expect_results_status(o, msg_ref, cmd_ref, "213");
+    expect_next_message(f, o);
+    expect_exchange(f, "\"statuses\":[]");
+    expect_exchange(f, "\"results\":[]");
+}
 
-/* ---- from the device --------------------------------------------------- */
+/* the Get g failed with code, told to the backend without a result */
+static void
+expect_get_failed(fixture_t *f, const char *code)
+{
+    expect_exchange(f, told_status("g", code));
+    expect_exchange(f, "\"results\":[]");
+}
+
+/* the device's object refused with code at its chunk (Results CmdID
+   cmd_ref of message msg_ref): the Get failed, nothing kept */
+static void
+expect_object_refused(fixture_t *f, outcome_t *o, const char *msg_ref,
+    const char *cmd_ref, const char *code)
+{
+    expect_results_status(o, msg_ref, cmd_ref, code);
+    expect_get_failed(f, code);
+    assert_null(object_segment(&f->mem, "1", 0));
+}
 
 /* Three chunks: 213 for the first two (the Get's Status held back, no
    result yet), 200 for the last, which delivers the whole value and then
@@ -245,46 +357,37 @@ incoming_chunks(void **state, int enc)
 {
     fixture_t  *f = *state;
     outcome_t   o;
-    char        token[33], value[3001], body[12288], results[4096];
+    char        token[33], value[3001], results[4096];
 
     f->cf.max_object_size = 4096;
     make_value(value, 3000, 1);
     start_get(f, enc, "1", &o, token);
 
-    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
-             chunk_results(3, value, 0, 1000, "3000", 1));
-    send_as(f, enc, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0),
-            token, &o);
+    reply_as(f, enc, token, 2, first_chunk(value, 1000, "3000"), 0, &o);
     assert_string_equal(o.ops, "exchange");
     expect_field(&o, "SyncBody/Status[1]/Data", "200");
-    expect_results_status(&o, "2", "3", "213");
-    expect_next_message(f, &o);
-    expect_exchange(f, "\"statuses\":[]");
-    expect_exchange(f, "\"results\":[]");
-    assert_non_null(object_entry(&f->mem, "1"));
+    expect_chunk_held(f, &o, "2", "3");
+    assert_non_null(object_segment(&f->mem, "1", 0));
     outcome_free(&o);
 
-    send_as(f, enc, dev_msg("1", 3, NULL, with_hdr_status(2,
-        chunk_results(2, value, 1000, 2000, NULL, 1)), 0), token, &o);
-    expect_results_status(&o, "3", "2", "213");
-    expect_next_message(f, &o);
-    expect_exchange(f, "\"statuses\":[]");
-    expect_exchange(f, "\"results\":[]");
+    reply_as(f, enc, token, 3, chunk_results(2, value, 1000, 2000, NULL, 1),
+             0, &o);
+    expect_chunk_held(f, &o, "3", "2");
     outcome_free(&o);
 
-    send_as(f, enc, dev_msg("1", 4, NULL, with_hdr_status(3,
-        chunk_results(2, value, 2000, 3000, NULL, 0)), 1), token, &o);
+    reply_as(f, enc, token, 4, chunk_results(2, value, 2000, 3000, NULL, 0),
+             1, &o);
     assert_int_equal(o.http_status, 200);
     expect_results_status(&o, "4", "2", "200");
     expect_no_field(&o, "SyncBody/Alert[3]/Data");
     expect_field(&o, "SyncBody/Final", "1");
-    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":200}]");
+    expect_exchange(f, told_status("g", "200"));
     snprintf(results, sizeof(results),
              "\"results\":[{\"command_id\":\"g\",\"data\":\"%s\","
              "\"format\":\"chr\",\"source\":\"./A\",\"type\":\"\"}]", value);
     expect_exchange(f, results);
     expect_exchange(f, "\"max_commands\":50");
-    assert_null(object_entry(&f->mem, "1"));
+    assert_null(object_segment(&f->mem, "1", 0));
     outcome_free(&o);
 }
 
@@ -300,6 +403,19 @@ test_incoming_chunks_wbxml(void **state)
     incoming_chunks(state, OMADM_ENC_WBXML);
 }
 
+/* the device's message msg (reply) while the backend is down: 503 */
+static void
+reply_backend_down(fixture_t *f, const char *token, int msg,
+    const char *body, int final)
+{
+    outcome_t  o;
+
+    backend_fails_once(f, "exchange", 503, "{\"error\":\"busy\"}");
+    reply(f, token, msg, body, final, &o);
+    assert_int_equal(o.http_status, 503);
+    outcome_free(&o);
+}
+
 /* The backend fails (503) on the second chunk's message: the device sends
    it again and the chunk is kept once; a repeat of an answered message
    gets the same answer and appends nothing; the same for the last. */
@@ -308,56 +424,42 @@ test_incoming_retry(void **state)
 {
     fixture_t  *f = *state;
     outcome_t   o, again;
-    char        token[33], value[2401], body[12288], results[4096];
+    char        token[33], value[2401], chunk[12288], results[4096];
     entry_t    *e;
 
     f->cf.max_object_size = 4096;
     make_value(value, 2400, 1);
-    start_get(f, OMADM_ENC_XML, "1", &o, token);
-
-    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
-             chunk_results(3, value, 0, 800, "2400", 1));
-    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
-    expect_results_status(&o, "2", "3", "213");
-    outcome_free(&o);
+    first_chunk_taken(f, token, value, 800, "2400");
 
     /* the second chunk: the backend is down once */
-    strcpy(f->be.fail_op, "exchange");
-    f->be.fail_status = 503;
-    f->be.fail_body = "{\"error\":\"busy\"}";
-    snprintf(body, sizeof(body), "%s", with_hdr_status(2,
-             chunk_results(2, value, 800, 1600, NULL, 1)));
-    drive(f, dev_msg("1", 3, NULL, body, 0), token, &o);
-    assert_int_equal(o.http_status, 503);
-    outcome_free(&o);
+    snprintf(chunk, sizeof(chunk), "%s",
+             chunk_results(2, value, 800, 1600, NULL, 1));
+    reply_backend_down(f, token, 3, chunk, 0);
 
-    drive(f, dev_msg("1", 3, NULL, body, 0), token, &o);
+    reply(f, token, 3, chunk, 0, &o);
     expect_results_status(&o, "3", "2", "213");
-    e = object_entry(&f->mem, "1");
+    e = object_segment(&f->mem, "1", 0);
     assert_non_null(e);
     assert_int_equal(e->val_len, char_boundary(value, 1600));
     assert_memory_equal(e->val, value, e->val_len);
 
     /* our answer lost: the same message again, the same answer */
-    drive(f, dev_msg("1", 3, NULL, body, 0), token, &again);
+    reply(f, token, 3, chunk, 0, &again);
     assert_string_equal(again.ops, "");
     assert_int_equal(again.len, o.len);
     assert_memory_equal(again.body, o.body, o.len);
     outcome_free(&again);
     outcome_free(&o);
-    e = object_entry(&f->mem, "1");
+    e = object_segment(&f->mem, "1", 0);
     assert_int_equal(e->val_len, char_boundary(value, 1600));
 
     /* the last one, the backend down once again: delivered once */
-    strcpy(f->be.fail_op, "exchange");
-    snprintf(body, sizeof(body), "%s", with_hdr_status(3,
-             chunk_results(2, value, 1600, 2400, NULL, 0)));
-    drive(f, dev_msg("1", 4, NULL, body, 1), token, &o);
-    assert_int_equal(o.http_status, 503);
-    outcome_free(&o);
-    assert_non_null(object_entry(&f->mem, "1"));
+    snprintf(chunk, sizeof(chunk), "%s",
+             chunk_results(2, value, 1600, 2400, NULL, 0));
+    reply_backend_down(f, token, 4, chunk, 1);
+    assert_non_null(object_segment(&f->mem, "1", 0));
 
-    drive(f, dev_msg("1", 4, NULL, body, 1), token, &o);
+    reply(f, token, 4, chunk, 1, &o);
     expect_results_status(&o, "4", "2", "200");
     snprintf(results, sizeof(results),
              "\"results\":[{\"command_id\":\"g\",\"data\":\"%s\",", value);
@@ -365,60 +467,43 @@ test_incoming_retry(void **state)
     outcome_free(&o);
 }
 
-/* The chunks add up to less than the declared Size: 424 for the last one,
-   and the Get fails with 424, no result. */
+/*
+ * A 2000-byte object declared as `size` bytes: its second chunk (with
+ * MoreData when more, else the last) gets 424, and the Get fails with 424,
+ * no result.
+ */
 static void
-test_incoming_size_short(void **state)
+size_mismatch(void **state, const char *size, int more)
 {
     fixture_t  *f = *state;
     outcome_t   o;
-    char        token[33], value[2001], body[12288];
+    char        token[33], value[2001];
 
     f->cf.max_object_size = 4096;
     make_value(value, 2000, 1);
-    start_get(f, OMADM_ENC_XML, "1", &o, token);
+    first_chunk_taken(f, token, value, 1000, size);
 
-    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
-             chunk_results(3, value, 0, 1000, "2001", 1));
-    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
-    expect_results_status(&o, "2", "3", "213");
+    reply(f, token, 3, chunk_results(2, value, 1000, 2000, NULL, more), !more,
+          &o);
+    expect_object_refused(f, &o, "3", "2", "424");
+    if (!more) {
+        expect_field(&o, "SyncBody/Final", "1");
+    }
     outcome_free(&o);
+}
 
-    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2,
-        chunk_results(2, value, 1000, 2000, NULL, 0)), 1), token, &o);
-    expect_results_status(&o, "3", "2", "424");
-    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":424}]");
-    expect_exchange(f, "\"results\":[]");
-    expect_field(&o, "SyncBody/Final", "1");
-    assert_null(object_entry(&f->mem, "1"));
-    outcome_free(&o);
+/* The chunks add up to less than the declared Size: 424 for the last. */
+static void
+test_incoming_size_short(void **state)
+{
+    size_mismatch(state, "2001", 0);
 }
 
 /* The chunks go past the declared Size: 424 at once. */
 static void
 test_incoming_size_over(void **state)
 {
-    fixture_t  *f = *state;
-    outcome_t   o;
-    char        token[33], value[2001], body[12288];
-
-    f->cf.max_object_size = 4096;
-    make_value(value, 2000, 1);
-    start_get(f, OMADM_ENC_XML, "1", &o, token);
-
-    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
-             chunk_results(3, value, 0, 1000, "1500", 1));
-    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
-    expect_results_status(&o, "2", "3", "213");
-    outcome_free(&o);
-
-    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2,
-        chunk_results(2, value, 1000, 2000, NULL, 1)), 0), token, &o);
-    expect_results_status(&o, "3", "2", "424");
-    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":424}]");
-    expect_exchange(f, "\"results\":[]");
-    assert_null(object_entry(&f->mem, "1"));
-    outcome_free(&o);
+    size_mismatch(state, "1500", 1);
 }
 
 /* A declared Size over our max_object_size: 416 on the first chunk,
@@ -428,19 +513,14 @@ test_incoming_declared_too_large(void **state)
 {
     fixture_t  *f = *state;
     outcome_t   o;
-    char        token[33], value[1001], body[12288];
+    char        token[33], value[1001];
 
     f->cf.max_object_size = 4096;
     make_value(value, 1000, 1);
     start_get(f, OMADM_ENC_XML, "1", &o, token);
 
-    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
-             chunk_results(3, value, 0, 1000, "100000", 1));
-    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
-    expect_results_status(&o, "2", "3", "416");
-    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":416}]");
-    expect_exchange(f, "\"results\":[]");
-    assert_null(object_entry(&f->mem, "1"));
+    reply(f, token, 2, first_chunk(value, 1000, "100000"), 0, &o);
+    expect_object_refused(f, &o, "2", "3", "416");
     outcome_free(&o);
 }
 
@@ -450,36 +530,24 @@ test_incoming_undeclared_too_large(void **state)
 {
     fixture_t  *f = *state;
     outcome_t   o;
-    char        token[33], value[3001], body[12288];
+    char        token[33], value[3001];
 
     f->cf.max_object_size = 2500;
     make_value(value, 3000, 1);
-    start_get(f, OMADM_ENC_XML, "1", &o, token);
+    first_chunk_taken(f, token, value, 1000, NULL);
 
-    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
-             chunk_results(3, value, 0, 1000, NULL, 1));
-    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
-    expect_results_status(&o, "2", "3", "213");
-    outcome_free(&o);
-
-    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2,
-        chunk_results(2, value, 1000, 2000, NULL, 1)), 0), token, &o);
+    reply(f, token, 3, chunk_results(2, value, 1000, 2000, NULL, 1), 0, &o);
     expect_results_status(&o, "3", "2", "213");
     outcome_free(&o);
 
-    drive(f, dev_msg("1", 4, NULL, with_hdr_status(3,
-        chunk_results(2, value, 2000, 3000, NULL, 1)), 0), token, &o);
-    expect_results_status(&o, "4", "2", "413");
-    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":413}]");
-    expect_exchange(f, "\"results\":[]");
-    assert_null(object_entry(&f->mem, "1"));
+    reply(f, token, 4, chunk_results(2, value, 2000, 3000, NULL, 1), 0, &o);
+    expect_object_refused(f, &o, "4", "2", "413");
     outcome_free(&o);
 }
 
 /* our Get g of ./A and Get h of ./B, commands 4 and 5 of message 1 */
 #define GETS_AB                                                             \
-    "[{\"id\":\"g\",\"verb\":\"Get\",\"target\":\"./A\"},"                  \
-    "{\"id\":\"h\",\"verb\":\"Get\",\"target\":\"./B\"}]"
+    "[" GET_G_A ",{\"id\":\"h\",\"verb\":\"Get\",\"target\":\"./B\"}]"
 
 /* a Results for our command ref (4: ./A, 5: ./B) with one chunk */
 static char *
@@ -509,13 +577,13 @@ test_incoming_next_object_same_message(void **state)
 
     f->cf.max_object_size = 4096;
     f->be.commands = GETS_AB;
-    start_as(f, OMADM_ENC_XML, "1", "", &o, token);
+    login_with(f, OMADM_ENC_XML, "1", "", &o, token);
     expect_field(&o, "SyncBody/Get[5]/CmdID", "5");
     outcome_free(&o);
 
     snprintf(body, sizeof(body), "%s%s", GET_STATUS_REF("2", "4"),
              chunk_of(a, sizeof(a), 3, 4, "a-one ", 1));
-    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
+    reply(f, token, 2, body, 0, &o);
     expect_results_status(&o, "2", "3", "213");
     outcome_free(&o);
 
@@ -524,7 +592,7 @@ test_incoming_next_object_same_message(void **state)
              chunk_of(a, sizeof(a), 2, 4, "a-two", 0),
              GET_STATUS_REF("3", "5"),
              chunk_of(b, sizeof(b), 4, 5, "b-one ", 1));
-    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2, body), 0), token, &o);
+    reply(f, token, 3, body, 0, &o);
     expect_results_status(&o, "3", "2", "200");
     expect_field(&o, "SyncBody/Status[3]/CmdRef", "4");
     expect_field(&o, "SyncBody/Status[3]/Data", "213");
@@ -533,8 +601,7 @@ test_incoming_next_object_same_message(void **state)
     expect_exchange(f, "\"statuses\":[]");
     outcome_free(&o);
 
-    drive(f, dev_msg("1", 4, NULL, with_hdr_status(3,
-        chunk_of(b, sizeof(b), 2, 5, "b-two", 0)), 1), token, &o);
+    reply(f, token, 4, chunk_of(b, sizeof(b), 2, 5, "b-two", 0), 1, &o);
     expect_field(&o, "SyncBody/Status[2]/Cmd", "Results");
     expect_field(&o, "SyncBody/Status[2]/Data", "200");
     expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":200},"
@@ -555,28 +622,25 @@ test_incoming_object_after_its_get_status(void **state)
 
     f->cf.max_object_size = 4096;
     f->be.commands = GETS_AB;
-    start_as(f, OMADM_ENC_XML, "1", "", &o, token);
+    login_with(f, OMADM_ENC_XML, "1", "", &o, token);
     outcome_free(&o);
 
     snprintf(body, sizeof(body), "%s%s%s", GET_STATUS_REF("2", "4"),
              GET_STATUS_REF("3", "5"),
              chunk_of(a, sizeof(a), 4, 4, "a-one ", 1));
-    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
+    reply(f, token, 2, body, 0, &o);
     outcome_free(&o);
 
-    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2,
-        chunk_of(a, sizeof(a), 2, 4, "a-two", 0)), 0), token, &o);
+    reply(f, token, 3, chunk_of(a, sizeof(a), 2, 4, "a-two", 0), 0, &o);
     expect_exchange(f, "\"data\":\"a-one a-two\"");
     outcome_free(&o);
 
-    drive(f, dev_msg("1", 4, NULL, with_hdr_status(3,
-        chunk_of(a, sizeof(a), 2, 5, "b-one ", 1)), 0), token, &o);
+    reply(f, token, 4, chunk_of(a, sizeof(a), 2, 5, "b-one ", 1), 0, &o);
     expect_field(&o, "SyncBody/Status[2]/Cmd", "Results");
     expect_field(&o, "SyncBody/Status[2]/Data", "213");
     outcome_free(&o);
 
-    drive(f, dev_msg("1", 5, NULL, with_hdr_status(4,
-        chunk_of(a, sizeof(a), 2, 5, "b-two", 0)), 1), token, &o);
+    reply(f, token, 5, chunk_of(a, sizeof(a), 2, 5, "b-two", 0), 1, &o);
     expect_field(&o, "SyncBody/Status[2]/Data", "200");
     expect_exchange(f, "\"command_id\":\"h\",\"data\":\"b-one b-two\"");
     outcome_free(&o);
@@ -588,15 +652,13 @@ test_incoming_none_taken(void **state)
 {
     fixture_t  *f = *state;
     outcome_t   o;
-    char        token[33], body[12288];
+    char        token[33];
 
     start_get(f, OMADM_ENC_XML, "1", &o, token);
-    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
-             chunk_results(3, "abc", 0, 3, NULL, 1));
-    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
+    reply(f, token, 2, first_chunk("abc", 3, NULL), 0, &o);
     expect_results_status(&o, "2", "3", "413");
-    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":413}]");
-    assert_null(object_entry(&f->mem, "1"));
+    expect_exchange(f, told_status("g", "413"));
+    assert_null(object_segment(&f->mem, "1", 0));
     outcome_free(&o);
 }
 
@@ -610,13 +672,12 @@ test_generic_alert_chunk(void **state)
 
     f->cf.max_object_size = 4096;
     start_get(f, OMADM_ENC_XML, "1", &o, token);
-    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1,
-        "<Alert><CmdID>2</CmdID><Data>1226</Data><Item>"
-        "<Source><LocURI>./FwUpdate/1</LocURI></Source>"
-        "<Meta><Type xmlns=\"syncml:metinf\">x-oma-test</Type>"
-        "<Format xmlns=\"syncml:metinf\">chr</Format></Meta>"
-        "<Data>first part</Data><MoreData/></Item></Alert>"), 1),
-        token, &o);
+    reply(f, token, 2,
+          "<Alert><CmdID>2</CmdID><Data>1226</Data><Item>"
+          "<Source><LocURI>./FwUpdate/1</LocURI></Source>"
+          "<Meta><Type xmlns=\"syncml:metinf\">x-oma-test</Type>"
+          "<Format xmlns=\"syncml:metinf\">chr</Format></Meta>"
+          "<Data>first part</Data><MoreData/></Item></Alert>", 1, &o);
     assert_int_equal(o.http_status, 200);
     expect_field(&o, "SyncBody/Status[2]/Cmd", "Alert");
     expect_field(&o, "SyncBody/Status[2]/CmdRef", "2");
@@ -631,90 +692,65 @@ test_generic_alert_chunk(void **state)
 static void
 test_object_store(void **state)
 {
-    fixture_t     *f = *state;
-    outcome_t      o;
-    mem_store_t   *objs = calloc(1, sizeof(mem_store_t));
-    omadm_store_t  os = mem_store(objs);
-    char           token[33], value[1201], body[12288];
-    entry_t       *e;
+    fixture_t      *f = *state;
+    object_zone_t  *zone = object_zone(f);
+    outcome_t       o;
+    char            token[33], value[1201];
+    entry_t        *e;
 
     f->cf.max_object_size = 4096;
-    f->cf.object_store = &os;
     make_value(value, 1200, 1);
-    start_get(f, OMADM_ENC_XML, "1", &o, token);
-
-    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
-             chunk_results(3, value, 0, 600, "1200", 1));
-    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
-    expect_results_status(&o, "2", "3", "213");
-    outcome_free(&o);
-    assert_null(object_entry(&f->mem, "1"));
-    e = object_entry(objs, "1");
+    first_chunk_taken(f, token, value, 600, "1200");
+    assert_null(object_segment(&f->mem, "1", 0));
+    e = object_segment(&zone->mem, "1", 0);
     assert_non_null(e);
     assert_int_equal(e->val_len, char_boundary(value, 600));
     assert_int_equal(e->ttl, f->cf.session_ttl);
 
-    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2,
-        chunk_results(2, value, 600, 1200, NULL, 0)), 1), token, &o);
+    reply(f, token, 3, chunk_results(2, value, 600, 1200, NULL, 0), 1, &o);
     expect_results_status(&o, "3", "2", "200");
     expect_exchange(f, value);
-    assert_null(object_entry(objs, "1"));
+    assert_null(object_segment(&zone->mem, "1", 0));
     outcome_free(&o);
-
-    store_clear(objs);
-    free(objs);
+    object_zone_free(zone);
 }
 
 /* The object store full: 420 for the chunk, the Get fails with 420. */
 static void
 test_object_store_full(void **state)
 {
-    fixture_t     *f = *state;
-    outcome_t      o;
-    mem_store_t   *objs = calloc(1, sizeof(mem_store_t));
-    omadm_store_t  os = mem_store(objs);
-    char           token[33], body[12288];
+    fixture_t      *f = *state;
+    object_zone_t  *zone = object_zone(f);
+    outcome_t       o;
+    char            token[33];
 
     f->cf.max_object_size = 4096;
-    f->cf.object_store = &os;
-    objs->fail_put = 1;
+    zone->mem.fail_put = 1;
     start_get(f, OMADM_ENC_XML, "1", &o, token);
 
-    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
-             chunk_results(3, "abcdef", 0, 6, "12", 1));
-    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
+    reply(f, token, 2, first_chunk("abcdef", 6, "12"), 0, &o);
     expect_results_status(&o, "2", "3", "420");
-    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":420}]");
+    expect_exchange(f, told_status("g", "420"));
     outcome_free(&o);
-    free(objs);
+    object_zone_free(zone);
 }
 
-/* removes segment n of the session's first object from store s, as a
-   full zone evicting it would */
+/* The stored bytes of the object lost between two chunks (evicted, or the
+   store turning full): the next chunk (Results CmdID 2, with MoreData) of
+   message 3 gets `code` and the Get fails with
+   it; nothing of the object is left in `store`, the session goes on. */
 static void
-evict_segment(mem_store_t *s, const char *session_id, int n)
+expect_object_lost(fixture_t *f, const char *token, const char *chunk,
+    mem_store_t *store, const char *code)
 {
-    char  key[128];
-    int   len = snprintf(key, sizeof(key), "o:%s\n%s\ni1:%d", DEV,
-                         session_id, n);
+    outcome_t  o;
 
-    if (store_remove(s, key, (size_t) len) != OMADM_OK) {
-        fail_msg("no segment %d of session %s in the store", n, session_id);
-    }
-}
-
-/* whether store s holds a key starting "o:" (an object's bytes) */
-static int
-holds_object(mem_store_t *s)
-{
-    int  i;
-
-    for (i = 0; i < s->n; i++) {
-        if (s->e[i].key_len > 2 && memcmp(s->e[i].key, "o:", 2) == 0) {
-            return 1;
-        }
-    }
-    return 0;
+    reply(f, token, 3, chunk, 0, &o);
+    assert_int_equal(o.http_status, 200);
+    expect_results_status(&o, "3", "2", code);
+    expect_get_failed(f, code);
+    assert_false(holds_object(store));
+    outcome_free(&o);
 }
 
 /* The stored bytes of the object evicted between two chunks: the next
@@ -723,28 +759,15 @@ static void
 test_incoming_segment_evicted(void **state)
 {
     fixture_t  *f = *state;
-    outcome_t   o;
-    char        token[33], value[3001], body[12288];
+    char        token[33], value[3001];
 
     f->cf.max_object_size = 4096;
     make_value(value, 3000, 1);
-    start_get(f, OMADM_ENC_XML, "1", &o, token);
-
-    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
-             chunk_results(3, value, 0, 1000, "3000", 1));
-    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
-    expect_results_status(&o, "2", "3", "213");
-    outcome_free(&o);
+    first_chunk_taken(f, token, value, 1000, "3000");
 
     evict_segment(&f->mem, "1", 0);
-    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2,
-        chunk_results(2, value, 1000, 2000, NULL, 1)), 0), token, &o);
-    assert_int_equal(o.http_status, 200);
-    expect_results_status(&o, "3", "2", "500");
-    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":500}]");
-    expect_exchange(f, "\"results\":[]");
-    assert_false(holds_object(&f->mem));
-    outcome_free(&o);
+    expect_object_lost(f, token, chunk_results(2, value, 1000, 2000, NULL, 1),
+                       &f->mem, "500");
 }
 
 /* An object of two segments (64 KiB each at most), the first one evicted
@@ -758,42 +781,30 @@ test_incoming_first_segment_evicted(void **state)
 {
     fixture_t    *f = *state;
     outcome_t     o;
-    char          token[33], body[12288], key[128];
+    char          token[33];
     static char   value[TWO_SEGMENTS + 1];
     const size_t  piece = 6000;
     size_t        at;
-    int           msg = 2, n;
+    int           msg = 2;
 
     f->cf.max_object_size = 100000;
     make_value(value, TWO_SEGMENTS, 0);
-    start_get(f, OMADM_ENC_XML, "1", &o, token);
-
-    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
-             chunk_results(3, value, 0, piece, "78000", 1));
-    drive(f, dev_msg("1", msg, NULL, with_hdr_status(msg - 1, body), 0),
-          token, &o);
-    expect_results_status(&o, "2", "3", "213");
-    outcome_free(&o);
+    first_chunk_taken(f, token, value, piece, "78000");
     for (at = piece; at + piece < TWO_SEGMENTS; at += piece) {
-        msg++;
-        drive(f, dev_msg("1", msg, NULL, with_hdr_status(msg - 1,
-            chunk_results(2, value, at, at + piece, NULL, 1)), 0),
-            token, &o);
+        reply(f, token, ++msg,
+              chunk_results(2, value, at, at + piece, NULL, 1), 0, &o);
         expect_field(&o, "SyncBody/Status[2]/Data", "213");
         outcome_free(&o);
     }
-    n = snprintf(key, sizeof(key), "o:%s\n1\ni1:1", DEV);
-    assert_non_null(store_find(&f->mem, key, (size_t) n));
+    assert_non_null(object_segment(&f->mem, "1", 1));
 
     evict_segment(&f->mem, "1", 0);
-    msg++;
-    drive(f, dev_msg("1", msg, NULL, with_hdr_status(msg - 1,
-        chunk_results(2, value, at, TWO_SEGMENTS, NULL, 0)), 1), token, &o);
+    reply(f, token, ++msg, chunk_results(2, value, at, TWO_SEGMENTS, NULL, 0),
+          1, &o);
     assert_int_equal(o.http_status, 200);
     expect_field(&o, "SyncBody/Status[2]/Cmd", "Results");
     expect_field(&o, "SyncBody/Status[2]/Data", "500");
-    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":500}]");
-    expect_exchange(f, "\"results\":[]");
+    expect_get_failed(f, "500");
     expect_field(&o, "SyncBody/Final", "1");
     assert_false(holds_object(&f->mem));
     outcome_free(&o);
@@ -804,36 +815,19 @@ test_incoming_first_segment_evicted(void **state)
 static void
 test_object_store_full_later(void **state)
 {
-    fixture_t     *f = *state;
-    outcome_t      o;
-    mem_store_t   *objs = calloc(1, sizeof(mem_store_t));
-    omadm_store_t  os = mem_store(objs);
-    char           token[33], value[2001], body[12288];
+    fixture_t      *f = *state;
+    object_zone_t  *zone = object_zone(f);
+    char            token[33], value[2001];
 
     f->cf.max_object_size = 4096;
-    f->cf.object_store = &os;
     make_value(value, 2000, 1);
-    start_get(f, OMADM_ENC_XML, "1", &o, token);
+    first_chunk_taken(f, token, value, 700, "2000");
+    assert_true(holds_object(&zone->mem));
 
-    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
-             chunk_results(3, value, 0, 700, "2000", 1));
-    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), token, &o);
-    expect_results_status(&o, "2", "3", "213");
-    outcome_free(&o);
-    assert_true(holds_object(objs));
-
-    objs->fail_put = 1;
-    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2,
-        chunk_results(2, value, 700, 1400, NULL, 1)), 0), token, &o);
-    assert_int_equal(o.http_status, 200);
-    expect_results_status(&o, "3", "2", "420");
-    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":420}]");
-    expect_exchange(f, "\"results\":[]");
-    assert_false(holds_object(objs));
-    outcome_free(&o);
-
-    store_clear(objs);
-    free(objs);
+    zone->mem.fail_put = 1;
+    expect_object_lost(f, token, chunk_results(2, value, 700, 1400, NULL, 1),
+                       &zone->mem, "420");
+    object_zone_free(zone);
 }
 
 /* max_object_size is declared as the server's MaxObjSize. */
@@ -844,17 +838,17 @@ test_server_max_obj_size(void **state)
     outcome_t   o;
     char        token[33];
 
-    start_as(f, OMADM_ENC_XML, "1", "", &o, token);
+    login_with(f, OMADM_ENC_XML, "1", "", &o, token);
     expect_no_field(&o, "SyncHdr/Meta/MaxObjSize");
     outcome_free(&o);
 
     f->cf.max_object_size = 4096;
-    start_as(f, OMADM_ENC_XML, "2", "", &o, token);
+    login_with(f, OMADM_ENC_XML, "2", "", &o, token);
     expect_field(&o, "SyncHdr/Meta/MaxObjSize", "4096");
     outcome_free(&o);
 
     /* the challenge too */
-    drive(f, dev_msg("3", 1, NULL, PKG1("1", "2"), 1), NULL, &o);
+    drive(f, device_msg("3", 1, NULL, PKG1("1", "2")), NULL, &o);
     expect_field(&o, "SyncBody/Status[1]/Data", "407");
     expect_field(&o, "SyncHdr/Meta/MaxObjSize", "4096");
     outcome_free(&o);
@@ -867,9 +861,72 @@ test_server_max_obj_size(void **state)
    (SyncHdr Status with Chal, two Statuses) is some 950 bytes in XML. */
 #define XML_LIMIT  2048
 
-/* the backend told the Status of command "big", and nothing else */
-#define BIG_STATUS(code)                                                    \
-    "\"statuses\":[{\"command_id\":\"big\",\"status\":" code "}]"
+/* what the backend is told when command "big" fails: its reason (or the
+   start of it) */
+#define BIG_FAILED(reason)                                                  \
+    "\"failed\":[{\"command_id\":\"big\",\"reason\":\"" reason
+
+#define NO_ROOM_FAILED                                                      \
+    BIG_FAILED("no room for a chunk of the large object within the "        \
+               "device's MaxMsgSize\"}]")
+
+/* Replace "big" of ./Big, its data_size bytes fetched through "object" */
+#define BIG_FETCHED(size)                                                   \
+    "{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","            \
+    "\"data_size\":" size "}"
+
+/* our Get of ./After, behind the large object */
+#define GET_AFTER                                                           \
+    ",{\"id\":\"after\",\"verb\":\"Get\",\"target\":\"./After\"}"
+
+/* how a test value is made (make_value) and how the backend gives it */
+enum { PLAIN = 0, MARKUP = 1 };
+enum { INLINE = 0, FETCHED = 1 };
+
+/* Replace "big" of ./Big as a backend command: value inline, or fetched
+   through "object" (data_size) */
+static const char *
+big_command(const char *value, int fetched)
+{
+    static char  buf[16384];
+    int          n;
+
+    if (fetched) {
+        n = snprintf(buf, sizeof(buf), "{\"id\":\"big\",\"verb\":\"Replace\","
+                     "\"target\":\"./Big\",\"data_size\":%zu}", strlen(value));
+    } else {
+        n = snprintf(buf, sizeof(buf), "{\"id\":\"big\",\"verb\":\"Replace\","
+                     "\"target\":\"./Big\",\"data\":\"%s\"}", value);
+    }
+    assert_true((size_t) n < sizeof(buf));
+    return buf;
+}
+
+/* the backend's next commands: `before` (commands and a comma, or ""),
+   Replace "big" with value (big_command), then `after` (a comma and
+   commands, or ""); a fetched value served by "object" */
+static void
+queue_with_big(fixture_t *f, const char *before, const char *value,
+    int fetched, const char *after)
+{
+    static char  cmds[16384];
+    int          n;
+
+    n = snprintf(cmds, sizeof(cmds), "[%s%s%s]", before,
+                 big_command(value, fetched), after);
+    assert_true((size_t) n < sizeof(cmds));
+    f->be.commands = cmds;
+    if (fetched) {
+        f->be.object_value = value;
+    }
+}
+
+/* Replace "big" with value as the backend's only next command */
+static void
+queue_big(fixture_t *f, const char *value, int fetched)
+{
+    queue_with_big(f, "", value, fetched, "");
+}
 
 /* the index k of "SyncBody/<verb>[k]" in an answer, or 0 */
 static int
@@ -896,11 +953,51 @@ item_field(const outcome_t *o, const char *verb, int k, const char *leaf)
     return field(o, path);
 }
 
+/* the index of our Get in answer o, which must hold one; of target
+   unless that is NULL */
+static int
+expect_get_of(const outcome_t *o, const char *target)
+{
+    int  k = command_index(o, "Get");
+
+    if (k == 0) {
+        fail_msg("no Get in\n%s", o->desc);
+    }
+    if (target != NULL) {
+        assert_string_equal(item_field(o, "Get", k, "Item[1]/Target"),
+                            target);
+    }
+    return k;
+}
+
+/* answer o holds no chunk and ends our package, and the session keeps no
+   outgoing object */
+static void
+expect_object_dropped(fixture_t *f, outcome_t *o)
+{
+    assert_int_equal(command_index(o, "Replace"), 0);
+    expect_field(o, "SyncBody/Final", "1");
+    assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
+}
+
+/* answer o, after the backend calls ops: the Replace failed to the
+   backend (`failed`: what it is told), no chunk, the package ends */
+static void
+expect_big_failed(fixture_t *f, outcome_t *o, const char *ops,
+    const char *failed)
+{
+    assert_int_equal(o->http_status, 200);
+    assert_string_equal(o->ops, ops);
+    expect_exchange(f, failed);
+    expect_object_dropped(f, o);
+}
+
 typedef struct {
     int          enc;
     const char  *session;
     char         token[33];
     size_t       limit;         /* the device's MaxMsgSize */
+    const char  *id;            /* the backend's command id */
     size_t       size;          /* bytes of the value */
     int          fetched;       /* through "object" (data_size) */
     int          queued;        /* a command waits behind the object */
@@ -915,7 +1012,7 @@ typedef struct {
 } follow_t;
 
 /*
- * Checks the chunk of Replace "big" (target ./Big) in answer o and keeps
+ * Checks the chunk of the Replace (target ./Big) in answer o and keeps
  * its data; true when it was not the last.
  */
 static int
@@ -960,7 +1057,7 @@ take_chunk(fixture_t *f, follow_t *fl, outcome_t *o)
         char    entry[64];
         size_t  left = fl->size - before;
 
-        snprintf(entry, sizeof(entry), "big@%zu+%zu;", before,
+        snprintf(entry, sizeof(entry), "%s@%zu+%zu;", fl->id, before,
                  left < fl->limit ? left : fl->limit);
         assert_string_equal(f->be.object_log + fl->log_seen, entry);
         fl->log_seen = strlen(f->be.object_log);
@@ -993,8 +1090,8 @@ answer_chunk(fixture_t *f, follow_t *fl, const char *code, outcome_t *o)
              "<Data>%s</Data></Status>%s", fl->server_msg, fl->cmd_id, code,
              open ? "<Alert><CmdID>3</CmdID><Data>1222</Data></Alert>" : "");
     fl->dev_msg++;
-    send_as(f, fl->enc, dev_msg(fl->session, fl->dev_msg, NULL,
-            with_hdr_status(fl->server_msg, st), !open), fl->token, o);
+    drive_enc(f, fl->enc, package_msg(fl->session, fl->dev_msg, NULL,
+              with_hdr_status(fl->server_msg, st), !open), fl->token, o);
 }
 
 /*
@@ -1017,10 +1114,25 @@ follow_object(fixture_t *f, follow_t *fl, outcome_t *o)
     }
 }
 
-/* package 1 from a device with MaxMsgSize limit (and MaxObjSize maxobj
-   unless NULL) */
+/*
+ * follow_object, then: the device got value whole, and its 200 for the
+ * last chunk reached the backend as the command's Status (o is our
+ * answer to that one).
+ */
 static void
-follow_start(fixture_t *f, follow_t *fl, int enc, size_t limit,
+deliver_whole(fixture_t *f, follow_t *fl, const char *value, outcome_t *o)
+{
+    follow_object(f, fl, o);
+    assert_string_equal(fl->got, value);
+    outcome_free(o);
+    answer_chunk(f, fl, "200", o);
+    expect_exchange(f, told_status(fl->id, "200"));
+}
+
+/* package 1 from a device with MaxMsgSize limit (and MaxObjSize maxobj
+   unless NULL), in encoding enc */
+static void
+follow_start_as(fixture_t *f, follow_t *fl, int enc, size_t limit,
     const char *maxobj, outcome_t *o)
 {
     char  meta[256];
@@ -1034,8 +1146,50 @@ follow_start(fixture_t *f, follow_t *fl, int enc, size_t limit,
     fl->enc = enc;
     fl->session = "1";
     fl->limit = limit;
+    fl->id = "big";
     fl->dev_msg = 1;
-    start_as(f, enc, fl->session, meta, o, fl->token);
+    login_with(f, enc, fl->session, meta, o, fl->token);
+}
+
+/* package 1 in XML from a device with MaxMsgSize XML_LIMIT, to follow
+   command "big" of size bytes, fetched through "object" or inline */
+static void
+follow_start(fixture_t *f, follow_t *fl, size_t size, int fetched,
+    outcome_t *o)
+{
+    follow_start_as(f, fl, OMADM_ENC_XML, XML_LIMIT, NULL, o);
+    fl->size = size;
+    fl->fetched = fetched;
+}
+
+/* Replace "big" of 5000 bytes (make_value, with markup or not), inline
+   or fetched, as the backend's only command; its first chunk sent in the
+   answer to package 1, not its last.  Returns the value. */
+static const char *
+first_chunk_sent(fixture_t *f, follow_t *fl, int markup, int fetched)
+{
+    static char  value[5001];
+    outcome_t    o;
+
+    make_value(value, 5000, markup);
+    queue_big(f, value, fetched);
+    follow_start(f, fl, 5000, fetched, &o);
+    assert_true(take_chunk(f, fl, &o));
+    outcome_free(&o);
+    return value;
+}
+
+/* the device's 213 for the chunk sent, after which the Replace fails:
+   see expect_big_failed */
+static void
+big_fails_after_213(fixture_t *f, follow_t *fl, const char *ops,
+    const char *failed)
+{
+    outcome_t  o;
+
+    answer_chunk(f, fl, "213", &o);
+    expect_big_failed(f, &o, ops, failed);
+    outcome_free(&o);
 }
 
 /* A Replace with 5000 bytes of data inline to a device taking small
@@ -1056,18 +1210,13 @@ outgoing_inline(void **state, int enc, size_t limit)
              "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
              "\"format\":\"chr\",\"data\":\"%s\"}]", value);
     f->be.commands = cmds;
-    follow_start(f, &fl, enc, limit, NULL, &o);
+    follow_start_as(f, &fl, enc, limit, NULL, &o);
     assert_string_equal(o.ops, "auth,exchange");
     fl.size = 5000;
-    follow_object(f, &fl, &o);
+    deliver_whole(f, &fl, value, &o);
     assert_true(fl.chunks >= 5);
-    assert_string_equal(fl.got, value);
-    outcome_free(&o);
-
-    answer_chunk(f, &fl, "200", &o);
     assert_int_equal(o.http_status, 200);
     assert_true(o.len <= limit);
-    expect_exchange(f, BIG_STATUS("200"));
     expect_exchange(f, "\"max_commands\":50");
     assert_int_equal(command_index(&o, "Replace"), 0);
     expect_field(&o, "SyncBody/Final", "1");
@@ -1101,18 +1250,11 @@ test_outgoing_fetched(void **state)
     f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
                      "\"target\":\"./Big\",\"format\":\"chr\","
                      "\"data_size\":5000}]";
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    follow_start(f, &fl, 5000, FETCHED, &o);
     assert_string_equal(o.ops, "auth,exchange,object");
-    fl.size = 5000;
-    fl.fetched = 1;
-    follow_object(f, &fl, &o);
+    deliver_whole(f, &fl, value, &o);
     assert_true(fl.chunks >= 5);
-    assert_string_equal(fl.got, value);
-    outcome_free(&o);
-
-    answer_chunk(f, &fl, "200", &o);
     assert_string_equal(o.ops, "exchange");
-    expect_exchange(f, BIG_STATUS("200"));
     expect_field(&o, "SyncBody/Final", "1");
     outcome_free(&o);
 }
@@ -1126,17 +1268,13 @@ test_outgoing_over_max_obj_size(void **state)
     outcome_t    o;
     follow_t     fl;
     char         value[3001];
-    static char  cmds[8192];
 
     make_value(value, 3000, 1);
-    snprintf(cmds, sizeof(cmds),
-             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
-             "\"data\":\"%s\"},{\"id\":\"fetched\",\"verb\":\"Add\","
-             "\"target\":\"./Big2\",\"data_size\":2001},"
-             "{\"id\":\"small\",\"verb\":\"Get\",\"target\":\"./S\"}]",
-             value);
-    f->be.commands = cmds;
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, "2000", &o);
+    queue_with_big(f, "", value, INLINE,
+                   ",{\"id\":\"fetched\",\"verb\":\"Add\","
+                   "\"target\":\"./Big2\",\"data_size\":2001},"
+                   "{\"id\":\"small\",\"verb\":\"Get\",\"target\":\"./S\"}");
+    follow_start_as(f, &fl, OMADM_ENC_XML, XML_LIMIT, "2000", &o);
     assert_string_equal(o.ops, "auth,exchange,exchange");
     expect_exchange(f, "{\"command_id\":\"big\",\"reason\":\"data of 3000 "
                        "bytes is larger than the device's MaxObjSize "
@@ -1147,9 +1285,7 @@ test_outgoing_over_max_obj_size(void **state)
     assert_string_equal(f->be.object_log, "");
     assert_int_equal(command_index(&o, "Replace"), 0);
     assert_int_equal(command_index(&o, "Add"), 0);
-    if (command_index(&o, "Get") == 0) fail_msg("no Get in\n%s", o.desc);
-    assert_string_equal(item_field(&o, "Get", command_index(&o, "Get"),
-                                   "Item[1]/Target"), "./S");
+    expect_get_of(&o, "./S");
     expect_field(&o, "SyncBody/Final", "1");
     assert_true(o.len <= XML_LIMIT);
     outcome_free(&o);
@@ -1163,28 +1299,16 @@ test_outgoing_chunk_refused(void **state)
     fixture_t   *f = *state;
     outcome_t    o;
     follow_t     fl;
-    char         value[5001];
-    static char  cmds[8192];
 
-    make_value(value, 5000, 0);
-    snprintf(cmds, sizeof(cmds),
-             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
-             "\"data\":\"%s\"}]", value);
-    f->be.commands = cmds;
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
-    fl.size = 5000;
-    assert_true(take_chunk(f, &fl, &o));
-    outcome_free(&o);
+    first_chunk_sent(f, &fl, PLAIN, INLINE);
     answer_chunk(f, &fl, "213", &o);
     assert_true(take_chunk(f, &fl, &o));
     outcome_free(&o);
 
     answer_chunk(f, &fl, "500", &o);
     assert_int_equal(o.http_status, 200);
-    expect_exchange(f, BIG_STATUS("500"));
-    assert_int_equal(command_index(&o, "Replace"), 0);
-    expect_field(&o, "SyncBody/Final", "1");
-    assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
+    expect_exchange(f, told_status("big", "500"));
+    expect_object_dropped(f, &o);
     outcome_free(&o);
 }
 
@@ -1196,28 +1320,13 @@ test_outgoing_then_queued(void **state)
     outcome_t    o;
     follow_t     fl;
     char         value[3001];
-    static char  cmds[8192];
-    int          k;
 
     make_value(value, 3000, 0);
-    snprintf(cmds, sizeof(cmds),
-             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
-             "\"data\":\"%s\"},{\"id\":\"after\",\"verb\":\"Get\","
-             "\"target\":\"./After\"}]", value);
-    f->be.commands = cmds;
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
-    fl.size = 3000;
+    queue_with_big(f, "", value, INLINE, GET_AFTER);
+    follow_start(f, &fl, 3000, INLINE, &o);
     fl.queued = 1;
-    follow_object(f, &fl, &o);
-    assert_string_equal(fl.got, value);
-    outcome_free(&o);
-
-    answer_chunk(f, &fl, "200", &o);
-    expect_exchange(f, BIG_STATUS("200"));
-    k = command_index(&o, "Get");
-    assert_true(k > 0);
-    assert_string_equal(item_field(&o, "Get", k, "Item[1]/Target"),
-                        "./After");
+    deliver_whole(f, &fl, value, &o);
+    expect_get_of(&o, "./After");
     expect_field(&o, "SyncBody/Final", "1");
     outcome_free(&o);
 }
@@ -1233,20 +1342,15 @@ test_outgoing_no_room(void **state)
     outcome_t    o;
     follow_t     fl;
     char         value[3001];
-    static char  cmds[8192];
 
     memset(value, 'v', 3000);
     value[3000] = '\0';
-    snprintf(cmds, sizeof(cmds),
-             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
-             "\"data\":\"%s\"}]", value);
-    f->be.commands = cmds;
-    follow_start(f, &fl, OMADM_ENC_XML, 1024, NULL, &o);
+    queue_big(f, value, INLINE);
+    follow_start_as(f, &fl, OMADM_ENC_XML, 1024, NULL, &o);
     assert_true(o.len <= 1024);
     assert_string_equal(o.ops, "auth,exchange,exchange");
-    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
-                       "\"command too large for the device's MaxMsgSize"
-                       " (1024 bytes)\"}]");
+    expect_exchange(f, BIG_FAILED("command too large for the device's "
+                                  "MaxMsgSize (1024 bytes)\"}]"));
     assert_int_equal(command_index(&o, "Replace"), 0);
     outcome_free(&o);
 }
@@ -1261,7 +1365,7 @@ basic_start(fixture_t *f, int enc, size_t limit, outcome_t *o, char *token)
     snprintf(hdr, sizeof(hdr),
              "%s<Meta><MaxMsgSize xmlns=\"syncml:metinf\">%zu</MaxMsgSize>"
              "</Meta>", basic_cred("dev1", "secret"), limit);
-    send_as(f, enc, dev_msg("1", 1, hdr, PKG1("1", "2"), 1), NULL, o);
+    drive_enc(f, enc, package_msg("1", 1, hdr, PKG1("1", "2"), 1), NULL, o);
     assert_int_equal(o->http_status, 200);
     expect_field(o, "SyncBody/Status[1]/Data", "212");
     resp_token(o, token, 33);
@@ -1342,25 +1446,22 @@ no_room_session(fixture_t *f, int enc, size_t limit, int ask_more)
                      last ? "200" : "213");
         }
         outcome_free(&o);
-        send_as(f, enc, dev_msg("1", ++dev, NULL,
-                with_hdr_status(server_msg, body), last), token, &o);
+        drive_enc(f, enc, package_msg("1", ++dev, NULL,
+                  with_hdr_status(server_msg, body), last), token, &o);
         if (last) {
             outcome_free(&o);
             assert_string_equal(got, value);
-            expect_exchange(f, BIG_STATUS("200"));
+            expect_exchange(f, told_status("big", "200"));
             return ROOM_SENT;
         }
     }
     outcome_free(&o);
     if (msgs == 1) {
-        expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
-                           "\"command too large for the device's "
-                           "MaxMsgSize");
+        expect_exchange(f, BIG_FAILED("command too large for the device's "
+                                      "MaxMsgSize"));
         return ROOM_REFUSED;
     }
-    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
-                       "\"no room for a chunk of the large object within "
-                       "the device's MaxMsgSize\"}]");
+    expect_exchange(f, NO_ROOM_FAILED);
     return ROOM_GAVE_UP;
 }
 
@@ -1434,9 +1535,7 @@ test_outgoing_no_room_later(void **state)
 
     f->cf.auth_accept = OMADM_AUTH_BASIC;
     make_value(value, 3000, 0);
-    f->be.object_value = value;
-    f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
-                     "\"target\":\"./Big\",\"data_size\":3000}]";
+    queue_big(f, value, FETCHED);
     basic_start(f, OMADM_ENC_XML, 1100, &o, token);
     k = command_index(&o, "Replace");
     assert_true(k > 0);
@@ -1451,8 +1550,9 @@ test_outgoing_no_room_later(void **state)
     for (msg = 2; ; msg++) {
         snprintf(body, sizeof(body), "%s%s", st, generic_alerts(3, 6));
         st[0] = '\0';
-        drive(f, dev_msg("1", msg, NULL, with_hdr_status(server_msg, body),
-                         0), token, &o);
+        drive(f, package_msg("1", msg, NULL,
+                             with_hdr_status(server_msg, body), 0),
+              token, &o);
         assert_int_equal(o.http_status, 200);
         assert_int_equal(command_index(&o, "Replace"), 0);
         expect_field(&o, "SyncBody/Status[7]/Cmd", "Alert");
@@ -1464,64 +1564,39 @@ test_outgoing_no_room_later(void **state)
         server_msg = atoi(field(&o, "SyncHdr/MsgID"));
         outcome_free(&o);
     }
-    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
-                       "\"no room for a chunk of the large object within "
-                       "the device's MaxMsgSize\"}]");
-    expect_field(&o, "SyncBody/Final", "1");
-    assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
+    expect_exchange(f, NO_ROOM_FAILED);
+    expect_object_dropped(f, &o);
     outcome_free(&o);
 }
 
 /* A value of markup only grows five times when escaped in XML: chunks
-   still go, each within MaxMsgSize. */
+   still go, each within MaxMsgSize; inline or fetched through "object". */
 static void
-test_outgoing_markup_heavy(void **state)
-{
-    fixture_t   *f = *state;
-    outcome_t    o;
-    follow_t     fl;
-    char         value[3001];
-    static char  cmds[8192];
-    int          i;
-
-    for (i = 0; i < 3000; i++) {
-        value[i] = "<&>"[i % 3];
-    }
-    value[3000] = '\0';
-    snprintf(cmds, sizeof(cmds),
-             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
-             "\"data\":\"%s\"}]", value);
-    f->be.commands = cmds;
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
-    fl.size = 3000;
-    follow_object(f, &fl, &o);
-    assert_string_equal(fl.got, value);
-    outcome_free(&o);
-}
-
-/* The same value fetched through "object". */
-static void
-test_outgoing_markup_heavy_fetched(void **state)
+markup_heavy(void **state, int fetched)
 {
     fixture_t   *f = *state;
     outcome_t    o;
     follow_t     fl;
     static char  value[3001];
-    int          i;
 
-    for (i = 0; i < 3000; i++) {
-        value[i] = "<&>"[i % 3];
-    }
-    value[3000] = '\0';
-    f->be.object_value = value;
-    f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
-                     "\"target\":\"./Big\",\"data_size\":3000}]";
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
-    fl.size = 3000;
-    fl.fetched = 1;
+    make_markup_only(value, 3000);
+    queue_big(f, value, fetched);
+    follow_start(f, &fl, 3000, fetched, &o);
     follow_object(f, &fl, &o);
     assert_string_equal(fl.got, value);
     outcome_free(&o);
+}
+
+static void
+test_outgoing_markup_heavy(void **state)
+{
+    markup_heavy(state, INLINE);
+}
+
+static void
+test_outgoing_markup_heavy_fetched(void **state)
+{
+    markup_heavy(state, FETCHED);
 }
 
 
@@ -1535,23 +1610,13 @@ test_outgoing_open_answers(void **state)
     outcome_t    o;
     follow_t     fl;
     char         value[4001];
-    static char  cmds[8192];
 
     make_value(value, 4000, 1);
-    snprintf(cmds, sizeof(cmds),
-             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
-             "\"data\":\"%s\"}]", value);
-    f->be.commands = cmds;
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
-    fl.size = 4000;
+    queue_big(f, value, INLINE);
+    follow_start(f, &fl, 4000, INLINE, &o);
     fl.open_answers = 1;
-    follow_object(f, &fl, &o);
+    deliver_whole(f, &fl, value, &o);
     assert_true(fl.chunks >= 3);
-    assert_string_equal(fl.got, value);
-    outcome_free(&o);
-
-    answer_chunk(f, &fl, "200", &o);
-    expect_exchange(f, BIG_STATUS("200"));
     expect_field(&o, "SyncBody/Final", "1");
     outcome_free(&o);
 }
@@ -1564,21 +1629,10 @@ test_outgoing_fetch_retry(void **state)
     fixture_t   *f = *state;
     outcome_t    o;
     follow_t     fl;
-    static char  value[5001];
+    const char  *value;
 
-    make_value(value, 5000, 1);
-    f->be.object_value = value;
-    f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
-                     "\"target\":\"./Big\",\"data_size\":5000}]";
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
-    fl.size = 5000;
-    fl.fetched = 1;
-    assert_true(take_chunk(f, &fl, &o));
-    outcome_free(&o);
-
-    strcpy(f->be.fail_op, "object");
-    f->be.fail_status = 503;
-    f->be.fail_body = "{\"error\":\"busy\"}";
+    value = first_chunk_sent(f, &fl, MARKUP, FETCHED);
+    backend_fails_once(f, "object", 503, "{\"error\":\"busy\"}");
     answer_chunk(f, &fl, "213", &o);
     assert_int_equal(o.http_status, 503);
     assert_string_equal(o.ops, "exchange,object");
@@ -1599,30 +1653,13 @@ static void
 test_outgoing_fetch_gone(void **state)
 {
     fixture_t   *f = *state;
-    outcome_t    o;
     follow_t     fl;
-    static char  value[5001];
 
-    make_value(value, 5000, 1);
-    f->be.object_value = value;
-    f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
-                     "\"target\":\"./Big\",\"data_size\":5000}]";
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
-    fl.size = 5000;
-    fl.fetched = 1;
-    assert_true(take_chunk(f, &fl, &o));
-    outcome_free(&o);
+    first_chunk_sent(f, &fl, MARKUP, FETCHED);
 
     f->be.object_value = NULL;
-    answer_chunk(f, &fl, "213", &o);
-    assert_int_equal(o.http_status, 200);
-    assert_string_equal(o.ops, "exchange,object,exchange");
-    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
-                       "\"backend object answered 404");
-    assert_int_equal(command_index(&o, "Replace"), 0);
-    expect_field(&o, "SyncBody/Final", "1");
-    assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
-    outcome_free(&o);
+    big_fails_after_213(f, &fl, "exchange,object,exchange",
+                        BIG_FAILED("backend object answered 404"));
 }
 
 /* The device ends its package without answering a chunk: the command
@@ -1633,26 +1670,15 @@ test_outgoing_chunk_unanswered(void **state)
     fixture_t   *f = *state;
     outcome_t    o;
     follow_t     fl;
-    char         value[5001];
-    static char  cmds[8192];
 
-    make_value(value, 5000, 0);
-    snprintf(cmds, sizeof(cmds),
-             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
-             "\"data\":\"%s\"}]", value);
-    f->be.commands = cmds;
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
-    fl.size = 5000;
-    assert_true(take_chunk(f, &fl, &o));
-    outcome_free(&o);
+    first_chunk_sent(f, &fl, PLAIN, INLINE);
 
     f->be.commands = "[{\"id\":\"next\",\"verb\":\"Get\","
                      "\"target\":\"./Next\"}]";
-    drive(f, dev_msg("1", 2, NULL, with_hdr_status(fl.server_msg, ""), 1),
+    drive(f, package_msg("1", 2, NULL, with_hdr_status(fl.server_msg, ""), 1),
           fl.token, &o);
     assert_int_equal(o.http_status, 200);
-    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
-                       "\"the device did not answer a chunk");
+    expect_exchange(f, BIG_FAILED("the device did not answer a chunk"));
     expect_exchange(f, "\"max_commands\":50");
     assert_int_equal(command_index(&o, "Replace"), 0);
     assert_true(command_index(&o, "Get") > 0);
@@ -1668,36 +1694,23 @@ test_outgoing_two_objects(void **state)
     fixture_t   *f = *state;
     outcome_t    o;
     follow_t     fl;
-    char         one[3001], two[2501];
-    static char  cmds[8192];
+    char         one[3001], two[2501], second[4096];
 
     make_value(one, 3000, 1);
     make_value(two, 2500, 0);
-    snprintf(cmds, sizeof(cmds),
-             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
-             "\"data\":\"%s\"},{\"id\":\"big2\",\"verb\":\"Replace\","
-             "\"target\":\"./Big\",\"data\":\"%s\"}]", one, two);
-    f->be.commands = cmds;
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
-    fl.size = 3000;
+    snprintf(second, sizeof(second), ",{\"id\":\"big2\",\"verb\":\"Replace\","
+             "\"target\":\"./Big\",\"data\":\"%s\"}", two);
+    queue_with_big(f, "", one, INLINE, second);
+    follow_start(f, &fl, 3000, INLINE, &o);
     fl.queued = 1;
-    follow_object(f, &fl, &o);
-    assert_string_equal(fl.got, one);
-    outcome_free(&o);
-
-    answer_chunk(f, &fl, "200", &o);
-    expect_exchange(f, BIG_STATUS("200"));
+    deliver_whole(f, &fl, one, &o);
     expect_exchange(f, "\"max_commands\":0");
+
+    fl.id = "big2";
     fl.got[0] = '\0';
     fl.size = 2500;
     fl.queued = 0;
-    follow_object(f, &fl, &o);
-    assert_string_equal(fl.got, two);
-    outcome_free(&o);
-
-    answer_chunk(f, &fl, "200", &o);
-    expect_exchange(f, "\"statuses\":[{\"command_id\":\"big2\","
-                       "\"status\":200}]");
+    deliver_whole(f, &fl, two, &o);
     expect_field(&o, "SyncBody/Final", "1");
     outcome_free(&o);
 }
@@ -1716,58 +1729,36 @@ after_chunked_results(void **state, int fetched)
     fixture_t   *f = *state;
     outcome_t    o;
     follow_t     fl;
-    char         a[1201], body[12288], results[2048];
-    static char  value[3001], cmds[8192];
+    char         a[1201], results[2048];
+    static char  value[3001];
 
     f->cf.max_object_size = 4096;
     make_value(a, 1200, 1);
     make_value(value, 3000, 0);
-    if (fetched) {
-        f->be.object_value = value;
-        f->be.commands = "[{\"id\":\"g\",\"verb\":\"Get\",\"target\":\"./A\"},"
-                         "{\"id\":\"big\",\"verb\":\"Replace\","
-                         "\"target\":\"./Big\",\"data_size\":3000}]";
-    } else {
-        snprintf(cmds, sizeof(cmds),
-                 "[{\"id\":\"g\",\"verb\":\"Get\",\"target\":\"./A\"},"
-                 "{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
-                 "\"data\":\"%s\"}]", value);
-        f->be.commands = cmds;
-    }
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    queue_with_big(f, GET_G_A ",", value, fetched, "");
+    follow_start(f, &fl, 3000, fetched, &o);
     expect_field(&o, "SyncBody/Get[4]/CmdID", "4");
     assert_int_equal(command_index(&o, "Replace"), 0);
     expect_no_field(&o, "SyncBody/Final");
     outcome_free(&o);
 
-    snprintf(body, sizeof(body), "%s%s", GET_STATUS,
-             chunk_results(3, a, 0, 600, "1200", 1));
-    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, body), 0), fl.token,
-          &o);
+    reply(f, fl.token, 2, first_chunk(a, 600, "1200"), 0, &o);
     expect_results_status(&o, "2", "3", "213");
     expect_next_message(f, &o);
     assert_int_equal(command_index(&o, "Replace"), 0);
     outcome_free(&o);
 
     /* the last chunk of ./A, no Final */
-    drive(f, dev_msg("1", 3, NULL, with_hdr_status(2,
-        chunk_results(2, a, 600, 1200, NULL, 0)), 0), fl.token, &o);
+    reply(f, fl.token, 3, chunk_results(2, a, 600, 1200, NULL, 0), 0, &o);
     expect_results_status(&o, "3", "2", "200");
     snprintf(results, sizeof(results),
              "\"results\":[{\"command_id\":\"g\",\"data\":\"%s\",", a);
     expect_exchange(f, results);
-    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":200}]");
+    expect_exchange(f, told_status("g", "200"));
     fl.dev_msg = 3;
-    fl.size = 3000;
-    fl.fetched = fetched;
     fl.open_answers = 1;
-    follow_object(f, &fl, &o);
-    assert_string_equal(fl.got, value);
-    outcome_free(&o);
-
-    answer_chunk(f, &fl, "200", &o);
+    deliver_whole(f, &fl, value, &o);
     assert_int_equal(o.http_status, 200);
-    expect_exchange(f, BIG_STATUS("200"));
     expect_field(&o, "SyncBody/Final", "1");
     outcome_free(&o);
 }
@@ -1775,13 +1766,13 @@ after_chunked_results(void **state, int fetched)
 static void
 test_outgoing_after_chunked_results(void **state)
 {
-    after_chunked_results(state, 0);
+    after_chunked_results(state, INLINE);
 }
 
 static void
 test_outgoing_after_chunked_results_fetched(void **state)
 {
-    after_chunked_results(state, 1);
+    after_chunked_results(state, FETCHED);
 }
 
 /* the server's credentials toward the device (docs/backend-api.md) */
@@ -1804,28 +1795,15 @@ chunk_server_refused(void **state, int fetched)
     outcome_t     o;
     follow_t      fl;
     char          body[1024];
-    static char   value[3001], again[4096], cmds[8192];
+    static char   value[3001];
     int           k;
 
     f->cf.server_auth = OMADM_AUTH_MD5;
     f->be.auth_extra = SERVER_CREDS;
     make_value(value, 3000, 1);
-    if (fetched) {
-        f->be.object_value = value;
-        snprintf(again, sizeof(again), "[{\"id\":\"big\",\"verb\":"
-                 "\"Replace\",\"target\":\"./Big\",\"data_size\":3000}");
-    } else {
-        snprintf(again, sizeof(again), "[{\"id\":\"big\",\"verb\":"
-                 "\"Replace\",\"target\":\"./Big\",\"data\":\"%s\"}", value);
-    }
-    snprintf(cmds, sizeof(cmds), "%s,{\"id\":\"after\",\"verb\":\"Get\","
-             "\"target\":\"./After\"}]", again);
-    strcat(again, "]");
-    f->be.commands = cmds;
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    queue_with_big(f, "", value, fetched, GET_AFTER);
+    follow_start(f, &fl, 3000, fetched, &o);
     assert_non_null(field(&o, "SyncHdr/Cred/Data"));
-    fl.size = 3000;
-    fl.fetched = fetched;
     fl.queued = 1;
     assert_true(take_chunk(f, &fl, &o));
     outcome_free(&o);
@@ -1838,7 +1816,7 @@ chunk_server_refused(void **state, int fetched)
              "<Cmd>Replace</Cmd><TargetRef>./Big</TargetRef>"
              "<Data>401</Data></Status>", fl.server_msg, fl.server_msg,
              fl.cmd_id);
-    drive(f, dev_msg("1", 2, NULL, body, 0), fl.token, &o);
+    drive(f, package_msg("1", 2, NULL, body, 0), fl.token, &o);
     assert_int_equal(o.http_status, 200);
     assert_string_equal(o.ops, "auth,exchange");
     expect_exchange(f, "\"requeue\":[\"big\"]");
@@ -1847,10 +1825,7 @@ chunk_server_refused(void **state, int fetched)
     /* our Cred again, the Get that waited behind the object, no chunk */
     assert_non_null(field(&o, "SyncHdr/Cred/Data"));
     assert_int_equal(command_index(&o, "Replace"), 0);
-    k = command_index(&o, "Get");
-    if (k == 0) fail_msg("no Get in\n%s", o.desc);
-    assert_string_equal(item_field(&o, "Get", k, "Item[1]/Target"),
-                        "./After");
+    k = expect_get_of(&o, "./After");
     assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
     assert_false(holds_object(&f->mem));
     fl.server_msg = atoi(field(&o, "SyncHdr/MsgID"));
@@ -1864,21 +1839,15 @@ chunk_server_refused(void **state, int fetched)
     outcome_free(&o);
 
     /* the backend hands it out again: from the start */
-    f->be.commands = again;
+    queue_big(f, value, fetched);
     fl.log_seen = strlen(f->be.object_log);
-    drive(f, dev_msg("1", 3, NULL, body, 1), fl.token, &o);
+    drive(f, package_msg("1", 3, NULL, body, 1), fl.token, &o);
     assert_int_equal(o.http_status, 200);
-    expect_exchange(f, "\"statuses\":[{\"command_id\":\"after\","
-                       "\"status\":404}]");
+    expect_exchange(f, told_status("after", "404"));
     fl.got[0] = '\0';
     fl.dev_msg = 3;
     fl.queued = 0;
-    follow_object(f, &fl, &o);
-    assert_string_equal(fl.got, value);
-    outcome_free(&o);
-
-    answer_chunk(f, &fl, "200", &o);
-    expect_exchange(f, BIG_STATUS("200"));
+    deliver_whole(f, &fl, value, &o);
     assert_false(holds_object(&f->mem));
     outcome_free(&o);
 }
@@ -1886,13 +1855,13 @@ chunk_server_refused(void **state, int fetched)
 static void
 test_outgoing_chunk_server_refused(void **state)
 {
-    chunk_server_refused(state, 1);
+    chunk_server_refused(state, FETCHED);
 }
 
 static void
 test_outgoing_chunk_server_refused_inline(void **state)
 {
-    chunk_server_refused(state, 0);
+    chunk_server_refused(state, INLINE);
 }
 
 /* An inline value too large for a message goes to the object store to be
@@ -1901,37 +1870,22 @@ test_outgoing_chunk_server_refused_inline(void **state)
 static void
 test_outgoing_zone_full(void **state)
 {
-    fixture_t     *f = *state;
-    outcome_t      o;
-    follow_t       fl;
-    mem_store_t   *objs = calloc(1, sizeof(mem_store_t));
-    omadm_store_t  os = mem_store(objs);
-    char           value[3001];
-    static char    cmds[8192];
-    int            k;
+    fixture_t      *f = *state;
+    object_zone_t  *zone = object_zone(f);
+    outcome_t       o;
+    follow_t        fl;
+    char            value[3001];
 
-    f->cf.object_store = &os;
-    objs->fail_put = 1;
+    zone->mem.fail_put = 1;
     make_value(value, 3000, 0);
-    snprintf(cmds, sizeof(cmds),
-             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
-             "\"data\":\"%s\"},{\"id\":\"after\",\"verb\":\"Get\","
-             "\"target\":\"./After\"}]", value);
-    f->be.commands = cmds;
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
-    assert_int_equal(o.http_status, 200);
-    assert_string_equal(o.ops, "auth,exchange,exchange");
-    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
-                       "\"the object zone has no room for the large "
-                       "object\"}]");
-    assert_int_equal(command_index(&o, "Replace"), 0);
-    k = command_index(&o, "Get");
-    if (k == 0) fail_msg("no Get in\n%s", o.desc);
-    expect_field(&o, "SyncBody/Final", "1");
-    assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
+    queue_with_big(f, "", value, INLINE, GET_AFTER);
+    follow_start(f, &fl, 3000, INLINE, &o);
+    expect_big_failed(f, &o, "auth,exchange,exchange",
+                      BIG_FAILED("the object zone has no room for the large "
+                                 "object\"}]"));
+    expect_get_of(&o, NULL);
     outcome_free(&o);
-    store_clear(objs);
-    free(objs);
+    object_zone_free(zone);
 }
 
 /* The stored value of an inline object evicted after its first chunk:
@@ -1940,34 +1894,17 @@ static void
 test_outgoing_evicted(void **state)
 {
     fixture_t   *f = *state;
-    outcome_t    o;
     follow_t     fl;
-    char         value[5001], key[128];
-    static char  cmds[8192];
+    char         key[128];
     int          n;
 
-    make_value(value, 5000, 0);
-    snprintf(cmds, sizeof(cmds),
-             "[{\"id\":\"big\",\"verb\":\"Replace\",\"target\":\"./Big\","
-             "\"data\":\"%s\"}]", value);
-    f->be.commands = cmds;
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
-    fl.size = 5000;
-    assert_true(take_chunk(f, &fl, &o));
-    outcome_free(&o);
+    first_chunk_sent(f, &fl, PLAIN, INLINE);
 
     n = snprintf(key, sizeof(key), "o:%s\n1\no1:0", DEV);
     assert_int_equal(store_remove(&f->mem, key, (size_t) n), OMADM_OK);
-    answer_chunk(f, &fl, "213", &o);
-    assert_int_equal(o.http_status, 200);
-    assert_string_equal(o.ops, "exchange,exchange");
-    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
-                       "\"the large object was evicted from the object "
-                       "zone\"}]");
-    assert_int_equal(command_index(&o, "Replace"), 0);
-    expect_field(&o, "SyncBody/Final", "1");
-    assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
-    outcome_free(&o);
+    big_fails_after_213(f, &fl, "exchange,exchange",
+                        BIG_FAILED("the large object was evicted from the "
+                                   "object zone\"}]"));
 }
 
 /* data_size 0: an empty value, sent inline (no Meta/Size, no MoreData)
@@ -1982,12 +1919,10 @@ test_outgoing_fetched_empty(void **state)
     char        st[512];
     int         k;
 
-    strcpy(f->be.fail_op, "object");
-    f->be.fail_status = 400;
-    f->be.fail_body = "{\"error\":\"\\\"length\\\" must be at least 1\"}";
-    f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
-                     "\"target\":\"./Big\",\"data_size\":0}]";
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
+    backend_fails_once(f, "object", 400,
+                       "{\"error\":\"\\\"length\\\" must be at least 1\"}");
+    f->be.commands = "[" BIG_FETCHED("0") "]";
+    follow_start(f, &fl, 0, FETCHED, &o);
     assert_string_equal(o.ops, "auth,exchange");
     k = command_index(&o, "Replace");
     assert_true(k > 0);
@@ -2000,11 +1935,10 @@ test_outgoing_fetched_empty(void **state)
              item_field(&o, "Replace", k, "CmdID"));
     outcome_free(&o);
 
-    drive(f, dev_msg("1", 2, NULL, with_hdr_status(1, st), 1), fl.token,
-          &o);
+    reply(f, fl.token, 2, st, 1, &o);
     assert_int_equal(o.http_status, 200);
     assert_string_equal(o.ops, "exchange");
-    expect_exchange(f, BIG_STATUS("200"));
+    expect_exchange(f, told_status("big", "200"));
     outcome_free(&o);
 }
 
@@ -2017,28 +1951,14 @@ test_outgoing_fetch_refused(void **state)
     fixture_t  *f = *state;
     outcome_t   o;
     follow_t    fl;
-    int         k;
 
     f->be.object_value = "unused";
-    strcpy(f->be.fail_op, "object");
-    f->be.fail_status = 400;
-    f->be.fail_body = "{\"error\":\"bad request\"}";
-    f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
-                     "\"target\":\"./Big\",\"data_size\":5000},"
-                     "{\"id\":\"after\",\"verb\":\"Get\","
-                     "\"target\":\"./After\"}]";
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
-    assert_int_equal(o.http_status, 200);
-    assert_string_equal(o.ops, "auth,exchange,object,exchange");
-    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
-                       "\"backend object answered 400\"}]");
-    assert_int_equal(command_index(&o, "Replace"), 0);
-    k = command_index(&o, "Get");
-    if (k == 0) fail_msg("no Get in\n%s", o.desc);
-    assert_string_equal(item_field(&o, "Get", k, "Item[1]/Target"),
-                        "./After");
-    expect_field(&o, "SyncBody/Final", "1");
-    assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
+    backend_fails_once(f, "object", 400, "{\"error\":\"bad request\"}");
+    f->be.commands = "[" BIG_FETCHED("5000") GET_AFTER "]";
+    follow_start(f, &fl, 5000, FETCHED, &o);
+    expect_big_failed(f, &o, "auth,exchange,object,exchange",
+                      BIG_FAILED("backend object answered 400\"}]"));
+    expect_get_of(&o, "./After");
     outcome_free(&o);
 }
 
@@ -2049,32 +1969,16 @@ static void
 test_outgoing_fetch_size_changed(void **state)
 {
     fixture_t    *f = *state;
-    outcome_t     o;
     follow_t      fl;
-    static char   value[5001], shorter[4001];
+    static char   shorter[4001];
 
-    make_value(value, 5000, 1);
     make_value(shorter, 4000, 1);
-    f->be.object_value = value;
-    f->be.commands = "[{\"id\":\"big\",\"verb\":\"Replace\","
-                     "\"target\":\"./Big\",\"data_size\":5000}]";
-    follow_start(f, &fl, OMADM_ENC_XML, XML_LIMIT, NULL, &o);
-    fl.size = 5000;
-    fl.fetched = 1;
-    assert_true(take_chunk(f, &fl, &o));
-    outcome_free(&o);
+    first_chunk_sent(f, &fl, MARKUP, FETCHED);
 
     f->be.object_value = shorter;
-    answer_chunk(f, &fl, "213", &o);
-    assert_int_equal(o.http_status, 200);
-    assert_string_equal(o.ops, "exchange,object,exchange");
-    expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
-                       "\"backend object answer does not match the "
-                       "command's data_size\"}]");
-    assert_int_equal(command_index(&o, "Replace"), 0);
-    expect_field(&o, "SyncBody/Final", "1");
-    assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
-    outcome_free(&o);
+    big_fails_after_213(f, &fl, "exchange,object,exchange",
+                        BIG_FAILED("backend object answer does not match "
+                                   "the command's data_size\"}]"));
 }
 
 

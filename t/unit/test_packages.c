@@ -10,49 +10,6 @@
 #include "exchange_harness.h"
 
 
-#define MAXMSG(n)                                                           \
-    "<Meta><MaxMsgSize xmlns=\"syncml:metinf\">" n "</MaxMsgSize></Meta>"
-
-#define expect_exchange(f, needle)                                          \
-    do {                                                                    \
-        if (strstr((f)->be.last_exchange, needle) == NULL)                  \
-            fail_msg("no %s in\n%s", needle, (f)->be.last_exchange);        \
-    } while (0)
-
-/* a device message with SyncHdr extras (Cred, Meta) and Final or not */
-static char *
-pkg_msg(const char *session, int msg_id, const char *hdr, const char *body,
-    int final)
-{
-    static char  buf[16384];
-
-    snprintf(buf, sizeof(buf),
-        "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr>"
-        "<VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto>"
-        "<SessionID>%s</SessionID><MsgID>%d</MsgID>"
-        "<Target><LocURI>" SERVER "</LocURI></Target>"
-        "<Source><LocURI>" DEV "</LocURI><LocName>dev1</LocName></Source>"
-        "%s</SyncHdr><SyncBody>%s%s</SyncBody></SyncML>",
-        session, msg_id, hdr ? hdr : "", body, final ? "<Final/>" : "");
-    return buf;
-}
-
-/* package 1 with MD5 Cred and the device's MaxMsgSize */
-static void
-login_max(fixture_t *f, const char *session, const char *maxmsg,
-    outcome_t *o, char *token)
-{
-    char  hdr[1024], nonce[64];
-
-    strcpy(nonce, f->be.nonce);
-    snprintf(hdr, sizeof(hdr), "%s%s", md5_cred("dev1", "secret", nonce),
-             maxmsg);
-    drive(f, pkg_msg(session, 1, hdr, PKG1("1", "2"), 1), NULL, o);
-    assert_int_equal(o->http_status, 200);
-    expect_field(o, "SyncBody/Status[1]/Data", "212");
-    resp_token(o, token, 33);
-}
-
 /* n Replace commands "r1".."rn", each with `size` bytes of data */
 static char *
 replaces(int n, size_t size)
@@ -89,12 +46,12 @@ test_device_package(void **state)
     char        token[33];
 
     f->be.commands = "[{\"id\":\"g\",\"verb\":\"Get\",\"target\":\"./A\"}]";
-    login_max(f, "1", "", &o, token);
+    login_with(f, OMADM_ENC_XML, "1", "", &o, token);
     expect_field(&o, "SyncBody/Get[4]/CmdID", "4");
     outcome_free(&o);
 
     /* message 2: the Get's Status and a first Result, no Final */
-    drive(f, pkg_msg("1", 2, NULL, HDR_STATUS("1")
+    drive(f, package_msg("1", 2, NULL, HDR_STATUS("1")
         "<Status><CmdID>2</CmdID><MsgRef>1</MsgRef><CmdRef>4</CmdRef>"
         "<Cmd>Get</Cmd><Data>200</Data></Status>"
         "<Results><CmdID>3</CmdID><MsgRef>1</MsgRef><CmdRef>4</CmdRef>"
@@ -114,7 +71,7 @@ test_device_package(void **state)
 
     /* message 3: another Result of the same Get (the Status came first),
        no Final either */
-    drive(f, pkg_msg("1", 3, NULL,
+    drive(f, package_msg("1", 3, NULL,
         "<Results><CmdID>1</CmdID><MsgRef>1</MsgRef><CmdRef>4</CmdRef>"
         "<Item><Source><LocURI>./A/2</LocURI></Source><Data>two</Data>"
         "</Item></Results>", 0), token, &o);
@@ -127,7 +84,7 @@ test_device_package(void **state)
 
     /* message 4, Final: the Get's Status, the normal answer with commands */
     f->be.commands = "[{\"id\":\"h\",\"verb\":\"Get\",\"target\":\"./B\"}]";
-    drive(f, pkg_msg("1", 4, NULL,
+    drive(f, package_msg("1", 4, NULL,
         "<Alert><CmdID>1</CmdID><Data>1222</Data></Alert>", 1), token, &o);
     assert_int_equal(o.http_status, 200);
     expect_exchange(f, "\"max_commands\":50");
@@ -150,7 +107,7 @@ test_server_package(void **state)
     int         next = 1, msg = 1, i, sent, final = 0;
 
     f->be.commands = replaces(10, 300);
-    login_max(f, "2", MAXMSG("2048"), &o, token);
+    login_with(f, OMADM_ENC_XML, "2", MAXMSG("2048"), &o, token);
 
     for (;;) {
         assert_true(o.len <= 2048);
@@ -187,7 +144,7 @@ test_server_package(void **state)
         p += sprintf(p, "<Alert><CmdID>99</CmdID><Data>1222</Data></Alert>");
         outcome_free(&o);
         msg++;
-        drive(f, pkg_msg("2", msg, NULL, body, 1), token, &o);
+        drive(f, package_msg("2", msg, NULL, body, 1), token, &o);
         assert_int_equal(o.http_status, 200);
         assert_string_equal(o.ops, "exchange");
         expect_exchange(f, "\"max_commands\":0");
@@ -218,7 +175,7 @@ test_too_large(void **state)
         "\"data\":\"%s\"},{\"id\":\"small\",\"verb\":\"Get\","
         "\"target\":\"./S\"}]", data);
     f->be.commands = cmds;
-    login_max(f, "3", MAXMSG("1400"), &o, token);
+    login_with(f, OMADM_ENC_XML, "3", MAXMSG("1400"), &o, token);
     assert_string_equal(o.ops, "auth,exchange,exchange");
     expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
                        "\"command too large for the device's MaxMsgSize"
@@ -240,13 +197,13 @@ test_server_max_msg_size(void **state)
     char        token[33];
 
     f->cf.max_message_size = 65536;
-    login_max(f, "4", "", &o, token);
+    login_with(f, OMADM_ENC_XML, "4", "", &o, token);
     expect_field(&o, "SyncHdr/Meta/MaxMsgSize", "65536");
     assert_non_null(strstr(o.body, "</RespURI><Meta><MaxMsgSize"));
     outcome_free(&o);
 
     /* the challenge too */
-    drive(f, pkg_msg("5", 1, NULL, PKG1("1", "2"), 1), NULL, &o);
+    drive(f, package_msg("5", 1, NULL, PKG1("1", "2"), 1), NULL, &o);
     expect_field(&o, "SyncBody/Status[1]/Data", "407");
     expect_field(&o, "SyncHdr/Meta/MaxMsgSize", "65536");
     outcome_free(&o);

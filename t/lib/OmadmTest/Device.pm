@@ -243,6 +243,29 @@ sub answer {
     return $self->_wrap($self->header(cred => $o{cred}), $body);
 }
 
+# The device's plain reply to server message $r: Status for its SyncHdr,
+# Status 200 for each of its commands, Alert 1222 when next (asking for
+# the server's next message), then extra: XML, or a sub given the next
+# CmdID that returns it; Final unless final => 0.  Increments MsgID.
+sub ack {
+    my ($self, $r, %o) = @_;
+    $self->{msg_id}++;
+    my $n = 1;
+    my $body = $self->_hdr_status($r, $n++);
+    for my $c (commands($r)) {
+        $body .= "<Status><CmdID>" . $n++ . "</CmdID>"
+            . "<MsgRef>$r->{hdr}{MsgID}</MsgRef>"
+            . "<CmdRef>" . xml_escape($c->{CmdID}) . "</CmdRef>"
+            . "<Cmd>$c->{name}</Cmd><Data>200</Data></Status>";
+    }
+    $body .= $self->alert($n++, { code => 1222 }) if $o{next};
+    my $extra = $o{extra} // '';
+    $body .= ref $extra eq 'CODE' ? $extra->($n) : $extra;
+    my $xml = $self->_wrap($self->header, $body);
+    $xml =~ s{<Final/></SyncBody>}{</SyncBody>} if defined $o{final} && !$o{final};
+    return $xml;
+}
+
 # Posts one message to the current URL.  Returns the HTTP::Tiny response
 # with {syncml} (parsed) on a 200.  Follows RespURI and stores any
 # NextNonce, as a device does.
