@@ -21,6 +21,8 @@ const char k_type_basic[] = "syncml:auth-basic";
 const char k_type_mac[] = "syncml:auth-MAC";
 // the largest unauthenticated answer kept for a repeated MsgID
 const size_t k_unauth_cache_max = 8192;
+// backend rounds reporting failed commands for one device message
+const unsigned k_max_failed_rounds = 8;
 // room kept when a command is checked to fit in a message alone: later
 // messages of the package have longer MsgIDs / MsgRefs (but no Chal)
 const size_t k_size_slack = 64;
@@ -659,6 +661,11 @@ bool exchange::load_pending()
 // for as many others as there is room for.
 void exchange::ask_failed(std::vector<failed_report> failed)
 {
+    // A backend that hands the same commands out again would loop here.
+    if (++failed_rounds_ > k_max_failed_rounds) {
+        backend_failed("backend hands out again commands reported failed");
+        return;
+    }
     exchange_request r;
     r.device_id = device_id_;
     r.session_id = session_id_;

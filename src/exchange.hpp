@@ -183,6 +183,7 @@ private:
     std::vector<backend_command> kept_;
     std::vector<std::string>     kept_raw_;
     bool        pending_loaded_ = false;
+    unsigned    failed_rounds_ = 0;     // see ask_failed()
     bool        answers_our_package_ = false;   // see device_done()
 
     // large objects (exchange_objects.cpp)

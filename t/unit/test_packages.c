@@ -188,6 +188,35 @@ test_too_large(void **state)
     outcome_free(&o);
 }
 
+/* A backend that hands out again a command reported failed (it should mark
+   it failed) gets a few more rounds, then the device a 503, not a loop. */
+static void
+test_failed_handed_out_again(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        hdr[1024], nonce[64];
+    static char cmds[4096];
+    char        data[1501];
+
+    memset(data, 'y', 1500);
+    data[1500] = '\0';
+    snprintf(cmds, sizeof(cmds),
+        "[{\"id\":\"big\",\"verb\":\"Exec\",\"target\":\"./Big\","
+        "\"data\":\"%s\"}]", data);
+    f->be.commands = cmds;
+    f->be.commands_stick = 1;
+    strcpy(nonce, f->be.nonce);
+    snprintf(hdr, sizeof(hdr), "%s%s", md5_cred("dev1", "secret", nonce),
+             MAXMSG("1400"));
+    drive(f, package_msg("5", 1, hdr, PKG1("1", "2"), 1), NULL, &o);
+    assert_int_equal(o.http_status, 503);
+    assert_string_equal(o.ops, "auth,exchange,exchange,exchange,exchange,"
+                               "exchange,exchange,exchange,exchange,exchange");
+    assert_non_null(strstr(o.body, "commands reported failed"));
+    outcome_free(&o);
+}
+
 /* The server declares its own MaxMsgSize, after Cred in the SyncHdr. */
 static void
 test_server_max_msg_size(void **state)
@@ -219,6 +248,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_server_package, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_too_large, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_handed_out_again, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_server_max_msg_size, setup,
                                         teardown),
     };
