@@ -84,6 +84,17 @@ struct mem_store {
         return OMADM_OK;
     }
 
+    static int touch(void *ctx, const char *key, size_t key_len,
+                     unsigned ttl)
+    {
+        auto *s = static_cast<mem_store *>(ctx);
+        auto  it = s->map.find(std::string(key, key_len));
+        if (it == s->map.end() || it->second.expires <= s->now)
+            return OMADM_NOT_FOUND;
+        it->second.expires = s->now + time_t(ttl);
+        return OMADM_OK;
+    }
+
     static int remove(void *ctx, const char *key, size_t key_len)
     {
         auto *s = static_cast<mem_store *>(ctx);
@@ -217,6 +228,7 @@ struct harness {
         store.get = mem_store::get;
         store.put = mem_store::put;
         store.remove = mem_store::remove;
+        store.touch = mem_store::touch;
     }
 
     void configure(std::string_view flags)

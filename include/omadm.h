@@ -120,7 +120,10 @@ typedef struct {
  * Key/value store with expiry.  Keys and values are opaque bytes.  get()
  * hands the value to sink() while the store is locked; sink copies it.
  * get/put/remove return OMADM_OK, OMADM_NOT_FOUND (get, remove) or
- * OMADM_ERROR (put when the store is full even after eviction).
+ * OMADM_ERROR (put when the store is full even after eviction).  touch()
+ * gives an entry a new ttl from now without copying it (OMADM_OK or
+ * OMADM_NOT_FOUND); it may be NULL, and entries then live ttl from their
+ * last put (the chunks of a slow large object may expire before the end).
  */
 typedef void (*omadm_sink_pt)(void *sink_ctx, const char *val, size_t len);
 
@@ -131,6 +134,8 @@ struct omadm_store_s {
     int   (*put)(void *ctx, const char *key, size_t key_len,
                  const char *val, size_t val_len, unsigned ttl);
     int   (*remove)(void *ctx, const char *key, size_t key_len);
+    int   (*touch)(void *ctx, const char *key, size_t key_len,
+                   unsigned ttl);
 };
 
 

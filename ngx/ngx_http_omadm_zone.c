@@ -50,6 +50,8 @@ static int ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
     ngx_uint_t evict_max);
 static int ngx_http_omadm_store_remove(void *data, const char *key,
     size_t key_len);
+static int ngx_http_omadm_store_touch(void *data, const char *key,
+    size_t key_len, unsigned ttl);
 static ngx_http_omadm_node_t *ngx_http_omadm_lookup(
     ngx_http_omadm_zone_t *zone, u_char *key, size_t len, uint32_t hash);
 static ngx_uint_t ngx_http_omadm_remove_locked(ngx_http_omadm_zone_t *zone,
@@ -68,6 +70,7 @@ ngx_http_omadm_store_init(omadm_store_t *store, ngx_http_omadm_zone_t *zone)
     store->get = ngx_http_omadm_store_get;
     store->put = ngx_http_omadm_store_put;
     store->remove = ngx_http_omadm_store_remove;
+    store->touch = ngx_http_omadm_store_touch;
 }
 
 
@@ -214,6 +217,41 @@ ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
                       "least recently used sessions",
                       &zone->shm_zone->shm.name);
     }
+
+    return OMADM_OK;
+}
+
+
+/* the chunks of a large object live as long as its session goes on */
+
+static int
+ngx_http_omadm_store_touch(void *data, const char *key, size_t key_len,
+    unsigned ttl)
+{
+    ngx_http_omadm_zone_t *zone = data;
+
+    time_t                  now;
+    uint32_t                hash;
+    ngx_http_omadm_node_t  *node;
+
+    now = ngx_time();
+    hash = ngx_crc32_short((u_char *) key, key_len);
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    node = ngx_http_omadm_lookup(zone, (u_char *) key, key_len, hash);
+
+    if (node == NULL || node->expires < now) {
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+        return OMADM_NOT_FOUND;
+    }
+
+    node->expires = now + ttl;
+
+    ngx_queue_remove(&node->queue);
+    ngx_queue_insert_head(&zone->sh->queue, &node->queue);
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
 
     return OMADM_OK;
 }

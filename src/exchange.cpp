@@ -775,6 +775,7 @@ void exchange::respond_authenticated()
                 || (kept_.empty() && !device_more && !chunk_sent
                     && !st_.sending);
     if (st_.ended) st_.pending.clear();
+    if (st_.ended && st_.sending) end_sending();
     persist(m);
 }
 
@@ -879,7 +880,7 @@ exchange_request exchange::build_request(bool session_start)
     bool aborted = false;
     // A Get's Status waits for the end of the device's package (held):
     // its Results may come in a later message of it.
-    bool package_ends = device_done() || device_aborted(msg_);
+    bool package_ends = msg_.final || device_aborted(msg_);
     for (const auto &c : msg_.body) {
         if (c.name == "Replace") {
             for (const auto &it : c.items) {
@@ -946,6 +947,9 @@ exchange_request exchange::build_request(bool session_start)
             }
         }
     }
+    // The device's package (or the session) ended with its object
+    // incomplete.
+    if (st_.receiving && package_ends) fail_incoming(424);
     if (package_ends) {
         // An exchange applies Results before Statuses: the Statuses held
         // go with the package's last Results (ahead of this message's).
@@ -985,6 +989,7 @@ void exchange::persist(const message &m)
     st_.last_response = cacheable ? body : std::string();
     for (const auto &key : drops_)
         objects().remove(objects().ctx, key.data(), key.size());
+    keep_objects_alive();
     if (!(guards_live_session_ && !st_.authenticated)) {
         std::string key = session_key(device_id_, session_id_);
         std::string blob = serialize(st_);

@@ -103,12 +103,14 @@ private:
                             unsigned n) const;
     bool put_segment(const std::string &key, const std::string &val);
     void drop_segments(bool incoming, unsigned serial, unsigned count);
+    void keep_objects_alive();
     void receive_chunk(const command &c, const item &it,
                        const std::string *get_id, exchange_request &r);
     int store_chunk(const std::string &data);
     bool load_incoming(std::string &out);
     void fail_incoming(int code);
     void settle_objects(exchange_request &r);
+    void forget_held(const std::string &command_id);
     void chunk_answered(int code, exchange_request &r);
     void check_sending(exchange_request &r, bool package_ends);
     void end_sending();
@@ -191,6 +193,7 @@ private:
                                     // Status code for a device command
     std::vector<object_outcome> object_outcomes_;
     std::vector<std::string> drops_;    // object store keys done with
+    bool        chunk_stored_ = false;  // one per message
     std::string fetched_;           // a piece of the object we send
     unsigned long long asked_ = 0;  // ... its length as asked for
 

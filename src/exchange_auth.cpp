@@ -227,6 +227,9 @@ void exchange::apply_server_status(exchange_request &r)
     r.results.erase(
         std::remove_if(r.results.begin(), r.results.end(), refused),
         r.results.end());
+    r.failed.erase(
+        std::remove_if(r.failed.begin(), r.failed.end(), refused),
+        r.failed.end());
     r.requeue.assign(ids.begin(), ids.end());
     if (st_.server_resends >= 1) {
         // Refused again: end the session, the commands stay queued.

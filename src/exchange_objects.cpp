@@ -104,6 +104,24 @@ void exchange::drop_segments(bool incoming, unsigned serial, unsigned count)
         drops_.push_back(segment_key(incoming, serial, n));
 }
 
+// The segments of the objects going on live as long as the session: the
+// store would expire the early ones of a slow object first.
+void exchange::keep_objects_alive()
+{
+    if (objects().touch == nullptr) return;
+    auto touch = [&](bool incoming, unsigned serial, unsigned count) {
+        for (unsigned n = 0; n < count; n++) {
+            std::string key = segment_key(incoming, serial, n);
+            objects().touch(objects().ctx, key.data(), key.size(),
+                            cf_.session_ttl);
+        }
+    };
+    if (st_.receiving)
+        touch(true, st_.incoming.serial, st_.incoming.segments);
+    if (st_.sending && !st_.outgoing.fetch)
+        touch(false, st_.outgoing.serial, segments_of(st_.outgoing.size));
+}
+
 // ---- from the device -----------------------------------------------------
 
 // An Item of a Results that is a chunk (MoreData) or ends the object being
@@ -156,7 +174,9 @@ void exchange::receive_chunk(const command &c, const item &it,
         return;
     }
     if (it.more_data) {
-        int stored = store_chunk(it.data);
+        // One chunk per message: more would each rewrite the last segment.
+        int stored = chunk_stored_ ? 400 : store_chunk(it.data);
+        chunk_stored_ = true;
         code = std::to_string(stored);
         if (stored != 213) fail_incoming(stored);
         return;
@@ -247,6 +267,7 @@ void exchange::settle_objects(exchange_request &r)
         drop_statuses(r.statuses, st_.incoming.command_id);
     }
     for (const auto &o : object_outcomes_) {
+        if (o.code != 200) forget_held(o.command_id);
         bool reported = std::any_of(
             r.statuses.begin(), r.statuses.end(),
             [&](const status_report &s) { return s.command_id == o.command_id; });
@@ -257,6 +278,21 @@ void exchange::settle_objects(exchange_request &r)
         }
         drop_statuses(r.statuses, o.command_id);
         r.statuses.push_back({o.command_id, o.code, {}});
+    }
+}
+
+// A failed object is the Get's outcome: its own Status, held until the
+// package's end, is not reported after it.
+void exchange::forget_held(const std::string &command_id)
+{
+    for (auto h = st_.held.begin(); h != st_.held.end();) {
+        auto found = st_.outstanding.find(h->first);
+        if (found != st_.outstanding.end() && found->second == command_id) {
+            answered_.insert(h->first);
+            h = st_.held.erase(h);
+        } else {
+            ++h;
+        }
     }
 }
 

@@ -26,6 +26,7 @@ typedef struct {
     char      *val;
     size_t     val_len;
     unsigned   ttl;
+    unsigned   touched;     /* touch() calls since the last put */
 } entry_t;
 
 typedef struct {
@@ -87,6 +88,7 @@ store_put(void *ctx, const char *key, size_t key_len, const char *val,
     e->val[val_len] = '\0';
     e->val_len = val_len;
     e->ttl = ttl;
+    e->touched = 0;
     return OMADM_OK;
 }
 
@@ -102,6 +104,20 @@ store_remove(void *ctx, const char *key, size_t key_len)
     free(e->key);
     free(e->val);
     *e = s->e[--s->n];
+    return OMADM_OK;
+}
+
+static inline int
+store_touch(void *ctx, const char *key, size_t key_len, unsigned ttl)
+{
+    mem_store_t  *s = ctx;
+    entry_t      *e = store_find(s, key, key_len);
+
+    if (e == NULL) {
+        return OMADM_NOT_FOUND;
+    }
+    e->ttl = ttl;
+    e->touched++;
     return OMADM_OK;
 }
 
@@ -142,7 +158,8 @@ store_clear(mem_store_t *s)
 static inline omadm_store_t
 mem_store(mem_store_t *s)
 {
-    omadm_store_t  st = { s, store_get, store_put, store_remove };
+    omadm_store_t  st = { s, store_get, store_put, store_remove,
+                          store_touch };
 
     return st;
 }

@@ -1,9 +1,11 @@
 /*
  * Large objects through the C ABI (§3.3): a device's Results arriving in
  * chunks (MoreData, Status 213, Meta/Size, 424/416/413, the Get's Status
- * held until the object ends, a retried message appending its chunk once),
- * and a backend Add/Replace too large for the device's MaxMsgSize sent a
- * chunk per message, inline or fetched through the "object" call.
+ * held until the object ends, a retried message appending its chunk once,
+ * one chunk a message, an object cut short by Final or an abort), and a
+ * backend Add/Replace too large for the device's MaxMsgSize sent a chunk
+ * per message, inline or fetched through the "object" call; the stored
+ * segments of both kept alive (touch) while the session goes on.
  */
 
 #include "exchange_harness.h"
@@ -209,14 +211,23 @@ object_zone_free(object_zone_t *z)
     "<Cmd>Get</Cmd><Data>200</Data></Status>"
 
 /* the store key of segment n of the session's first object from the
-   device */
+   device (way 'i') or to it ('o') */
 static int
-segment_key(char *key, size_t size, const char *session_id, int n)
+segment_key_of(char *key, size_t size, const char *session_id, char way,
+    int n)
 {
-    int  len = snprintf(key, size, "o:%s\n%s\ni1:%d", DEV, session_id, n);
+    int  len = snprintf(key, size, "o:%s\n%s\n%c1:%d", DEV, session_id, way,
+                        n);
 
     assert_true((size_t) len < size);
     return len;
+}
+
+/* the same for the object from the device */
+static int
+segment_key(char *key, size_t size, const char *session_id, int n)
+{
+    return segment_key_of(key, size, session_id, 'i', n);
 }
 
 /* the stored chunks (segment n) of a session's object, or NULL */
@@ -225,6 +236,17 @@ object_segment(mem_store_t *s, const char *session_id, int n)
 {
     char  key[128];
     int   len = segment_key(key, sizeof(key), session_id, n);
+
+    return store_find(s, key, (size_t) len);
+}
+
+/* segment n of the stored value of our first object to the device of a
+   session, or NULL */
+static entry_t *
+our_segment(mem_store_t *s, const char *session_id, int n)
+{
+    char  key[128];
+    int   len = segment_key_of(key, sizeof(key), session_id, 'o', n);
 
     return store_find(s, key, (size_t) len);
 }
@@ -251,6 +273,22 @@ holds_object(mem_store_t *s)
     for (i = 0; i < s->n; i++) {
         if (s->e[i].key_len > 2 && memcmp(s->e[i].key, "o:", 2) == 0) {
             return 1;
+        }
+    }
+    return 0;
+}
+
+/* the index k of "SyncBody/<verb>[k]" in an answer, or 0 */
+static int
+command_index(const outcome_t *o, const char *verb)
+{
+    char  path[64];
+    int   k;
+
+    for (k = 1; k < 32; k++) {
+        snprintf(path, sizeof(path), "SyncBody/%s[%d]/CmdID", verb, k);
+        if (field(o, path) != NULL) {
+            return k;
         }
     }
     return 0;
@@ -506,6 +544,31 @@ test_incoming_size_over(void **state)
     size_mismatch(state, "1500", 1);
 }
 
+/* The object fails (424: the first chunk is over its declared Size) in
+   the message with the Get's Status, held for the end of the device's
+   package: the backend is told 424 once, and not the held 200 at the
+   package's end. */
+static void
+test_incoming_failed_with_held_status(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        token[33], value[2001];
+
+    f->cf.max_object_size = 4096;
+    make_value(value, 2000, 1);
+    start_get(f, OMADM_ENC_XML, "1", &o, token);
+
+    reply(f, token, 2, first_chunk(value, 2000, "1000"), 0, &o);
+    expect_object_refused(f, &o, "2", "3", "424");
+    outcome_free(&o);
+
+    reply(f, token, 3, "", 1, &o);
+    assert_int_equal(o.http_status, 200);
+    expect_exchange(f, "\"statuses\":[]");
+    outcome_free(&o);
+}
+
 /* A declared Size over our max_object_size: 416 on the first chunk,
    nothing kept, the Get fails with 416. */
 static void
@@ -543,6 +606,58 @@ test_incoming_undeclared_too_large(void **state)
     reply(f, token, 4, chunk_results(2, value, 2000, 3000, NULL, 1), 0, &o);
     expect_object_refused(f, &o, "4", "2", "413");
     outcome_free(&o);
+}
+
+/* Two chunks in one message, a Results each or two Items of one: the
+   second one gets 400 (each would rewrite the object's last segment in
+   the store), and the Get fails with 400. */
+static void
+two_chunks_one_message(void **state, int one_results)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    char         token[33], value[3001], body[8192];
+    const char  *second;
+    size_t       n;
+
+    f->cf.max_object_size = 4096;
+    make_value(value, 3000, 1);
+    first_chunk_taken(f, token, value, 1000, NULL);
+
+    n = (size_t) snprintf(body, sizeof(body), "%s",
+                          chunk_results(2, value, 1000, 2000, NULL, 1));
+    second = chunk_results(3, value, 2000, 2500, NULL, 1);
+    if (one_results) {
+        n -= strlen("</Results>");
+        second = strstr(second, "<Item>");
+    }
+    snprintf(body + n, sizeof(body) - n, "%s", second);
+    reply(f, token, 3, body, 0, &o);
+    assert_int_equal(o.http_status, 200);
+    if (one_results) {
+        expect_results_status(&o, "3", "2", "400");
+        expect_no_field(&o, "SyncBody/Status[3]/Cmd");
+    } else {
+        expect_results_status(&o, "3", "2", "213");
+        expect_field(&o, "SyncBody/Status[3]/Cmd", "Results");
+        expect_field(&o, "SyncBody/Status[3]/CmdRef", "3");
+        expect_field(&o, "SyncBody/Status[3]/Data", "400");
+    }
+    expect_get_failed(f, "400");
+    assert_false(holds_object(&f->mem));
+    outcome_free(&o);
+}
+
+static void
+test_incoming_two_chunks_one_message(void **state)
+{
+    two_chunks_one_message(state, 0);
+}
+
+static void
+test_incoming_two_chunks_one_results(void **state)
+{
+    two_chunks_one_message(state, 1);
 }
 
 /* our Get g of ./A and Get h of ./B, commands 4 and 5 of message 1 */
@@ -643,6 +758,65 @@ test_incoming_object_after_its_get_status(void **state)
     reply(f, token, 5, chunk_of(a, sizeof(a), 2, 5, "b-two", 0), 1, &o);
     expect_field(&o, "SyncBody/Status[2]/Data", "200");
     expect_exchange(f, "\"command_id\":\"h\",\"data\":\"b-one b-two\"");
+    outcome_free(&o);
+}
+
+/* the backend's next commands: our Get g of ./A, then n Replaces of 150
+   bytes each, more than a message holds at MaxMsgSize 1500 */
+static void
+queue_get_then_replaces(fixture_t *f, int n)
+{
+    static char  cmds[8192];
+    char         data[151];
+    size_t       len;
+    int          i;
+
+    memset(data, 'x', 150);
+    data[150] = '\0';
+    len = (size_t) snprintf(cmds, sizeof(cmds), "[" GET_G_A);
+    for (i = 0; i < n; i++) {
+        len += (size_t) snprintf(cmds + len, sizeof(cmds) - len,
+                                 ",{\"id\":\"r%d\",\"verb\":\"Replace\","
+                                 "\"target\":\"./R/%d\",\"data\":\"%s\"}",
+                                 i, i, data);
+        assert_true(len < sizeof(cmds) - 1);
+    }
+    strcpy(cmds + len, "]");
+    f->be.commands = cmds;
+}
+
+/* Our package still open (commands wait for room in the device's
+   MaxMsgSize), the device answers our Get with its Status in one message
+   and its Results in the next, neither with Final: the backend gets the
+   result, and the Get's Status with the device's Final. */
+static void
+test_incoming_results_after_held_status(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        token[33];
+
+    queue_get_then_replaces(f, 12);
+    login_with(f, OMADM_ENC_XML, "1", MAXMSG("1500"), &o, token);
+    expect_field(&o, "SyncBody/Get[4]/CmdID", "4");
+    expect_no_field(&o, "SyncBody/Final");
+    outcome_free(&o);
+
+    reply(f, token, 2, GET_STATUS, 0, &o);
+    assert_int_equal(o.http_status, 200);
+    expect_exchange(f, "\"statuses\":[]");
+    outcome_free(&o);
+
+    reply(f, token, 3, chunk_results(2, "VALUE", 0, 5, NULL, 0), 0, &o);
+    assert_int_equal(o.http_status, 200);
+    expect_exchange(f, "\"results\":[{\"command_id\":\"g\","
+                       "\"data\":\"VALUE\"");
+    expect_exchange(f, "\"statuses\":[]");
+    outcome_free(&o);
+
+    reply(f, token, 4, "", 1, &o);
+    assert_int_equal(o.http_status, 200);
+    expect_exchange(f, "{\"command_id\":\"g\",\"status\":200}");
     outcome_free(&o);
 }
 
@@ -770,12 +944,35 @@ test_incoming_segment_evicted(void **state)
                        &f->mem, "500");
 }
 
-/* An object of two segments (64 KiB each at most), the first one evicted
-   before the last chunk while the second is still there: 500 for that
-   chunk, the Get fails with 500, and nothing of the object is delivered
-   or left behind. */
+/* an object of two segments (64 KiB each at most) */
 #define TWO_SEGMENTS  78000
 
+/* value (TWO_SEGMENTS bytes) taken in chunks of 6000 bytes but the last,
+   each one answered 213, the second segment started; returns where the
+   last chunk starts, *msg is the device's last MsgID */
+static size_t
+two_segments_taken(fixture_t *f, char *token, const char *value, int *msg)
+{
+    outcome_t     o;
+    const size_t  piece = 6000;
+    size_t        at;
+
+    f->cf.max_object_size = 100000;
+    first_chunk_taken(f, token, value, piece, "78000");
+    *msg = 2;
+    for (at = piece; at + piece < TWO_SEGMENTS; at += piece) {
+        reply(f, token, ++*msg,
+              chunk_results(2, value, at, at + piece, NULL, 1), 0, &o);
+        expect_field(&o, "SyncBody/Status[2]/Data", "213");
+        outcome_free(&o);
+    }
+    assert_non_null(object_segment(&f->mem, "1", 1));
+    return at;
+}
+
+/* The first segment evicted before the last chunk while the second is
+   still there: 500 for that chunk, the Get fails with 500, and nothing of
+   the object is delivered or left behind. */
 static void
 test_incoming_first_segment_evicted(void **state)
 {
@@ -783,20 +980,11 @@ test_incoming_first_segment_evicted(void **state)
     outcome_t     o;
     char          token[33];
     static char   value[TWO_SEGMENTS + 1];
-    const size_t  piece = 6000;
     size_t        at;
-    int           msg = 2;
+    int           msg;
 
-    f->cf.max_object_size = 100000;
     make_value(value, TWO_SEGMENTS, 0);
-    first_chunk_taken(f, token, value, piece, "78000");
-    for (at = piece; at + piece < TWO_SEGMENTS; at += piece) {
-        reply(f, token, ++msg,
-              chunk_results(2, value, at, at + piece, NULL, 1), 0, &o);
-        expect_field(&o, "SyncBody/Status[2]/Data", "213");
-        outcome_free(&o);
-    }
-    assert_non_null(object_segment(&f->mem, "1", 1));
+    at = two_segments_taken(f, token, value, &msg);
 
     evict_segment(&f->mem, "1", 0);
     reply(f, token, ++msg, chunk_results(2, value, at, TWO_SEGMENTS, NULL, 0),
@@ -808,6 +996,28 @@ test_incoming_first_segment_evicted(void **state)
     expect_field(&o, "SyncBody/Final", "1");
     assert_false(holds_object(&f->mem));
     outcome_free(&o);
+}
+
+/* The segments of an object coming in live as long as its session: one
+   no longer written to is given the session's lifetime again (touch) with
+   every message, or a slow device would see it expire before its end. */
+static void
+test_incoming_segments_kept_alive(void **state)
+{
+    fixture_t    *f = *state;
+    char          token[33];
+    static char   value[TWO_SEGMENTS + 1];
+    entry_t      *e;
+    int           msg;
+
+    make_value(value, TWO_SEGMENTS, 0);
+    two_segments_taken(f, token, value, &msg);
+
+    /* the last message wrote the second segment only */
+    e = object_segment(&f->mem, "1", 0);
+    assert_non_null(e);
+    assert_true(e->touched > 0);
+    assert_int_equal(e->ttl, f->cf.session_ttl);
 }
 
 /* The object store turning full after the first chunk: 420 for the next
@@ -828,6 +1038,50 @@ test_object_store_full_later(void **state)
     expect_object_lost(f, token, chunk_results(2, value, 700, 1400, NULL, 1),
                        &zone->mem, "420");
     object_zone_free(zone);
+}
+
+/* the device's session abort, as CmdID 2 of its message */
+#define DEVICE_ABORT  "<Alert><CmdID>2</CmdID><Data>1223</Data></Alert>"
+
+/* The device's message 3 after the first chunk of its object is `body`
+   (Final): the object ends there unfinished, so the Get fails with 424,
+   nothing of it is left in the store; answered in o. */
+static void
+object_cut_short(fixture_t *f, const char *body, outcome_t *o)
+{
+    char  token[33], value[3001];
+
+    f->cf.max_object_size = 4096;
+    make_value(value, 3000, 1);
+    first_chunk_taken(f, token, value, 1000, "3000");
+
+    reply(f, token, 3, body, 1, o);
+    assert_int_equal(o->http_status, 200);
+    expect_get_failed(f, "424");
+    assert_false(holds_object(&f->mem));
+}
+
+/* The device ends its package without the rest of its object: our answer
+   ends ours, rather than asking for the rest (Alert 1222) for ever. */
+static void
+test_incoming_unfinished_at_final(void **state)
+{
+    outcome_t  o;
+
+    object_cut_short(*state, "", &o);
+    assert_int_equal(command_index(&o, "Alert"), 0);
+    expect_field(&o, "SyncBody/Final", "1");
+    outcome_free(&o);
+}
+
+/* The device aborts the session (Alert 1223) while its object comes. */
+static void
+test_incoming_device_abort(void **state)
+{
+    outcome_t  o;
+
+    object_cut_short(*state, DEVICE_ABORT, &o);
+    outcome_free(&o);
 }
 
 /* max_object_size is declared as the server's MaxObjSize. */
@@ -926,22 +1180,6 @@ static void
 queue_big(fixture_t *f, const char *value, int fetched)
 {
     queue_with_big(f, "", value, fetched, "");
-}
-
-/* the index k of "SyncBody/<verb>[k]" in an answer, or 0 */
-static int
-command_index(const outcome_t *o, const char *verb)
-{
-    char  path[64];
-    int   k;
-
-    for (k = 1; k < 32; k++) {
-        snprintf(path, sizeof(path), "SyncBody/%s[%d]/CmdID", verb, k);
-        if (field(o, path) != NULL) {
-            return k;
-        }
-    }
-    return 0;
 }
 
 static const char *
@@ -1686,6 +1924,26 @@ test_outgoing_chunk_unanswered(void **state)
 }
 
 
+/* The device aborts the session (Alert 1223) while an inline object goes:
+   its stored value leaves the store with the session. */
+static void
+test_outgoing_device_abort(void **state)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    follow_t     fl;
+
+    first_chunk_sent(f, &fl, PLAIN, INLINE);
+    assert_non_null(our_segment(&f->mem, "1", 0));
+
+    drive(f, package_msg("1", 2, NULL,
+                         with_hdr_status(fl.server_msg, DEVICE_ABORT), 1),
+          fl.token, &o);
+    assert_int_equal(o.http_status, 200);
+    assert_false(holds_object(&f->mem));
+    outcome_free(&o);
+}
+
 /* Two large objects in a row: the second starts in the answer that takes
    the first one's last Status. */
 static void
@@ -1720,8 +1978,9 @@ test_outgoing_two_objects(void **state)
  * without Final, the Replace waiting.  The device answers with the Get's
  * Status and ./A in two chunks, the last one without Final (its package
  * stays open while ours is, §3.3): our answer to that one carries the
- * Replace's first chunk, not only Alert 1222, the backend gets ./A and
- * the Get's Status, and the Replace goes to its end.  Inline or fetched.
+ * Replace's first chunk, not only Alert 1222, the backend gets ./A, the
+ * Replace goes to its end, and the Get's Status comes with the device's
+ * Final.  Inline or fetched.
  */
 static void
 after_chunked_results(void **state, int fetched)
@@ -1754,10 +2013,16 @@ after_chunked_results(void **state, int fetched)
     snprintf(results, sizeof(results),
              "\"results\":[{\"command_id\":\"g\",\"data\":\"%s\",", a);
     expect_exchange(f, results);
-    expect_exchange(f, told_status("g", "200"));
+    /* the Get's Status waits for the device's Final */
+    expect_exchange(f, "\"statuses\":[]");
     fl.dev_msg = 3;
     fl.open_answers = 1;
-    deliver_whole(f, &fl, value, &o);
+    follow_object(f, &fl, &o);
+    assert_string_equal(fl.got, value);
+    outcome_free(&o);
+    answer_chunk(f, &fl, "200", &o);
+    expect_exchange(f, "\"statuses\":[{\"command_id\":\"g\",\"status\":200},"
+                       "{\"command_id\":\"big\",\"status\":200}]");
     assert_int_equal(o.http_status, 200);
     expect_field(&o, "SyncBody/Final", "1");
     outcome_free(&o);
@@ -1784,19 +2049,20 @@ test_outgoing_after_chunked_results_fetched(void **state)
 /*
  * With our MD5 Cred in every message (omadm_server_auth), the device
  * refuses the message that held a chunk (401 on our SyncHdr, and on the
- * chunk): it executed none of it, so the command goes back to the backend
- * in "requeue", not as a Status 401, and the object is dropped; handed out
- * again, it starts over from its first byte.  Fetched or inline.
+ * chunk when chunk_answered): it executed none of it, so the
+ * command goes back to the backend in "requeue", not as a Status 401 nor
+ * as failed, and the object is dropped; handed out again, it starts over
+ * from its first byte.  Fetched or inline.
  */
 static void
-chunk_server_refused(void **state, int fetched)
+chunk_server_refused(void **state, int fetched, int chunk_answered)
 {
     fixture_t    *f = *state;
     outcome_t     o;
     follow_t      fl;
     char          body[1024];
     static char   value[3001];
-    int           k;
+    int           k, n;
 
     f->cf.server_auth = OMADM_AUTH_MD5;
     f->be.auth_extra = SERVER_CREDS;
@@ -1808,14 +2074,18 @@ chunk_server_refused(void **state, int fetched)
     assert_true(take_chunk(f, &fl, &o));
     outcome_free(&o);
 
-    snprintf(body, sizeof(body),
-             "<Status><CmdID>1</CmdID><MsgRef>%d</MsgRef><CmdRef>0</CmdRef>"
-             "<Cmd>SyncHdr</Cmd><TargetRef>" DEV "</TargetRef>"
-             "<SourceRef>" SERVER "</SourceRef><Data>401</Data></Status>"
-             "<Status><CmdID>2</CmdID><MsgRef>%d</MsgRef><CmdRef>%s</CmdRef>"
-             "<Cmd>Replace</Cmd><TargetRef>./Big</TargetRef>"
-             "<Data>401</Data></Status>", fl.server_msg, fl.server_msg,
-             fl.cmd_id);
+    n = snprintf(body, sizeof(body),
+                 "<Status><CmdID>1</CmdID><MsgRef>%d</MsgRef>"
+                 "<CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd>"
+                 "<TargetRef>" DEV "</TargetRef><SourceRef>" SERVER
+                 "</SourceRef><Data>401</Data></Status>", fl.server_msg);
+    if (chunk_answered) {
+        snprintf(body + n, sizeof(body) - (size_t) n,
+                 "<Status><CmdID>2</CmdID><MsgRef>%d</MsgRef>"
+                 "<CmdRef>%s</CmdRef><Cmd>Replace</Cmd>"
+                 "<TargetRef>./Big</TargetRef><Data>401</Data></Status>",
+                 fl.server_msg, fl.cmd_id);
+    }
     drive(f, package_msg("1", 2, NULL, body, 0), fl.token, &o);
     assert_int_equal(o.http_status, 200);
     assert_string_equal(o.ops, "auth,exchange");
@@ -1855,13 +2125,20 @@ chunk_server_refused(void **state, int fetched)
 static void
 test_outgoing_chunk_server_refused(void **state)
 {
-    chunk_server_refused(state, FETCHED);
+    chunk_server_refused(state, FETCHED, 1);
 }
 
 static void
 test_outgoing_chunk_server_refused_inline(void **state)
 {
-    chunk_server_refused(state, INLINE);
+    chunk_server_refused(state, INLINE, 1);
+}
+
+/* the device's 401 on our SyncHdr alone, no Status for the chunk */
+static void
+test_outgoing_chunk_server_refused_unanswered(void **state)
+{
+    chunk_server_refused(state, INLINE, 0);
 }
 
 /* An inline value too large for a message goes to the object store to be
@@ -1900,11 +2177,33 @@ test_outgoing_evicted(void **state)
 
     first_chunk_sent(f, &fl, PLAIN, INLINE);
 
-    n = snprintf(key, sizeof(key), "o:%s\n1\no1:0", DEV);
+    n = segment_key_of(key, sizeof(key), "1", 'o', 0);
     assert_int_equal(store_remove(&f->mem, key, (size_t) n), OMADM_OK);
     big_fails_after_213(f, &fl, "exchange,exchange",
                         BIG_FAILED("the large object was evicted from the "
                                    "object zone\"}]"));
+}
+
+/* The stored value of an inline object lives as long as its session: a
+   message that does not rewrite it gives it the session's lifetime again
+   (touch). */
+static void
+test_outgoing_segments_kept_alive(void **state)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    follow_t     fl;
+    entry_t     *e;
+
+    first_chunk_sent(f, &fl, PLAIN, INLINE);
+    answer_chunk(f, &fl, "213", &o);
+    assert_true(take_chunk(f, &fl, &o));
+    outcome_free(&o);
+
+    e = our_segment(&f->mem, "1", 0);
+    assert_non_null(e);
+    assert_true(e->touched > 0);
+    assert_int_equal(e->ttl, f->cf.session_ttl);
 }
 
 /* data_size 0: an empty value, sent inline (no Meta/Size, no MoreData)
@@ -1996,9 +2295,15 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_incoming_size_over, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_incoming_failed_with_held_status,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_incoming_declared_too_large,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_incoming_undeclared_too_large,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incoming_two_chunks_one_message,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incoming_two_chunks_one_results,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_incoming_none_taken, setup,
                                         teardown),
@@ -2006,6 +2311,8 @@ main(void)
             test_incoming_next_object_same_message, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_incoming_object_after_its_get_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_incoming_results_after_held_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generic_alert_chunk, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_object_store, setup, teardown),
@@ -2015,7 +2322,13 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_incoming_first_segment_evicted,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incoming_segments_kept_alive,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_object_store_full_later, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_incoming_unfinished_at_final,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incoming_device_abort, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_server_max_obj_size, setup,
                                         teardown),
@@ -2049,6 +2362,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_outgoing_chunk_unanswered,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_device_abort, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_outgoing_two_objects, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_outgoing_after_chunked_results,
@@ -2059,10 +2374,14 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_outgoing_chunk_server_refused_inline, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_outgoing_chunk_server_refused_unanswered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outgoing_zone_full, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_outgoing_evicted, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_outgoing_segments_kept_alive,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_outgoing_fetched_empty, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_outgoing_fetch_refused, setup,
