@@ -54,6 +54,9 @@ static int ngx_http_omadm_store_touch(void *data, const char *key,
     size_t key_len, unsigned ttl);
 static ngx_http_omadm_node_t *ngx_http_omadm_lookup(
     ngx_http_omadm_zone_t *zone, u_char *key, size_t len, uint32_t hash);
+static ngx_http_omadm_node_t *ngx_http_omadm_find_live(
+    ngx_http_omadm_zone_t *zone, const char *key, size_t key_len,
+    time_t now);
 static ngx_uint_t ngx_http_omadm_remove_locked(ngx_http_omadm_zone_t *zone,
     u_char *key, size_t len, uint32_t hash);
 static void ngx_http_omadm_delete(ngx_http_omadm_zone_t *zone,
@@ -97,29 +100,16 @@ ngx_http_omadm_store_get(void *data, const char *key, size_t key_len,
 {
     ngx_http_omadm_zone_t *zone = data;
 
-    time_t                  now;
-    uint32_t                hash;
     ngx_http_omadm_node_t  *node;
-
-    now = ngx_time();
-    hash = ngx_crc32_short((u_char *) key, key_len);
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
-    node = ngx_http_omadm_lookup(zone, (u_char *) key, key_len, hash);
-
-    if (node && node->expires < now) {
-        ngx_http_omadm_delete(zone, node);
-        node = NULL;
-    }
+    node = ngx_http_omadm_find_live(zone, key, key_len, ngx_time());
 
     if (node == NULL) {
         ngx_shmtx_unlock(&zone->shpool->mutex);
         return OMADM_NOT_FOUND;
     }
-
-    ngx_queue_remove(&node->queue);
-    ngx_queue_insert_head(&zone->sh->queue, &node->queue);
 
     sink(sink_ctx, (const char *) node->data + node->key_len, node->val_len);
 
@@ -231,25 +221,20 @@ ngx_http_omadm_store_touch(void *data, const char *key, size_t key_len,
     ngx_http_omadm_zone_t *zone = data;
 
     time_t                  now;
-    uint32_t                hash;
     ngx_http_omadm_node_t  *node;
 
     now = ngx_time();
-    hash = ngx_crc32_short((u_char *) key, key_len);
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
-    node = ngx_http_omadm_lookup(zone, (u_char *) key, key_len, hash);
+    node = ngx_http_omadm_find_live(zone, key, key_len, now);
 
-    if (node == NULL || node->expires < now) {
+    if (node == NULL) {
         ngx_shmtx_unlock(&zone->shpool->mutex);
         return OMADM_NOT_FOUND;
     }
 
     node->expires = now + ttl;
-
-    ngx_queue_remove(&node->queue);
-    ngx_queue_insert_head(&zone->sh->queue, &node->queue);
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
@@ -312,6 +297,36 @@ ngx_http_omadm_lookup(ngx_http_omadm_zone_t *zone, u_char *key, size_t len,
     }
 
     return NULL;
+}
+
+
+/*
+ * The entry for key if it has not expired (an expired one is deleted),
+ * made the most recently used.  Called with the zone locked.
+ */
+
+static ngx_http_omadm_node_t *
+ngx_http_omadm_find_live(ngx_http_omadm_zone_t *zone, const char *key,
+    size_t key_len, time_t now)
+{
+    uint32_t                hash;
+    ngx_http_omadm_node_t  *node;
+
+    hash = ngx_crc32_short((u_char *) key, key_len);
+
+    node = ngx_http_omadm_lookup(zone, (u_char *) key, key_len, hash);
+
+    if (node && node->expires < now) {
+        ngx_http_omadm_delete(zone, node);
+        return NULL;
+    }
+
+    if (node) {
+        ngx_queue_remove(&node->queue);
+        ngx_queue_insert_head(&zone->sh->queue, &node->queue);
+    }
+
+    return node;
 }
 
 
