@@ -159,12 +159,10 @@ test_server_package(void **state)
 /* A command too large for any message, and not one a large object can
    carry (an Exec), fails to the backend with a reason (a second
    exchange), the others go. */
-static void
-test_too_large(void **state)
+/* an exchange answer: Exec "big" with 1500 bytes of data, then more */
+static const char *
+big_exec_then(const char *more)
 {
-    fixture_t  *f = *state;
-    outcome_t   o;
-    char        token[33];
     static char cmds[4096];
     char        data[1501];
 
@@ -172,9 +170,19 @@ test_too_large(void **state)
     data[1500] = '\0';
     snprintf(cmds, sizeof(cmds),
         "[{\"id\":\"big\",\"verb\":\"Exec\",\"target\":\"./Big\","
-        "\"data\":\"%s\"},{\"id\":\"small\",\"verb\":\"Get\","
-        "\"target\":\"./S\"}]", data);
-    f->be.commands = cmds;
+        "\"data\":\"%s\"}%s]", data, more);
+    return cmds;
+}
+
+static void
+test_too_large(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        token[33];
+
+    f->be.commands = big_exec_then(
+        ",{\"id\":\"small\",\"verb\":\"Get\",\"target\":\"./S\"}");
     login_with(f, OMADM_ENC_XML, "3", MAXMSG("1400"), &o, token);
     assert_string_equal(o.ops, "auth,exchange,exchange");
     expect_exchange(f, "\"failed\":[{\"command_id\":\"big\",\"reason\":"
@@ -196,15 +204,8 @@ test_failed_handed_out_again(void **state)
     fixture_t  *f = *state;
     outcome_t   o;
     char        hdr[1024], nonce[64];
-    static char cmds[4096];
-    char        data[1501];
 
-    memset(data, 'y', 1500);
-    data[1500] = '\0';
-    snprintf(cmds, sizeof(cmds),
-        "[{\"id\":\"big\",\"verb\":\"Exec\",\"target\":\"./Big\","
-        "\"data\":\"%s\"}]", data);
-    f->be.commands = cmds;
+    f->be.commands = big_exec_then("");
     f->be.commands_stick = 1;
     strcpy(nonce, f->be.nonce);
     snprintf(hdr, sizeof(hdr), "%s%s", md5_cred("dev1", "secret", nonce),
