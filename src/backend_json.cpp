@@ -233,6 +233,19 @@ std::string to_json(const exchange_request &r)
     return dump(j);
 }
 
+bool parse_kept_commands(const std::vector<std::string> &raw,
+                         std::vector<backend_command> &out)
+{
+    std::string body = "{\"commands\":[";
+    for (size_t i = 0; i < raw.size(); i++) {
+        if (i) body += ',';
+        body += raw[i];
+    }
+    body += "]}";
+    std::string why;
+    return parse_exchange_reply(body, out, why) && out.size() == raw.size();
+}
+
 std::string without_data(std::string_view command_json)
 {
     json j = json::parse(command_json, nullptr, false);

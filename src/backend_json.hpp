@@ -120,6 +120,11 @@ bool parse_exchange_reply(std::string_view body,
                           std::string &why,
                           std::vector<std::string> *raw = nullptr);
 
+// Commands kept as their JSON (the `raw` above), parsed back; false when
+// one is not a command.
+bool parse_kept_commands(const std::vector<std::string> &raw,
+                         std::vector<backend_command> &out);
+
 // A command's JSON (one of `raw` above) less its data.
 std::string without_data(std::string_view command_json);
 

@@ -64,16 +64,25 @@ std::string backend_reason(const char *op, int status)
            + std::to_string(status);
 }
 
-bool to_code(std::string_view text, int &out)
+bool to_number(std::string_view text, size_t max_digits,
+               unsigned long long &out)
 {
     text = trim(text);
-    if (text.empty() || text.size() > 9) return false;
-    int v = 0;
+    if (text.empty() || text.size() > max_digits) return false;
+    unsigned long long v = 0;
     for (char c : text) {
         if (c < '0' || c > '9') return false;
-        v = v * 10 + (c - '0');
+        v = v * 10 + (unsigned) (c - '0');
     }
     out = v;
+    return true;
+}
+
+bool to_code(std::string_view text, int &out)
+{
+    unsigned long long v;
+    if (!to_number(text, 9, v)) return false;
+    out = (int) v;
     return true;
 }
 
@@ -645,14 +654,8 @@ bool exchange::load_pending()
     if (pending_loaded_) return true;
     pending_loaded_ = true;
     if (st_.pending.empty()) return true;
-    std::string body = "{\"commands\":[";
-    for (size_t i = 0; i < st_.pending.size(); i++) {
-        if (i) body += ',';
-        body += st_.pending[i];
-    }
-    body += "]}";
-    std::string why;
-    if (!parse_exchange_reply(body, kept_, why, &kept_raw_)) return false;
+    if (!parse_kept_commands(st_.pending, kept_)) return false;
+    kept_raw_ = std::move(st_.pending);
     st_.pending.clear();
     return true;
 }

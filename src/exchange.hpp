@@ -21,6 +21,9 @@
 namespace omadm {
 
 // Shared by the exchange*.cpp files.
+// Decimal, 1 to max_digits digits, XML white space around.
+bool to_number(std::string_view text, size_t max_digits,
+               unsigned long long &out);
 // A SyncML status code: 1 to 9 digits.
 bool to_code(std::string_view text, int &out);
 // False when absent; throws std::bad_alloc.

@@ -27,20 +27,6 @@ constexpr unsigned long long k_segment = 64 * 1024;
 // bytes of data, Meta/Size, MoreData, and the Statuses of an answer.
 constexpr size_t k_chunk_room = 256;
 
-// Meta/Size: decimal bytes.
-bool to_size(std::string_view text, unsigned long long &out)
-{
-    text = trim(text);
-    if (text.empty() || text.size() > 18) return false;
-    unsigned long long v = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + (unsigned) (c - '0');
-    }
-    out = v;
-    return true;
-}
-
 bool chunkable(const backend_command &bc)
 {
     return bc.verb == "Add" || bc.verb == "Replace";
@@ -54,10 +40,7 @@ unsigned long long value_size(const backend_command &bc)
 bool parse_command(const std::string &raw, backend_command &out)
 {
     std::vector<backend_command> cmds;
-    std::string                  why;
-    if (!parse_exchange_reply("{\"commands\":[" + raw + "]}", cmds, why)
-        || cmds.size() != 1)
-        return false;
+    if (!parse_kept_commands({raw}, cmds)) return false;
     out = std::move(cmds.front());
     return true;
 }
@@ -152,8 +135,8 @@ void exchange::receive_chunk(const command &c, const item &it,
         const std::string &size = it.meta.size.empty() ? cm.size
                                                        : it.meta.size;
         unsigned long long declared = 0;
-        if (!size.empty()
-            && (!to_size(size, declared) || declared > cf_.max_object_size)) {
+        if (!size.empty() && (!to_number(size, 18, declared)
+                              || declared > cf_.max_object_size)) {
             code = "416";
             fail_incoming(416);
             return;
