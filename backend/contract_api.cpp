@@ -88,11 +88,12 @@ void nonce(Store &store, const json &body, httplib::Response &res)
         || !string_field(body, "nonce", value, res)) {
         return;
     }
-    if (!store.store_nonce(device_id, value)) {
+    std::optional<std::string> held = store.issue_nonce(device_id, value);
+    if (!held) {
         reply_error(res, 404, "unknown device");
         return;
     }
-    reply_json(res, 200, json::object());
+    reply_json(res, 200, {{"nonce", *held}});
 }
 
 void exchange(Store &store, const json &body, httplib::Response &res)

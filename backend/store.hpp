@@ -86,7 +86,10 @@ public:
 
     // Contract.
     std::optional<DeviceCredentials> credentials(const std::string &device_id);
-    bool store_nonce(const std::string &device_id, const std::string &nonce);
+    // The nonce a challenge carries: the device's, or where it has none
+    // `candidate`, stored; nullopt for an unknown device.
+    std::optional<std::string> issue_nonce(const std::string &device_id,
+                                           const std::string &candidate);
     ExchangeAnswer exchange(const ExchangeRequest &req);
     // nullopt: the device has no such command in state `sent`.
     std::optional<StoredRange> object_range(const std::string &device_id,

@@ -173,13 +173,28 @@ Store::credentials(const std::string &device_id)
     return c;
 }
 
-bool Store::store_nonce(const std::string &device_id, const std::string &nonce)
+// A challenge hands out the nonce the device holds, which only a login
+// replaces (the exchange's compare-and-swap): anyone can provoke a
+// challenge, and a fresh nonce for each would keep the device's own login
+// stale for ever.  The candidate is stored only where there is none.
+std::optional<std::string> Store::issue_nonce(const std::string &device_id,
+                                              const std::string &candidate)
 {
     std::lock_guard<std::mutex> lock(mu_);
+    Stmt cur(db_, "SELECT nonce FROM devices WHERE device_id = ?");
+    cur.bind(1, device_id);
+    if (!cur.step()) {
+        return std::nullopt;
+    }
+    std::string held = cur.text(0);
+    cur.reset();
+    if (!held.empty()) {
+        return held;
+    }
     Transaction tx(db_);
-    bool found = set_nonce(device_id, nonce);
+    set_nonce(device_id, candidate);
     tx.commit();
-    return found;
+    return candidate;
 }
 
 }  // namespace omadm_backend

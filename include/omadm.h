@@ -18,11 +18,13 @@
  *
  * Session state, auth-failure counters and cached responses live behind
  * omadm_store_t, which the glue implements on an nginx shared-memory zone
- * and the unit tests implement in memory.  What one unauthenticated device
- * can make the store hold stays small: the answer kept for a repeated
- * MsgID is kept only up to 8 KiB before authentication, and a throttled
- * device (too many failed authentications) gets a 401 with no NextNonce
- * and costs no backend call.
+ * and the unit tests implement in memory.  A message that does not
+ * authenticate makes the store hold nothing but its sender's failure
+ * counter (per device and client address, and only for a device the
+ * backend knows): sessions, their RespURI token and their kept answers
+ * exist only from the message that authenticated on.  A throttled sender
+ * (too many failed authentications from its address) gets a 401 with no
+ * NextNonce and costs no backend call.
  */
 
 #ifndef OMADM_H
@@ -113,6 +115,11 @@ typedef struct {
                                           device's chunks; 0: none taken */
     const omadm_store_t *object_store; /* holds those chunks meanwhile;
                                           NULL: the exchange's store */
+    const omadm_store_t *counter_store; /* failed-authentication counters:
+                                          a store whose entries session
+                                          churn cannot evict; a counter it
+                                          cannot keep refuses the attempt
+                                          (503).  NULL: the exchange's */
 } omadm_config_t;
 
 
@@ -189,7 +196,10 @@ typedef struct omadm_exchange_s  omadm_exchange_t;
  * encoding: OMADM_ENC_XML or OMADM_ENC_WBXML, from the request's
  * Content-Type (another value: OMADM_EINVAL); every SyncML answer of the
  * exchange, a resent one included, is in that encoding.
- * token: the "s" query argument of the request (may be empty).
+ * token: the "s" query argument of the request (may be empty): the RespURI
+ * token minted when the session authenticated.  A message whose token is
+ * not that of a live authenticated session is one that has yet to
+ * authenticate, whatever its SessionID.
  * cf and store must outlive the exchange; body is copied.
  */
 OMADM_API int omadm_exchange_create(const omadm_config_t *cf,
@@ -204,6 +214,15 @@ OMADM_API int omadm_exchange_create(const omadm_config_t *cf,
  */
 OMADM_API int omadm_exchange_set_hmac(omadm_exchange_t *ex,
     const char *value, size_t len) OMADM_NOEXCEPT;
+
+/*
+ * The client's address, as text (NULL, 0: unknown).  Failed
+ * authentications are counted per device and address, so that an outsider
+ * who sends wrong credentials for a device throttles itself, not the
+ * device.  Call it after create() and before the first run().
+ */
+OMADM_API int omadm_exchange_set_peer(omadm_exchange_t *ex,
+    const char *addr, size_t len) OMADM_NOEXCEPT;
 
 OMADM_API int omadm_exchange_run(omadm_exchange_t *ex, omadm_action_t *act)
     OMADM_NOEXCEPT;

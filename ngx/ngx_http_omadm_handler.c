@@ -237,6 +237,9 @@ ngx_http_omadm_create_ctx(ngx_http_request_t *r)
                                      ? olcf->object_zone->data : zone);
     ctx->conf.object_store = &ctx->objects;
 
+    ngx_http_omadm_counter_store_init(&ctx->counters, zone);
+    ctx->conf.counter_store = &ctx->counters;
+
     if (ngx_http_arg(r, (u_char *) "s", 1, &token) != NGX_OK) {
         ngx_str_null(&token);
     }
@@ -254,6 +257,16 @@ ngx_http_omadm_create_ctx(ngx_http_request_t *r)
     }
 
     if (ngx_http_omadm_set_hmac(r, ctx->ex) != NGX_OK) {
+        return NULL;
+    }
+
+    /* failed logins are counted per device and client address */
+
+    if (omadm_exchange_set_peer(ctx->ex,
+                                (const char *) r->connection->addr_text.data,
+                                r->connection->addr_text.len)
+        != OMADM_OK)
+    {
         return NULL;
     }
 

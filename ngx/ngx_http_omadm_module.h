@@ -59,6 +59,7 @@ typedef struct {
     omadm_config_t                    conf;    /* must outlive ex */
     omadm_store_t                     store;   /* must outlive ex */
     omadm_store_t                     objects; /* must outlive ex */
+    omadm_store_t                     counters; /* must outlive ex */
     ngx_str_t                         uri;     /* of the pending backend
                                                   subrequest, for logs */
     ngx_http_request_t               *sr;      /* that subrequest */
@@ -81,6 +82,8 @@ ngx_int_t ngx_http_omadm_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 void ngx_http_omadm_store_init(omadm_store_t *store,
     ngx_http_omadm_zone_t *zone);
 void ngx_http_omadm_object_store_init(omadm_store_t *store,
+    ngx_http_omadm_zone_t *zone);
+void ngx_http_omadm_counter_store_init(omadm_store_t *store,
     ngx_http_omadm_zone_t *zone);
 
 /* ngx_http_omadm_variables.c */

@@ -6,6 +6,12 @@
  * an omadm_store_t; this file implements it on shared memory, so that all
  * workers see one device's state: a red-black tree by key for lookups, a
  * queue by last use for eviction when the zone is full, and lazy expiry.
+ *
+ * Failed-authentication counters sit in a queue of their own that no put
+ * evicts: were they evictable, session churn (or an outsider's) would
+ * erase them and give guesses back.  They may take up to a quarter of the
+ * zone, evicting sessions for room; past that a counter is refused, and
+ * the core refuses the login it was for.
  */
 
 
@@ -18,6 +24,15 @@
 
 #define NGX_HTTP_OMADM_EVICT_MAX          64
 #define NGX_HTTP_OMADM_EXPIRE_MAX         8
+#define NGX_HTTP_OMADM_COUNTERS_SHARE     4     /* at most 1/4 of the zone */
+
+
+typedef enum {
+    NGX_HTTP_OMADM_EVICTS_SESSIONS = 0,   /* a session: may evict others */
+    NGX_HTTP_OMADM_EVICTS_NOTHING,        /* a chunk of a large object */
+    NGX_HTTP_OMADM_KEPT                   /* a counter: evicts sessions,
+                                             is never evicted */
+} ngx_http_omadm_put_e;
 
 
 typedef struct {
@@ -26,6 +41,7 @@ typedef struct {
     time_t                            expires; /* last second alive: time
                                                    is whole seconds, so an
                                                    entry lives at least ttl */
+    ngx_uint_t                        kept;    /* in the counters' queue */
     size_t                            key_len;
     size_t                            val_len;
     u_char                            data[1]; /* key, then value */
@@ -35,7 +51,10 @@ typedef struct {
 struct ngx_http_omadm_shctx_s {
     ngx_rbtree_t                      rbtree;
     ngx_rbtree_node_t                 sentinel;
-    ngx_queue_t                       queue;
+    ngx_queue_t                       queue;       /* evictable entries */
+    ngx_queue_t                       kept;        /* counters */
+    size_t                            kept_size;   /* ... their bytes */
+    size_t                            kept_max;
 };
 
 
@@ -45,9 +64,15 @@ static int ngx_http_omadm_store_put(void *data, const char *key,
     size_t key_len, const char *val, size_t val_len, unsigned ttl);
 static int ngx_http_omadm_object_put(void *data, const char *key,
     size_t key_len, const char *val, size_t val_len, unsigned ttl);
+static int ngx_http_omadm_counter_put(void *data, const char *key,
+    size_t key_len, const char *val, size_t val_len, unsigned ttl);
 static int ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
     size_t key_len, const char *val, size_t val_len, unsigned ttl,
-    ngx_uint_t evict_max);
+    ngx_http_omadm_put_e how);
+static ngx_queue_t *ngx_http_omadm_queue(ngx_http_omadm_zone_t *zone,
+    ngx_http_omadm_node_t *node);
+static void ngx_http_omadm_expire_queue(ngx_http_omadm_zone_t *zone,
+    ngx_queue_t *queue, time_t now);
 static int ngx_http_omadm_store_remove(void *data, const char *key,
     size_t key_len);
 static int ngx_http_omadm_store_touch(void *data, const char *key,
@@ -92,6 +117,17 @@ ngx_http_omadm_object_store_init(omadm_store_t *store,
 }
 
 
+/* the store for failed-authentication counters, see the top of the file */
+
+void
+ngx_http_omadm_counter_store_init(omadm_store_t *store,
+    ngx_http_omadm_zone_t *zone)
+{
+    ngx_http_omadm_store_init(store, zone);
+    store->put = ngx_http_omadm_counter_put;
+}
+
+
 /* get() calls sink while locked: the value is only valid there */
 
 static int
@@ -124,7 +160,7 @@ ngx_http_omadm_store_put(void *data, const char *key, size_t key_len,
     const char *val, size_t val_len, unsigned ttl)
 {
     return ngx_http_omadm_put(data, key, key_len, val, val_len, ttl,
-                              NGX_HTTP_OMADM_EVICT_MAX);
+                              NGX_HTTP_OMADM_EVICTS_SESSIONS);
 }
 
 
@@ -132,19 +168,29 @@ static int
 ngx_http_omadm_object_put(void *data, const char *key, size_t key_len,
     const char *val, size_t val_len, unsigned ttl)
 {
-    return ngx_http_omadm_put(data, key, key_len, val, val_len, ttl, 0);
+    return ngx_http_omadm_put(data, key, key_len, val, val_len, ttl,
+                              NGX_HTTP_OMADM_EVICTS_NOTHING);
+}
+
+
+static int
+ngx_http_omadm_counter_put(void *data, const char *key, size_t key_len,
+    const char *val, size_t val_len, unsigned ttl)
+{
+    return ngx_http_omadm_put(data, key, key_len, val, val_len, ttl,
+                              NGX_HTTP_OMADM_KEPT);
 }
 
 
 static int
 ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
     size_t key_len, const char *val, size_t val_len, unsigned ttl,
-    ngx_uint_t evict_max)
+    ngx_http_omadm_put_e how)
 {
     size_t                  size;
     time_t                  now;
     uint32_t                hash;
-    ngx_uint_t              evicted;
+    ngx_uint_t              evicted, evict_max;
     ngx_queue_t            *q;
     ngx_http_omadm_node_t  *node, *old;
 
@@ -152,11 +198,27 @@ ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
     hash = ngx_crc32_short((u_char *) key, key_len);
     size = offsetof(ngx_http_omadm_node_t, data) + key_len + val_len;
     evicted = 0;
+    evict_max = (how == NGX_HTTP_OMADM_EVICTS_NOTHING)
+                ? 0 : NGX_HTTP_OMADM_EVICT_MAX;
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
     ngx_http_omadm_remove_locked(zone, (u_char *) key, key_len, hash);
     ngx_http_omadm_expire(zone, now);
+
+    if (how == NGX_HTTP_OMADM_KEPT
+        && zone->sh->kept_size + size > zone->sh->kept_max)
+    {
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "omadm: failed-authentication counters fill their "
+                      "quarter of omadm_session_zone \"%V\"; logins are "
+                      "refused until some expire (omadm_auth_failures "
+                      "window), or make the zone larger",
+                      &zone->shm_zone->shm.name);
+        return OMADM_ERROR;
+    }
 
     for ( ;; ) {
         node = ngx_slab_alloc_locked(zone->shpool, size);
@@ -164,7 +226,7 @@ ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
             break;
         }
 
-        /* full: evict the least recently used entries, as limit_req does */
+        /* full: evict the least recently used sessions, as limit_req does */
 
         if (evicted == evict_max
             || ngx_queue_empty(&zone->sh->queue))
@@ -186,13 +248,18 @@ ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
 
     node->node.key = hash;
     node->expires = now + ttl;
+    node->kept = (how == NGX_HTTP_OMADM_KEPT);
     node->key_len = key_len;
     node->val_len = val_len;
     ngx_memcpy(node->data, key, key_len);
     ngx_memcpy(node->data + key_len, val, val_len);
 
+    if (node->kept) {
+        zone->sh->kept_size += size;
+    }
+
     ngx_rbtree_insert(&zone->sh->rbtree, &node->node);
-    ngx_queue_insert_head(&zone->sh->queue, &node->queue);
+    ngx_queue_insert_head(ngx_http_omadm_queue(zone, node), &node->queue);
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
@@ -323,10 +390,17 @@ ngx_http_omadm_find_live(ngx_http_omadm_zone_t *zone, const char *key,
 
     if (node) {
         ngx_queue_remove(&node->queue);
-        ngx_queue_insert_head(&zone->sh->queue, &node->queue);
+        ngx_queue_insert_head(ngx_http_omadm_queue(zone, node), &node->queue);
     }
 
     return node;
+}
+
+
+static ngx_queue_t *
+ngx_http_omadm_queue(ngx_http_omadm_zone_t *zone, ngx_http_omadm_node_t *node)
+{
+    return node->kept ? &zone->sh->kept : &zone->sh->queue;
 }
 
 
@@ -352,6 +426,11 @@ static void
 ngx_http_omadm_delete(ngx_http_omadm_zone_t *zone,
     ngx_http_omadm_node_t *node)
 {
+    if (node->kept) {
+        zone->sh->kept_size -= offsetof(ngx_http_omadm_node_t, data)
+                               + node->key_len + node->val_len;
+    }
+
     ngx_queue_remove(&node->queue);
     ngx_rbtree_delete(&zone->sh->rbtree, &node->node);
     ngx_slab_free_locked(zone->shpool, node);
@@ -363,14 +442,23 @@ ngx_http_omadm_delete(ngx_http_omadm_zone_t *zone,
 static void
 ngx_http_omadm_expire(ngx_http_omadm_zone_t *zone, time_t now)
 {
+    ngx_http_omadm_expire_queue(zone, &zone->sh->queue, now);
+    ngx_http_omadm_expire_queue(zone, &zone->sh->kept, now);
+}
+
+
+static void
+ngx_http_omadm_expire_queue(ngx_http_omadm_zone_t *zone, ngx_queue_t *queue,
+    time_t now)
+{
     ngx_uint_t              n;
     ngx_queue_t            *q, *prev;
     ngx_http_omadm_node_t  *node;
 
     n = 0;
-    q = ngx_queue_last(&zone->sh->queue);
+    q = ngx_queue_last(queue);
 
-    while (q != ngx_queue_sentinel(&zone->sh->queue)
+    while (q != ngx_queue_sentinel(queue)
            && n < NGX_HTTP_OMADM_EXPIRE_MAX)
     {
         prev = ngx_queue_prev(q);
@@ -465,6 +553,9 @@ ngx_http_omadm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                     ngx_http_omadm_rbtree_insert_value);
 
     ngx_queue_init(&zone->sh->queue);
+    ngx_queue_init(&zone->sh->kept);
+    zone->sh->kept_size = 0;
+    zone->sh->kept_max = shm_zone->shm.size / NGX_HTTP_OMADM_COUNTERS_SHARE;
 
     len = sizeof(" in omadm_session_zone \"\"") + shm_zone->shm.name.len;
 

@@ -1,5 +1,7 @@
 #include "backend_json.hpp"
 
+#include "base64.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace omadm {
@@ -314,6 +316,23 @@ bool parse_auth_reply(std::string_view body, auth_reply &out,
             return false;
         }
         out.previous_nonces.push_back(n.get<std::string>());
+    }
+    return true;
+}
+
+bool parse_nonce_reply(std::string_view body, std::string &nonce_b64,
+                       std::string &why)
+{
+    nonce_b64.clear();
+    json j = json::parse(body, nullptr, false);
+    std::string bytes;
+    if (!j.is_object() || !optional_string(j, "nonce", nonce_b64)
+        || (!nonce_b64.empty()
+            && (!base64_decode(nonce_b64, bytes) || bytes.empty()
+                || bytes.size() > 64))) {
+        why = "backend nonce answer is not {} or {\"nonce\": 1 to 64 "
+              "bytes in base64}";
+        return false;
     }
     return true;
 }

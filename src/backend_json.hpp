@@ -113,6 +113,11 @@ bool is_session_abort(const backend_command &c);
 // is not the JSON the contract describes.
 bool parse_auth_reply(std::string_view body, auth_reply &out,
                       std::string &why);
+// 200 answer of "nonce": the nonce the device holds now, which the
+// challenge carries ("" when the backend does not say: it stored ours).
+// False when it is there but not the base64 of 1 to 64 bytes.
+bool parse_nonce_reply(std::string_view body, std::string &nonce_b64,
+                       std::string &why);
 // `raw`, when given, receives each command's JSON text (for keeping
 // commands in the session state until they are sent).
 bool parse_exchange_reply(std::string_view body,

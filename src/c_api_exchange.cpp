@@ -49,6 +49,17 @@ int omadm_exchange_set_hmac(omadm_exchange_t *ex, const char *value,
     }
 }
 
+int omadm_exchange_set_peer(omadm_exchange_t *ex, const char *addr,
+    size_t len) noexcept
+{
+    if (ex == nullptr || (addr == nullptr && len != 0)) return OMADM_EINVAL;
+    try {
+        return ex->impl.set_peer(std::string_view(addr ? addr : "", len));
+    } catch (...) {
+        return OMADM_ERROR;
+    }
+}
+
 int omadm_exchange_run(omadm_exchange_t *ex, omadm_action_t *act) noexcept
 {
     if (ex == nullptr || act == nullptr) return OMADM_EINVAL;

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <new>
+#include <stdexcept>
 #include <utility>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "base64.hpp"
 #include "command_tree.hpp"
@@ -19,8 +21,6 @@ const char k_text_type[] = "text/plain";
 const char k_type_md5[] = "syncml:auth-md5";
 const char k_type_basic[] = "syncml:auth-basic";
 const char k_type_mac[] = "syncml:auth-MAC";
-// the largest unauthenticated answer kept for a repeated MsgID
-const size_t k_unauth_cache_max = 8192;
 // backend rounds reporting failed commands for one device message
 const unsigned k_max_failed_rounds = 8;
 // room kept when a command is checked to fit in a message alone: later
@@ -107,6 +107,13 @@ exchange::exchange(const omadm_config_t &cf, const omadm_store_t &store,
     if (cf_.auth_accept & OMADM_AUTH_HMAC) raw_body_.assign(body);
 }
 
+int exchange::set_peer(std::string_view addr)
+{
+    if (state_ != state::fresh) return OMADM_EINVAL;
+    peer_.assign(addr);
+    return OMADM_OK;
+}
+
 int exchange::run(omadm_action_t &act)
 {
     switch (state_) {
@@ -163,6 +170,35 @@ const std::string *exchange::var(int which) const
 
 // ---- steps ---------------------------------------------------------------
 
+// What a message says, to tell a resend of it from another message with
+// its MsgID: the token it came with and the decoded message (a resend in
+// the other encoding is the same message), or for one signed with
+// x-syncml-hmac its bytes and MAC, since the MAC vouches for the bytes.
+std::string exchange::message_print() const
+{
+    std::string text = token_ + '\n';
+    text += has_hmac_ && !raw_body_.empty()
+                ? raw_body_ + '\n' + hmac_mac_
+                : encode_message(msg_, encoding::xml);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int  len = 0;
+    if (!EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(),
+                    nullptr))
+        throw std::runtime_error("SHA-256 failed");
+    return hex(std::string_view(reinterpret_cast<const char *>(md), len));
+}
+
+// Until a session is kept our answers take the device's MsgID (less one
+// here: server_msg_id is that of our last message), so the numbering
+// needs no state, and it goes on from there once the session is kept.
+unsigned long exchange::mirrored_msg_id() const
+{
+    unsigned long long n;
+    return to_number(msg_.hdr.msg_id, 9, n) && n > 0
+               ? (unsigned long) (n - 1)
+               : 0;
+}
+
 // A device may repeat a message in the other encoding: the kept answer is
 // re-encoded (it is our own message, so it decodes).  False when it cannot
 // be: the message is then handled afresh.
@@ -197,34 +233,33 @@ void exchange::begin()
     session_state stored;
     bool have = store_get(store_, session_key(device_id_, session_id_), blob)
                 && deserialize(blob, stored);
-    // The token proves the session; before authentication there is
-    // nothing to protect yet and the device may not have a RespURI.
-    bool matches = have
-                   && (secure_equal(token_, stored.token)
-                       || (!stored.authenticated && token_.empty()));
-
-    if (matches && !stored.last_response.empty()
+    // Our answer to this very message was lost: send it again, touch
+    // nothing.  Its print covers the token it came with and its
+    // credentials, so only the sender of the original can repeat it;
+    // another message with the same MsgID is a new attempt.
+    if (have && stored.authenticated && !stored.last_response.empty()
         && msg_.hdr.msg_id == stored.last_device_msg_id
+        && secure_equal(message_print(), stored.last_request_print)
         && in_request_encoding(stored.last_response)) {
-        // Our answer was lost: send it again, touch nothing.
-        auth_ = stored.authenticated ? "session" : "none";
+        auth_ = "session";
         if (encoding_of(stored.last_response) == enc_)
             response_hmac_ = stored.last_response_hmac;
         respond_syncml(std::move(stored.last_response));
         return;
     }
 
-    // A message that does not own a live authenticated session may replace
-    // it only by authenticating; until then it must not disturb it.
-    guards_live_session_ = have && !matches && stored.authenticated
-                           && !stored.ended;
+    // Only the token minted when the session authenticated proves it; a
+    // message without it has yet to authenticate, and until it does it
+    // neither sees nor disturbs the session (persist()).
+    owns_session_ = have && stored.authenticated && !token_.empty()
+                    && secure_equal(token_, stored.token);
 
-    if (matches && !stored.ended) {
+    if (owns_session_ && !stored.ended) {
         st_ = std::move(stored);
         answers_our_package_ = st_.package_open;
     } else {
         st_ = session_state{};
-        st_.token = hex(random_nonce());
+        st_.server_msg_id = mirrored_msg_id();
     }
 
     if (st_.authenticated) {
@@ -300,44 +335,58 @@ void exchange::start_unauthenticated()
         return;
     }
 
-    reserve_attempt();
+    if (!reserve_attempt()) return;
     ask(op::auth, "auth", auth_request(device_id_, presented_user_));
 }
 
 // Count the attempt as failed before the backend is asked, so that parallel
 // attempts cannot all pass the throttle check during the round trip; a
-// success resets the counter, a backend failure puts it back.
-void exchange::reserve_attempt()
+// success resets the counter, a backend failure puts it back.  An attempt
+// that cannot be counted is not evaluated: 503, so that a full store does
+// not open the door to unlimited guesses.
+bool exchange::reserve_attempt()
 {
-    if (cf_.max_auth_failures == 0) return;
-    count_failure(failures_before_);    // read by start_unauthenticated()
+    if (cf_.max_auth_failures == 0) return true;
+    if (!count_failure(failures_before_)) {  // read by start_unauthenticated()
+        backend_failed("session store full: failed authentications cannot "
+                       "be counted");
+        return false;
+    }
     attempt_reserved_ = true;
+    return true;
 }
 
 void exchange::release_attempt()
 {
-    std::string key = failures_key(device_id_);
+    std::string key = failures_key(device_id_, peer_);
+    const omadm_store_t &c = counters();
     if (failures_before_) {
-        store_.put(store_.ctx, key.data(), key.size(),
-                   failures_before_->data(), failures_before_->size(),
-                   cf_.auth_failure_window);
+        c.put(c.ctx, key.data(), key.size(), failures_before_->data(),
+              failures_before_->size(), cf_.auth_failure_window);
     } else {
-        store_.remove(store_.ctx, key.data(), key.size());
+        c.remove(c.ctx, key.data(), key.size());
     }
     attempt_reserved_ = false;
+}
+
+const omadm_store_t &exchange::counters() const
+{
+    return cf_.counter_store ? *cf_.counter_store : store_;
 }
 
 std::optional<std::string> exchange::read_failures() const
 {
     std::string blob;
-    if (!store_get(store_, failures_key(device_id_), blob)) return {};
+    if (!store_get(counters(), failures_key(device_id_, peer_), blob))
+        return {};
     return blob;
 }
 
-// One more failure on top of `current` (the stored counter, if any).
-void exchange::count_failure(const std::optional<std::string> &current)
+// One more failure on top of `current` (the stored counter, if any); false
+// when the store could not keep it.
+bool exchange::count_failure(const std::optional<std::string> &current)
 {
-    std::string   key = failures_key(device_id_);
+    std::string   key = failures_key(device_id_, peer_);
     auth_failures f;
     if (!current || !deserialize(*current, f)
         || now_ - f.window_start >= (long long) cf_.auth_failure_window) {
@@ -346,19 +395,19 @@ void exchange::count_failure(const std::optional<std::string> &current)
     f.count++;
     long long   left = f.window_start + cf_.auth_failure_window - now_;
     std::string blob = serialize(f);
-    if (store_.put(store_.ctx, key.data(), key.size(), blob.data(),
-                   blob.size(), left > 0 ? (unsigned) left : 1)
-        != OMADM_OK) {
-        error_ += error_.empty() ? "" : "; ";
-        error_ += "session store full: failure count not kept";
-    }
+    const omadm_store_t &c = counters();
+    return c.put(c.ctx, key.data(), key.size(), blob.data(), blob.size(),
+                 left > 0 ? (unsigned) left : 1)
+           == OMADM_OK;
 }
 
 void exchange::challenge(int code)
 {
     chal_code_ = code;
     if (challenge_scheme() != OMADM_AUTH_BASIC) {
-        // A fresh nonce, stored before the device can see it.
+        // The device's nonce, which the backend keeps until a login uses
+        // it; this fresh one only where it has none.  So a challenge that
+        // anyone can provoke never invalidates the nonce a device holds.
         chal_nonce_ = base64_encode(random_nonce());
         ask(op::nonce, "nonce", nonce_request(device_id_, chal_nonce_));
         return;
@@ -366,11 +415,14 @@ void exchange::challenge(int code)
     respond_unauthenticated();
 }
 
+// Failures count only where a guess was evaluated: an attempt reserved
+// before the backend check, or a MAC checked within a session
+// (throttle_).  A malformed credential proves nothing either way, and
+// counting it would let anyone fill the store with counters.
 void exchange::auth_failed(const char *reason)
 {
     auth_ = "failed";
     error_ = reason;
-    if (!attempt_reserved_) throttle_ = throttle_change::increment;
     challenge(401);
 }
 
@@ -427,7 +479,17 @@ void exchange::after_backend()
 void exchange::on_nonce()
 {
     // 404: unknown device; it still gets its challenge, which will fail.
-    if (backend_status_ == 200 || backend_status_ == 404) {
+    if (backend_status_ == 404) {
+        respond_unauthenticated();
+        return;
+    }
+    if (backend_status_ == 200) {
+        std::string held, why;
+        if (!parse_nonce_reply(backend_body_, held, why)) {
+            backend_failed(why);
+            return;
+        }
+        if (!held.empty()) chal_nonce_ = std::move(held);
         respond_unauthenticated();
         return;
     }
@@ -441,6 +503,8 @@ void exchange::on_auth()
             respond_device_gone();
             return;
         }
+        // Nothing is kept for a device the backend does not know.
+        if (attempt_reserved_) release_attempt();
         auth_failed("unknown device");
         return;
     }
@@ -686,6 +750,8 @@ void exchange::ask_failed(std::vector<failed_report> failed)
 void exchange::respond_authenticated()
 {
     if (session_start_) {
+        // A session starts here, with a token nobody has seen before.
+        st_.token = hex(random_nonce());
         st_.authenticated = true;
         throttle_ = throttle_change::reset;
         auth_ = "ok";
@@ -986,15 +1052,16 @@ void exchange::persist(const message &m)
 
     st_.server_msg_id += 1;
     st_.last_device_msg_id = msg_.hdr.msg_id;
-    // Anyone can send unauthenticated messages: keep what they make us
-    // store small (a repeat beyond the cap is answered afresh).
-    bool cacheable = st_.authenticated || body.size() <= k_unauth_cache_max;
-    st_.last_response = cacheable ? body : std::string();
     for (const auto &key : drops_)
         objects().remove(objects().ctx, key.data(), key.size());
     keep_objects_alive();
-    if (!(guards_live_session_ && !st_.authenticated)) {
-        std::string key = session_key(device_id_, session_id_);
+    // Anyone can send unauthenticated messages: they make us keep nothing
+    // (a repeat is answered afresh), and a session whose owner failed to
+    // authenticate again ends.
+    std::string key = session_key(device_id_, session_id_);
+    if (st_.authenticated) {
+        st_.last_request_print = message_print();
+        st_.last_response = body;
         std::string blob = serialize(st_);
         if (store_.put(store_.ctx, key.data(), key.size(), blob.data(),
                        blob.size(), cf_.session_ttl)
@@ -1002,13 +1069,19 @@ void exchange::persist(const message &m)
             // Answer anyway: a lost session only costs a re-authentication.
             error_ = "session store full: session state not kept";
         }
+    } else if (owns_session_) {
+        store_.remove(store_.ctx, key.data(), key.size());
     }
 
+    const omadm_store_t &c = counters();
     if (throttle_ == throttle_change::increment && cf_.max_auth_failures) {
-        count_failure(read_failures());    // fresh: a backend call passed
+        if (!count_failure(read_failures())) {  // fresh: a backend call passed
+            error_ += error_.empty() ? "" : "; ";
+            error_ += "session store full: failure count not kept";
+        }
     } else if (throttle_ == throttle_change::reset) {
-        std::string fkey = failures_key(device_id_);
-        store_.remove(store_.ctx, fkey.data(), fkey.size());
+        std::string fkey = failures_key(device_id_, peer_);
+        c.remove(c.ctx, fkey.data(), fkey.size());
     }
 
     respond_syncml(std::move(body));
@@ -1018,6 +1091,7 @@ std::string exchange::resp_uri() const
 {
     if (cf_.resp_uri_len == 0) return std::string();
     std::string uri(cf_.resp_uri, cf_.resp_uri_len);
+    if (st_.token.empty()) return uri;  // no session yet
     uri += uri.find('?') == std::string::npos ? "?s=" : "&s=";
     uri += st_.token;
     return uri;

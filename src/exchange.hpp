@@ -54,6 +54,10 @@ public:
     // after the first run().
     int set_hmac(std::string_view value);
 
+    // The client's address, which failure counters are kept per;
+    // OMADM_EINVAL after the first run().
+    int set_peer(std::string_view addr);
+
 private:
     enum class state { fresh, awaiting, answered, responded };
     enum class op { none, nonce, auth, exchange, object };
@@ -73,10 +77,13 @@ private:
     void auth_stale(const char *reason);
     bool digest_matches(const std::string &inner,
                         const std::string &nonce_b64) const;
-    void reserve_attempt();
+    bool reserve_attempt();
     void release_attempt();
+    const omadm_store_t &counters() const;
     std::optional<std::string> read_failures() const;
-    void count_failure(const std::optional<std::string> &current);
+    bool count_failure(const std::optional<std::string> &current);
+    std::string message_print() const;
+    unsigned long mirrored_msg_id() const;
     void ask_exchange(bool session_start);
     void ask(op which, const char *name, std::string body);
 
@@ -158,6 +165,7 @@ private:
     time_t                now_;
     encoding              enc_;
     std::string           token_;
+    std::string           peer_;
 
     bool        parsed_ = false;
     parse_error perr_;
@@ -171,7 +179,7 @@ private:
     session_state st_;
     bool          session_start_ = false;
     throttle_change throttle_ = throttle_change::none;
-    bool          guards_live_session_ = false;  // see begin()
+    bool          owns_session_ = false;         // see begin()
     bool          attempt_reserved_ = false;     // see reserve_attempt()
     std::optional<std::string> failures_before_;  // counter as first read
 

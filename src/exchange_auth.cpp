@@ -80,7 +80,7 @@ void exchange::start_hmac()
         auth_failed("x-syncml-hmac username differs from LocName");
         return;
     }
-    reserve_attempt();
+    if (!reserve_attempt()) return;
     ask(op::auth, "auth", auth_request(device_id_, presented_user_));
 }
 
@@ -171,6 +171,7 @@ void exchange::on_session_auth(const auth_reply &r)
         if (!ok) {
             st_.authenticated = false;
             st_.scheme.clear();
+            throttle_ = throttle_change::increment;     // a MAC was checked
             auth_failed("invalid x-syncml-hmac");
             return;
         }

@@ -17,10 +17,10 @@ std::string session_key(std::string_view device_id,
     return k;
 }
 
-std::string failures_key(std::string_view device_id)
+std::string failures_key(std::string_view device_id, std::string_view peer)
 {
     std::string k("f:");
-    k.append(device_id);
+    k.append(device_id).append(1, '\n').append(peer);
     return k;
 }
 
@@ -91,6 +91,7 @@ std::string serialize(const session_state &s)
         {"authenticated", s.authenticated},
         {"server_msg_id", s.server_msg_id},
         {"last_device_msg_id", s.last_device_msg_id},
+        {"last_request_print", s.last_request_print},
         {"outstanding", s.outstanding},
         {"ended", s.ended},
         {"scheme", s.scheme},
@@ -133,6 +134,8 @@ bool deserialize(std::string_view blob, session_state &out)
         out.authenticated = j.at("authenticated").get<bool>();
         out.server_msg_id = j.at("server_msg_id").get<unsigned long>();
         out.last_device_msg_id = j.at("last_device_msg_id").get<std::string>();
+        out.last_request_print =
+            j.value("last_request_print", std::string());
         out.outstanding =
             j.at("outstanding").get<std::map<std::string, std::string>>();
         out.ended = j.at("ended").get<bool>();

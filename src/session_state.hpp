@@ -45,11 +45,15 @@ struct outgoing_object {
                                     // a chunk
 };
 
+// Only an authenticated session is kept: the message that authenticates
+// starts it afresh and mints its token, so nothing an unauthenticated
+// sender did before can reach it.
 struct session_state {
     std::string token;              // RespURI "s" value, 32 hex chars
     bool        authenticated = false;
     unsigned long server_msg_id = 0;  // MsgID of our last message
     std::string last_device_msg_id;
+    std::string last_request_print; // ... and what it said (message_print)
     std::string last_response;      // our last message, resent on repeat
     // "<server MsgID>:<CmdID>" -> backend command id, until answered
     std::map<std::string, std::string> outstanding;
@@ -92,7 +96,9 @@ struct auth_failures {
 
 std::string session_key(std::string_view device_id,
                         std::string_view session_id);
-std::string failures_key(std::string_view device_id);
+// Failures count per device and client address: an outsider's wrong
+// guesses throttle the outsider, not the device.
+std::string failures_key(std::string_view device_id, std::string_view peer);
 std::string object_key(std::string_view device_id,
                        std::string_view session_id);
 

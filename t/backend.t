@@ -317,7 +317,11 @@ ok(length($b->{error} // ''), '... with an error');
 
 ($st, $b) = contract('nonce', { device_id => $ID, nonce => 'N1' });
 is($st, 200, 'store nonce');
-is_deeply($b, {}, '... answer {}');
+is_deeply($b, { nonce => 'N1' }, '... answer: the nonce to send');
+# a challenge hands out the nonce the device holds: only a login replaces it
+($st, $b) = contract('nonce', { device_id => $ID, nonce => 'N5' });
+is_deeply([ $st, $b ], [ 200, { nonce => 'N1' } ],
+          'a second challenge: the unused nonce, not the new candidate');
 ($st) = contract('nonce', { device_id => 'IMEI:000', nonce => 'N1' });
 is($st, 404, 'nonce for an unknown device: 404');
 (undef, $b) = contract('auth', { device_id => $ID, username => 'dev1' });
@@ -385,10 +389,19 @@ is($b->{error}, 'nonce', '... error "nonce"');
 is($b->{nonce}, 'N4', '... stored nonce unchanged');
 is_deeply($b->{previous_nonces}, [qw(N3 N2 N1)],
           '... the nonces it replaced, newest first');
-for my $n (qw(P1 P2 P3)) { contract('nonce', { device_id => $ID, nonce => $n }) }
-contract('nonce', { device_id => $ID, nonce => 'N4' });
-(undef, $b) = contract('auth', { device_id => $ID, username => 'dev1' });
-is_deeply($b->{previous_nonces}, [qw(P3 P2 P1 N4)], '... at most four of them');
+# logins rotate the nonce (challenges do not): a device of its own for it
+my $ROT = 'IMEI:rotation';
+api('POST', '/devices', { device_id => $ROT, username => 'r', password => 'p' });
+my $held = '';
+for my $n (qw(R1 R2 R3 R4 R5 R6)) {
+    contract('exchange', { device_id => $ROT, session_id => $n, msg_id => '1',
+             session_start => JSON::PP::true, used_nonce => $held,
+             next_nonce => $n, max_commands => 0 });
+    $held = $n;
+}
+(undef, $b) = contract('auth', { device_id => $ROT, username => 'r' });
+is($b->{nonce}, 'R6', '... the last login set the nonce');
+is_deeply($b->{previous_nonces}, [qw(R5 R4 R3 R2)], '... at most four of them');
 (undef, $b) = api('GET', "$P/commands/$c2->{id}");
 is($b->{state}, 'sent', '... status not applied');
 

@@ -200,7 +200,8 @@ my $r = $d->post($d->package1(cred => undef))->{syncml};
 my $hs = OmadmTest::Device::hdr_status($r) || {};
 is($hs->{Data}, '407', '/omadm: challenged');
 is(($hs->{chal} || {})->{Type}, 'syncml:auth-md5', '/omadm: its own omadm_challenge md5');
-like($r->{hdr}{RespURI} // '', qr{^https://dm\.example\.com/omadm\?s=\S+$},
+# before authentication the RespURI carries no session token yet
+like($r->{hdr}{RespURI} // '', qr{^https://dm\.example\.com/omadm$},
      '/omadm: RespURI built on omadm_server_id');
 my $i = $t->device(id => 'dev-inh', user => 'ui', pass => 'pi',
                    path => '/omadm-inherit');
@@ -208,11 +209,14 @@ $r = $i->post($i->package1(cred => undef))->{syncml};
 $hs = OmadmTest::Device::hdr_status($r) || {};
 is(($hs->{chal} || {})->{Type}, 'syncml:auth-basic',
    '/omadm-inherit: omadm_challenge basic inherited from server{}');
-like($r->{hdr}{RespURI} // '', qr{^https://127\.0\.0\.1:\d+/omadm-inherit\?s=},
+like($r->{hdr}{RespURI} // '', qr{^https://127\.0\.0\.1:\d+/omadm-inherit$},
      '/omadm-inherit: default server id');
 $i->{auth} = 'basic';
-$hs = OmadmTest::Device::hdr_status($i->post($i->package1)->{syncml}) || {};
+$r = $i->post($i->package1)->{syncml};
+$hs = OmadmTest::Device::hdr_status($r) || {};
 is($hs->{Data}, '212', '/omadm-inherit: Basic accepted (omadm_auth from http{})');
+like($r->{hdr}{RespURI} // '', qr{^https://127\.0\.0\.1:\d+/omadm-inherit\?s=\w{32}$},
+     '/omadm-inherit: the 212 RespURI carries the session token');
 $t->check_error_log;
 
 done_testing;

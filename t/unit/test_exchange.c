@@ -5,6 +5,9 @@
 
 #include "exchange_harness.h"
 
+/* the failure counter of DEV from an unknown address */
+#define FAILURES  "f:" DEV "\n"
+
 
 /* ---- tests --------------------------------------------------------------- */
 
@@ -16,19 +19,22 @@ test_md5_session(void **state)
     outcome_t   o, again;
     char        token[33], token2[33], nonce1[64], nonce2[64], msg[16384];
 
-    /* ① no Cred -> 407 with a nonce stored through "nonce" */
+    /* ① no Cred -> 407 with the nonce the device holds (a device that
+       never had one gets ours, stored through "nonce") */
+    f->be.nonce[0] = '\0';
     drive(f, device_msg("42", 1, NULL, PKG1("1", "2")), NULL, &o);
     assert_int_equal(o.http_status, 200);
     assert_string_equal(o.ops, "nonce");
     assert_string_equal(o.auth, "missing");
-    assert_string_not_equal(f->be.nonce, NONCE0);
+    assert_int_equal(strlen(f->be.nonce), 24);
     strcpy(nonce1, f->be.nonce);
     expect_field(&o, "Version", "1.2");
     expect_field(&o, "SyncHdr/SessionID", "42");
     expect_field(&o, "SyncHdr/MsgID", "1");
     expect_field(&o, "SyncHdr/Target", DEV);
     expect_field(&o, "SyncHdr/Source", SERVER);
-    resp_token(&o, token, sizeof(token));
+    expect_no_token(&o);     /* nothing is kept before authentication */
+    assert_null(session_entry(&f->mem, "42"));
     expect_field(&o, "SyncBody/Status[1]/CmdID", "1");
     expect_field(&o, "SyncBody/Status[1]/MsgRef", "1");
     expect_field(&o, "SyncBody/Status[1]/CmdRef", "0");
@@ -50,6 +56,12 @@ test_md5_session(void **state)
     expect_field(&o, "SyncBody/Final", "1");
     outcome_free(&o);
 
+    /* a challenge anyone can provoke hands out the same nonce again */
+    drive(f, device_msg("42", 1, NULL, PKG1("1", "2")), NULL, &o);
+    expect_field(&o, "SyncBody/Status[1]/Chal/Meta/NextNonce", nonce1);
+    assert_string_equal(f->be.nonce, nonce1);
+    outcome_free(&o);
+
     /* ③ package 1 again with the MD5 Cred, to the RespURI */
     snprintf(msg, sizeof(msg), "%s", device_msg("42", 2,
              md5_cred("dev1", "secret", nonce1), HDR_STATUS("1")
@@ -58,7 +70,7 @@ test_md5_session(void **state)
         "[{\"id\":\"c17\",\"verb\":\"Get\",\"target\":\"./DevDetail/SwV\"},"
         "{\"id\":\"c18\",\"verb\":\"Get\","
         "\"target\":\"./DevDetail/Ext/Unknown\"}]";
-    drive(f, msg, token, &o);
+    drive(f, msg, NULL, &o);
     assert_int_equal(o.http_status, 200);
     assert_string_equal(o.ops, "auth,exchange");
     assert_string_equal(o.auth, "ok");
@@ -77,8 +89,7 @@ test_md5_session(void **state)
     strcpy(nonce2, f->be.nonce);
     assert_string_not_equal(nonce2, nonce1);
     expect_field(&o, "SyncHdr/MsgID", "2");
-    resp_token(&o, token2, sizeof(token2));
-    assert_string_equal(token2, token);
+    resp_token(&o, token, sizeof(token));   /* minted here */
     expect_field(&o, "SyncBody/Status[1]/MsgRef", "2");
     expect_field(&o, "SyncBody/Status[1]/Data", "212");
     expect_field(&o, "SyncBody/Status[1]/Chal/Meta/Type", "syncml:auth-md5");
@@ -157,14 +168,14 @@ test_md5_session(void **state)
     assert_string_not_equal(token2, token);
     outcome_free(&o);
 
-    /* the old nonce is spent: 401 with a fresh, stored nonce */
+    /* the old nonce is spent: 401 with the unused one the device holds */
     strcpy(nonce2, f->be.nonce);
     drive(f, device_msg("44", 1, md5_cred("dev1", "secret", nonce1),
                         PKG1("1", "2")), NULL, &o);
     assert_string_equal(o.ops, "auth,nonce");
     assert_string_equal(o.auth, "failed");
     assert_string_equal(o.error, "invalid credentials");
-    assert_string_not_equal(f->be.nonce, nonce2);
+    assert_string_equal(f->be.nonce, nonce2);
     expect_field(&o, "SyncBody/Status[1]/Data", "401");
     expect_field(&o, "SyncBody/Status[1]/Chal/Meta/NextNonce", f->be.nonce);
     expect_field(&o, "SyncBody/Status[2]/Data", "401");
@@ -191,12 +202,13 @@ test_basic(void **state)
                  "syncml:auth-basic");
     expect_field(&o, "SyncBody/Status[1]/Chal/Meta/Format", "b64");
     expect_no_field(&o, "SyncBody/Status[1]/Chal/Meta/NextNonce");
-    resp_token(&o, token, sizeof(token));
+    expect_no_token(&o);
     outcome_free(&o);
 
     snprintf(msg, sizeof(msg), "%s", device_msg("7", 2,
              basic_cred("dev1", "secret"), HDR_STATUS("1") PKG1("2", "3")));
-    drive(f, msg, token, &o);
+    drive(f, msg, NULL, &o);
+    resp_token(&o, token, sizeof(token));
     assert_string_equal(o.ops, "auth,exchange");
     assert_string_equal(o.auth, "ok");
     assert_null(strstr(f->be.last_exchange, "used_nonce"));
@@ -252,7 +264,7 @@ test_wrong_password_and_throttle(void **state)
         assert_string_equal(o.ops, "auth,nonce");
         assert_string_equal(o.auth, "failed");
         assert_string_equal(o.error, "invalid credentials");
-        assert_string_not_equal(f->be.nonce, nonce);
+        assert_string_equal(f->be.nonce, nonce);    /* nothing used up */
         expect_field(&o, "SyncBody/Status[1]/Data", "401");
         expect_field(&o, "SyncBody/Status[1]/Chal/Meta/NextNonce",
                      f->be.nonce);
@@ -363,14 +375,16 @@ test_token_and_repeat(void **state)
     outcome_t   o, again;
     char        token[33], msg[16384];
 
-    /* a repeated package 1 that got a 407 gets the same 407 */
+    /* a repeated package 1 that got a 407 is answered afresh, with the
+       same answer: nothing was kept for it */
     snprintf(msg, sizeof(msg), "%s", device_msg("3", 1, NULL,
              PKG1("1", "2")));
     drive(f, msg, NULL, &o);
     assert_string_equal(o.ops, "nonce");
     drive(f, msg, NULL, &again);
-    assert_string_equal(again.ops, "");
+    assert_string_equal(again.ops, "nonce");
     assert_string_equal(again.body, o.body);
+    assert_null(session_entry(&f->mem, "3"));
     outcome_free(&again);
     outcome_free(&o);
 
@@ -385,7 +399,8 @@ test_token_and_repeat(void **state)
     drive(f, msg, NULL, &o);
     assert_string_equal(o.ops, "nonce");
     expect_field(&o, "SyncBody/Status[1]/Data", "407");
-    expect_field(&o, "SyncHdr/MsgID", "1");
+    expect_field(&o, "SyncHdr/MsgID", "2");     /* the device's, mirrored */
+    expect_no_token(&o);
     outcome_free(&o);
     drive(f, msg, "0123456789abcdef0123456789abcdef", &o);
     expect_field(&o, "SyncBody/Status[1]/Data", "407");
@@ -420,14 +435,14 @@ test_attempt_reserved(void **state)
                      OMADM_OK);
     assert_int_equal(omadm_exchange_run(ex, &act), OMADM_OK);
     assert_int_equal(act.kind, OMADM_ACT_BACKEND);
-    assert_non_null(store_find(&f->mem, "f:" DEV, strlen("f:" DEV)));
+    assert_non_null(store_find(&f->mem, FAILURES, strlen(FAILURES)));
 
     /* a backend failure gives the attempt back: the store is as before */
     assert_int_equal(omadm_exchange_backend_done(ex, 0, NULL, 0), OMADM_OK);
     assert_int_equal(omadm_exchange_run(ex, &act), OMADM_OK);
     assert_int_equal(act.http_status, 503);
     omadm_exchange_destroy(ex);
-    assert_null(store_find(&f->mem, "f:" DEV, strlen("f:" DEV)));
+    assert_null(store_find(&f->mem, FAILURES, strlen(FAILURES)));
 
     /* a wrong password counts once, not twice */
     assert_int_equal(omadm_exchange_create(&f->cf, &f->store, msg,
@@ -445,8 +460,8 @@ test_attempt_reserved(void **state)
     assert_int_equal(omadm_exchange_run(ex, &act), OMADM_OK);
     assert_int_equal(act.http_status, 200);
     omadm_exchange_destroy(ex);
-    assert_non_null(strstr(store_find(&f->mem, "f:" DEV,
-                                      strlen("f:" DEV))->val,
+    assert_non_null(strstr(store_find(&f->mem, FAILURES,
+                                      strlen(FAILURES))->val,
                            "\"count\":1"));
 }
 
@@ -459,7 +474,7 @@ test_unauthenticated_storage_bounded(void **state)
     char       *msg, *body, sid[80];
     size_t      i, len = 0;
 
-    /* a big package 1: its 407 answer is not kept for a repeat */
+    /* a big package 1: nothing of it is kept */
     body = malloc(120 * 64);
     body[0] = '\0';
     for (i = 0; i < 120; i++) {
@@ -475,7 +490,15 @@ test_unauthenticated_storage_bounded(void **state)
     drive(f, msg, NULL, &o);
     assert_string_equal(o.ops, "nonce");            /* answered afresh */
     outcome_free(&o);
-    assert_true(session_entry(&f->mem, "30")->val_len < 1024);
+    assert_null(session_entry(&f->mem, "30"));
+    /* ... nor of many: an outsider cannot fill the store */
+    for (i = 0; i < 200; i++) {
+        snprintf(sid, sizeof(sid), "flood%zu", i);
+        drive(f, device_msg(sid, 1, NULL, PKG1("1", "2")), NULL, &o);
+        expect_field(&o, "SyncBody/Status[1]/Data", "407");
+        outcome_free(&o);
+    }
+    assert_int_equal(f->mem.n, 0);
     free(msg);
     free(body);
 
@@ -600,23 +623,48 @@ test_unknown_device_and_store_full(void **state)
     fixture_t  *f = *state;
     outcome_t   o;
 
-    f->be.registered = 0;
-    drive(f, device_msg("1", 1, md5_cred("dev1", "secret", NONCE0),
-                        PKG1("1", "2")), NULL, &o);
-    assert_string_equal(o.ops, "auth,nonce");
-    assert_string_equal(o.auth, "failed");
-    assert_string_equal(o.error, "unknown device");
-    expect_field(&o, "SyncBody/Status[1]/Data", "401");
-    outcome_free(&o);
+    mem_store_t    counters_mem = { 0 };
+    omadm_store_t  counters = mem_store(&counters_mem);
+    int            i;
 
+    /* an unknown device: challenged like any other, and nothing kept,
+       not even a failure counter */
+    f->be.registered = 0;
+    for (i = 0; i < 5; i++) {   /* more than max_auth_failures (3) */
+        drive(f, device_msg("1", 1, md5_cred("dev1", "secret", NONCE0),
+                            PKG1("1", "2")), NULL, &o);
+        assert_string_equal(o.ops, "auth,nonce");
+        assert_string_equal(o.auth, "failed");
+        assert_string_equal(o.error, "unknown device");
+        expect_field(&o, "SyncBody/Status[1]/Data", "401");
+        expect_field(&o, "SyncBody/Status[1]/Chal/Meta/Type",
+                     "syncml:auth-md5");
+        outcome_free(&o);
+    }
+    assert_int_equal(f->mem.n, 0);
+
+    /* a failure counter that cannot be kept refuses the attempt rather
+       than evaluate it: no guess goes uncounted */
     f->be.registered = 1;
     f->mem.fail_put = 1;
     drive(f, device_msg("2", 1, md5_cred("dev1", "secret", f->be.nonce),
                         PKG1("1", "2")), NULL, &o);
+    assert_int_equal(o.http_status, 503);
+    assert_string_equal(o.ops, "");
+    assert_non_null(strstr(o.error, "cannot be counted"));
+    outcome_free(&o);
+
+    /* counters kept apart (omadm_config_t.counter_store): a full session
+       store costs the session, not the login */
+    f->cf.counter_store = &counters;
+    drive(f, device_msg("3", 1, md5_cred("dev1", "secret", f->be.nonce),
+                        PKG1("1", "2")), NULL, &o);
     assert_int_equal(o.http_status, 200);
     assert_string_equal(o.auth, "ok");
-    assert_non_null(strstr(o.error, "session store"));
+    assert_non_null(strstr(o.error, "session store full"));
     outcome_free(&o);
+    f->cf.counter_store = NULL;
+    store_clear(&counters_mem);
 }
 
 /* a device abort (1223) is reported and asks for no more commands; a

@@ -50,7 +50,8 @@ sub hmac_http {
 # new(url, ca, id, user, pass, version => '1.2', nonce => b64, auth => 'md5',
 #     session => '1', devinfo => {..}, max_msg_size => 20000,
 #     max_obj_size => bytes (declared only when given),
-#     keep_alive => 1 (one persistent connection))
+#     keep_alive => 1 (one persistent connection),
+#     local_address => '127.0.0.2' (another client address on loopback))
 sub new {
     my ($class, %o) = @_;
     my $self = bless {
@@ -61,7 +62,8 @@ sub new {
     $self->{base_url} = $self->{url};
     $self->{http} = OmadmTest::NoDelay->new(
         timeout => 10, keep_alive => $self->{keep_alive} ? 1 : 0, verify_SSL => 1,
-        SSL_options => { SSL_ca_file => $self->{ca} });
+        SSL_options => { SSL_ca_file => $self->{ca} },
+        ($self->{local_address} ? (local_address => $self->{local_address}) : ()));
     return $self;
 }
 
