@@ -209,6 +209,11 @@ struct harness {
     // Tokens of sessions that may be authenticated: seen on a message that
     // asked both "auth" and "exchange" (an over-estimate, never an under-).
     std::set<std::string> authed_tokens;
+    // The tokens answers to such messages minted, and what those messages
+    // were (decoded, with the token and x-syncml-hmac they came with): the
+    // only ways to a 212 or a management command (see message()).
+    std::set<std::string> minted_tokens;
+    std::set<std::string> proven_messages;
 
     harness()
     {
@@ -310,11 +315,13 @@ struct harness {
         std::string_view  tok = drop_token ? std::string_view() : token;
         omadm_exchange_t *ex = create(msg, tok);
         drop_token = false;
+        std::string proof = as_xml(encoding, msg) + '\0' + std::string(tok);
         if (hmac_next) {
             std::string h =
                 hmac_value.empty() ? good_hmac(msg, tok) : hmac_value;
             omadm_exchange_set_hmac(ex, h.data(), h.size());
             hmac_next = false;
+            proof += '\0' + h;
         }
 
         omadm_action_t act;
@@ -342,15 +349,64 @@ struct harness {
         std::string used(tok);
         if (asked_exchange && !asked_auth && authed_tokens.count(used) == 0)
             die("exchange asked for an unauthenticated message", bytes);
-        check_response(ex, act);
+        std::string before = token;
+        std::string answer = check_response(ex, act);
         omadm_exchange_destroy(ex);
-        if (asked_auth && asked_exchange) {
+        bool proved = asked_auth && asked_exchange;
+        // Session fixation: a 212 or a management command goes only to a
+        // message that authenticated, to the token minted when one did, or
+        // to a repeat of such a message (the same message, token and MAC).
+        if (grants_session(answer) && !proved
+            && !(!used.empty() && minted_tokens.count(used))
+            && !proven_messages.count(proof))
+            die("a 212 or a command for a message that did not "
+                "authenticate", bytes);
+        if (proved) {
             authed_tokens.insert(used);
             authed_tokens.insert(token);
+            proven_messages.insert(proof);
+            if (token != before) minted_tokens.insert(token);
         }
     }
 
-    void check_response(omadm_exchange_t *ex, const omadm_action_t &act)
+    static bool grants_session(const std::string &xml)
+    {
+        static const char *const marks[] = {
+            "<Data>212</Data>", "<Get>", "<Replace>", "<Add>", "<Delete>",
+            "<Exec>", "<Copy>", "<Atomic>", "<Sequence>", "<Alert>"};
+        for (const char *m : marks)
+            if (xml.find(m) != std::string::npos) return true;
+        return false;
+    }
+
+    // A message in enc decoded and written as XML; false with why set when
+    // it does not decode.
+    static bool to_xml(int enc, std::string_view msg, std::string &out,
+                       std::string &why)
+    {
+        const omadm_limits_t loose = {1000, 1000000, 64 * 1024 * 1024};
+        char  *xml = nullptr, *reason = nullptr;
+        size_t xml_len = 0;
+        if (omadm_syncml_transcode(enc, OMADM_ENC_XML, msg.data(), msg.size(),
+                                   &loose, &xml, &xml_len, &reason)
+            != OMADM_OK) {
+            why = reason ? reason : "?";
+            omadm_free(reason);
+            return false;
+        }
+        out.assign(xml, xml_len);
+        omadm_free(xml);
+        return true;
+    }
+
+    static std::string as_xml(int enc, std::string_view msg)
+    {
+        std::string xml, why;
+        return to_xml(enc, msg, xml, why) ? xml : std::string();
+    }
+
+    // The answer as XML ("" when it is not SyncML), after checking it.
+    std::string check_response(omadm_exchange_t *ex, const omadm_action_t &act)
     {
         if (act.content_type == nullptr) die("no content type");
         std::string body(act.body, act.body_len);
@@ -376,22 +432,14 @@ struct harness {
         if (act.http_status != 200) {
             if (act.http_status < 400 || act.http_status > 599)
                 die("odd HTTP status", std::to_string(act.http_status));
-            return;
+            return std::string();
         }
         // What we send a device must be SyncML we can read ourselves, in
         // the device's encoding; the token is read from its XML form.
-        const omadm_limits_t loose = {1000, 1000000, 64 * 1024 * 1024};
-        char  *xml = nullptr, *why = nullptr;
-        size_t xml_len = 0;
-        if (omadm_syncml_transcode(encoding, OMADM_ENC_XML, body.data(),
-                                   body.size(), &loose, &xml, &xml_len, &why)
-            != OMADM_OK) {
-            std::string reason = why ? why : "?";
-            omadm_free(why);
-            die(("own answer does not decode: " + reason).c_str(), body);
-        }
-        body.assign(xml, xml_len);
-        omadm_free(xml);
+        std::string xml, why;
+        if (!to_xml(encoding, body, xml, why))
+            die(("own answer does not decode: " + why).c_str(), body);
+        body = std::move(xml);
         size_t at = body.find("?s=");
         if (at != std::string::npos) {
             size_t end = body.find('<', at);
@@ -407,6 +455,7 @@ struct harness {
             if (from != body.npos && to != body.npos)
                 session_nonce[token] = body.substr(from + 1, to - from - 1);
         }
+        return body;
     }
 
     void chunk(std::string_view c)

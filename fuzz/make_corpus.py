@@ -228,6 +228,13 @@ def exchange_seeds():
         'expiry.bin': [p1, '#T301', answer(2, 1, FIRST)],
         'small_store.bin': ['#Cs1', p1, answer(2, 1, FIRST[:1]),
                             package1(session='9')],
+        # session fixation: the login follows an unauthenticated message's
+        # answer (and its RespURI), the next message carries what it got
+        'fixation.bin': [package1(cred=None), package1(msg_id=2, prev=1),
+                         answer(3, 2, FIRST), answer(3, 2, FIRST[:1])],
+        'fixation_hmac.bin': ['#Ch', package1(cred=None), '#H',
+                              package1(msg_id=2, prev=1, cred=None),
+                              answer(3, 2, FIRST), '#H', answer(3, 2, FIRST)],
         'wrong_token.bin': [p1, '#S', answer(2, 1, FIRST),
                             '#Cb', package1(session='4', cred='basic')],
         'alerts.bin': [p1, wrap(hdr(2), hdr_status(1, 1) + GENERIC_ALERT
