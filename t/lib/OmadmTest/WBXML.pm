@@ -169,7 +169,9 @@ sub wbxml_to_xml {
 # http($http_tiny, %xml_to_wbxml_options): an object with HTTP::Tiny's
 # post() that sends the XML content as WBXML with the WBXML type (unless
 # wbxml_type => '...' says another) and gives a WBXML answer back as XML,
-# the bytes received in {raw_content} and their type in {wbxml_type}.
+# the bytes received in {raw_content} and their type in {wbxml_type};
+# received => \@list collects every WBXML answer's bytes (for a second
+# decoder to read them too).
 sub http {
     my ($inner, %o) = @_;
     return bless { inner => $inner, o => \%o }, 'OmadmTest::WBXML::HTTP';
@@ -181,6 +183,7 @@ sub post {
     my ($self, $url, $args) = @_;
     my %o = %{ $self->{o} };
     my $type = delete $o{wbxml_type} // 'application/vnd.syncml.dm+wbxml';
+    my $received = delete $o{received};
     my %a = %$args;
     $a{headers} = { %{ $args->{headers} || {} }, 'Content-Type' => $type };
     $a{content} = OmadmTest::WBXML::xml_to_wbxml($args->{content}, %o);
@@ -189,6 +192,7 @@ sub post {
     $res->{raw_content} = $res->{content};
     if ($res->{status} == 200
         && ($res->{headers}{'content-type'} // '') =~ /wbxml/) {
+        push @$received, $res->{content} if $received;
         $res->{content} = OmadmTest::WBXML::wbxml_to_xml($res->{content});
     }
     return $res;
