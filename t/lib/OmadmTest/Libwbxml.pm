@@ -29,8 +29,13 @@ package OmadmTest::Libwbxml;
 #   (the same vObject rule); other Data as STR_I.  Leading and trailing
 #   blanks of every other text are stripped; with -k they are kept, and so
 #   is the whitespace between elements, as STR_I text inside containers.
-#   An embedded DevInf or DM DDF MgmtTree in Data becomes a nested WBXML
-#   document in OPAQUE.
+#   An embedded DevInf or DM DDF MgmtTree (in its namespace) in Data
+#   becomes a nested WBXML document in OPAQUE, which wbxml2xml cannot read
+#   back; other markup in Data becomes elements (LITERAL where there is no
+#   token), and an element of a foreign namespace loses it (WBXML has no
+#   namespaces): it reads as an unknown SyncML element.
+# * -v 1.0 writes a charset byte, which a WBXML 1.0 header does not have
+#   (libwbxml2's own decoder then misreads it, as the module refuses it).
 # * libwbxml2's SyncML 1.1 table stops at MoreData (0x34) plus
 #   SourceParent (0x39): a 1.1 document with a DM 1.2 token (Correlator
 #   0x3C, ...) decodes to <unknown>.  The module never sends Correlator in
@@ -99,7 +104,7 @@ sub wbxml2xml { my ($w, @o) = @_; return _run('wbxml2xml', $w, '-m', 0, @o) }
 sub xml2wbxml { my ($x, @o) = @_; return _run('xml2wbxml', $x, @o) }
 
 # A document as plain lines, one per element, in document order:
-# "/SyncML{SYNCML:SYNCML1.2}/SyncHdr/VerDTD = 1.2".  An element's namespace
+# "SyncML{SYNCML:SYNCML1.2}", ..., "SyncML/SyncHdr/VerDTD = 1.2".  An element's namespace
 # is written where it differs from its parent's; text is the element's own
 # text (CDATA included, CRLF read as LF as every XML reader does), with
 # leading and trailing whitespace removed; whitespace-only text between
@@ -116,7 +121,8 @@ sub canonical {
     $walk = sub {
         my ($el, $path, $parent_ns) = @_;
         my $ns = $el->namespaceURI // '';
-        $path .= '/' . $el->localname . ($ns eq $parent_ns ? '' : "{$ns}");
+        $path .= (defined $parent_ns ? '/' : '') . $el->localname
+               . ($ns eq ($parent_ns // '') ? '' : "{$ns}");
         my $text = join '', map { $_->data }
                    grep { $_->nodeType == XML::LibXML::XML_TEXT_NODE()
                           || $_->nodeType == XML::LibXML::XML_CDATA_SECTION_NODE() }
@@ -127,17 +133,26 @@ sub canonical {
         $walk->($_, $path, $ns) for $el->childNodes->grep(sub {
             $_->nodeType == XML::LibXML::XML_ELEMENT_NODE() });
     };
-    $walk->($doc->documentElement, '', '');
+    $walk->($doc->documentElement, '', undef);
     return \@lines;
 }
 
-# http($http_tiny, @xml2wbxml_options): an object with HTTP::Tiny's post()
-# that sends the XML content as the WBXML xml2wbxml makes of it and gives
-# a WBXML answer back as the XML wbxml2xml makes of it, the bytes received
-# in {raw_content}; the bytes sent are in last_sent.
+# http($http_tiny, options => [xml2wbxml options], indent => 1): an object
+# with HTTP::Tiny's post() that sends the XML content as the WBXML
+# xml2wbxml makes of it (indent: of the XML indented first, as a device
+# that pretty-prints would write it) and gives a WBXML answer back as the
+# XML wbxml2xml makes of it, the bytes received in {raw_content}; the
+# bytes sent are in last_sent.
 sub http {
-    my ($inner, @o) = @_;
-    return bless { inner => $inner, o => \@o }, 'OmadmTest::Libwbxml::HTTP';
+    my ($inner, %o) = @_;
+    return bless { inner => $inner, %o }, 'OmadmTest::Libwbxml::HTTP';
+}
+
+# The same document with every element on its own indented line.
+sub indented {
+    my ($xml) = @_;
+    require XML::LibXML;
+    return XML::LibXML->load_xml(string => $xml)->toString(1);
 }
 
 package OmadmTest::Libwbxml::HTTP;
@@ -147,8 +162,10 @@ sub post {
     my %a = %$args;
     $a{headers} = { %{ $args->{headers} || {} },
                     'Content-Type' => 'application/vnd.syncml.dm+wbxml' };
-    $a{content} = OmadmTest::Libwbxml::xml2wbxml($args->{content},
-                                                 @{ $self->{o} });
+    my $xml = $self->{indent} ? OmadmTest::Libwbxml::indented($args->{content})
+                              : $args->{content};
+    $a{content} = OmadmTest::Libwbxml::xml2wbxml($xml,
+                                                 @{ $self->{options} || [] });
     $self->{last_sent} = $a{content};
     my $res = $self->{inner}->post($url, \%a);
     $res->{raw_content} = $res->{content};
