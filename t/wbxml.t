@@ -16,19 +16,13 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use OmadmTest;
 use OmadmTest::Device;
-use OmadmTest::WBXML qw(xml_to_wbxml wbxml_to_xml mb_u_int32);
+use OmadmTest::WBXML qw(xml_to_wbxml wbxml_to_xml mb_u_int32 $SAMPLE_XML);
 use OmadmTest::Libwbxml;
 
 my $WB = 'application/vnd.syncml.dm+wbxml';
 
 # the harness codec reproduces the protocol digest's verified sample
-my $sample_xml = '<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD>'
-    . '<VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID>'
-    . '<Target><LocURI>https://dm.example.com/omadm</LocURI></Target>'
-    . '<Source><LocURI>IMEI:490154203237518</LocURI></Source><Meta>'
-    . '<MaxMsgSize xmlns="syncml:metinf">10000</MaxMsgSize></Meta></SyncHdr>'
-    . '<SyncBody><Alert><CmdID>1</CmdID><Data>1201</Data></Alert><Final/>'
-    . '</SyncBody></SyncML>';
+my $sample_xml = $SAMPLE_XML;
 is(unpack('H*', substr(xml_to_wbxml($sample_xml), 0, 16)),
    '02a4016a006d6c7103312e3200017203', 'harness: encodes §7\'s sample');
 

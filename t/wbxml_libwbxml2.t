@@ -22,7 +22,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use OmadmTest;
 use OmadmTest::Device;
-use OmadmTest::WBXML qw(xml_to_wbxml wbxml_to_xml);
+use OmadmTest::WBXML qw(xml_to_wbxml wbxml_to_xml $SAMPLE_XML);
 use OmadmTest::Libwbxml qw(wbxml2xml xml2wbxml canonical);
 
 if (my $why = OmadmTest::Libwbxml::missing()) { plan skip_all => $why }
@@ -37,13 +37,7 @@ sub doc { join "\n", @{ canonical($_[0]) } }
 
 # The digest's verified sample (§7): `xml2wbxml -v 1.2 -n` and the harness
 # encoder give the same bytes, and both decode back to the document.
-my $sample = '<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD>'
-    . '<VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID>'
-    . '<Target><LocURI>https://dm.example.com/omadm</LocURI></Target>'
-    . '<Source><LocURI>IMEI:490154203237518</LocURI></Source><Meta>'
-    . '<MaxMsgSize xmlns="syncml:metinf">10000</MaxMsgSize></Meta></SyncHdr>'
-    . '<SyncBody><Alert><CmdID>1</CmdID><Data>1201</Data></Alert><Final/>'
-    . '</SyncBody></SyncML>';
+my $sample = $SAMPLE_XML;
 my $lib12 = xml2wbxml($sample, '-v', '1.2', '-n');
 is(hexs($lib12), hexs(xml_to_wbxml($sample)),
    'libwbxml2 -v 1.2 -n: the same bytes as the harness encoder (§7 sample)');
@@ -179,7 +173,8 @@ for my $n (1 .. 20) {
 }
 ok($r->{final} && !OmadmTest::Device::commands($r), 'the session ended');
 
-# a device package of two messages: Alert 1222 without Final
+# a Generic Alert, then the first message of a device package: answered
+# with Alert 1222 and no Final
 $t->queue_command($id, { verb => 'Get', target => './Big/Log' });
 $d->new_session;
 $res = $d->post($d->package1(generic_alert => { correlator => 'c1',
@@ -203,7 +198,8 @@ $t->queue_command('IMEI:490154203237611',
 check_answer($d11, $d11->post($d11->package1(cred => undef)), 'DM 1.1 challenge');
 check_answer($d11, $d11->post($d11->package1), 'DM 1.1 commands');
 
-cmp_ok(scalar @checked, ">=", 10, scalar(@checked) . " WBXML answers read back") or diag("@checked");
+cmp_ok(scalar @checked, '>=', 10, scalar(@checked) . ' WBXML answers read back')
+    or diag("@checked");
 is_deeply(\@differ, [], 'libwbxml2 reads every one as the module does');
 
 # ---- (b) the module reads what libwbxml2 encodes ------------------------------

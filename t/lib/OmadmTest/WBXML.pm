@@ -13,7 +13,17 @@ use warnings;
 use Exporter 'import';
 use OmadmTest::SyncML qw(xml_escape);
 
-our @EXPORT_OK = qw(xml_to_wbxml wbxml_to_xml mb_u_int32);
+our @EXPORT_OK = qw(xml_to_wbxml wbxml_to_xml mb_u_int32 $SAMPLE_XML);
+
+# The DM 1.2 package 1 of the protocol digest's verified sample (§7), whose
+# WBXML bytes libwbxml 0.11.8 produced.
+our $SAMPLE_XML = '<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD>'
+    . '<VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID>'
+    . '<Target><LocURI>https://dm.example.com/omadm</LocURI></Target>'
+    . '<Source><LocURI>IMEI:490154203237518</LocURI></Source><Meta>'
+    . '<MaxMsgSize xmlns="syncml:metinf">10000</MaxMsgSize></Meta></SyncHdr>'
+    . '<SyncBody><Alert><CmdID>1</CmdID><Data>1201</Data></Alert><Final/>'
+    . '</SyncBody></SyncML>';
 
 my @PAGE0 = qw(Add Alert Archive Atomic Chal Cmd CmdID CmdRef Copy Cred Data
     Delete Exec Final Get Item Lang LocName LocURI Map MapItem Meta MsgID
