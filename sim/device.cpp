@@ -63,7 +63,9 @@ device_header device::header(bool with_cred) const
     h.msg_id = msg_id_;
     h.target_uri = target_uri_;
     h.device_id = who_.id;
-    h.username = who_.username;
+    if (!ctx_.opt.no_locname) {
+        h.username = who_.username;
+    }
     if (!with_cred) {
         return h;
     }

@@ -15,7 +15,7 @@ struct device_header {
     unsigned    msg_id = 0;
     std::string target_uri;     // the server URL or its RespURI
     std::string device_id;
-    std::string username;
+    std::string username;       // SyncHdr/Source/LocName; empty: none
     // Cred: empty type = none; "syncml:auth-md5" / "syncml:auth-basic"
     std::string cred_type;
     std::string cred_data;

@@ -13,12 +13,14 @@ const char *usage_text()
     return
 "usage: omadm-sim --url URL [--ca FILE] --api URL --token-file FILE\n"
 "                 [--devices N] [--sessions M] [--concurrency C | --rate R]\n"
-"                 [--duration SECONDS] [--auth md5|basic|hmac] [--seed S]\n"
-"                 [--prefix P] [--devices-file FILE]\n"
+"                 [--duration SECONDS] [--auth md5|basic|hmac] [--no-locname]\n"
+"                 [--seed S] [--prefix P] [--devices-file FILE]\n"
 "                 [--mix ok=80,notfound=10,fail=5,slow=5] [--slow-ms MS]\n"
 "                 [--verify K] [--retries N] [--retry-cap-ms MS]\n"
 "                 [--timeout-ms MS] [--json] [--quiet]\n"
 "Plays N OMA DM devices against URL (see docs/omadm-sim.md).\n"
+"--no-locname: no SyncHdr/Source/LocName in any message (the server must\n"
+"find the user from the device id; HMAC still names it in x-syncml-hmac)\n"
 "exit 0: all sessions done (and --verify correct); 1: failures; 2: usage/setup\n";
 }
 
@@ -61,6 +63,10 @@ bool parse_options(int argc, char **argv, options &o, std::string &err,
         }
         if (name == "--quiet") {
             o.quiet = true;
+            continue;
+        }
+        if (name == "--no-locname") {
+            o.no_locname = true;
             continue;
         }
         static const char *const with_value[] = {

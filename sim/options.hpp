@@ -23,6 +23,7 @@ struct options {
     double      rate = 0;          // open loop: session starts per second
     double      duration_s = 0;    // 0: run until every session is done
     auth_scheme auth = auth_scheme::md5;
+    bool        no_locname = false;  // SyncHdr/Source without LocName
     uint64_t    seed = 1;
     std::string prefix = "sim";
     std::string devices_file;

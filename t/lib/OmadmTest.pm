@@ -232,7 +232,9 @@ sub nginx_test {
 
 # A fake upstream on a free loopback port, in a forked child stopped by
 # PID with the rest.  It reads each whole HTTP request, appends its request
-# line to <dir>/fake-<port>.log and then, by `answer`:
+# line to <dir>/fake-<port>.log (with keep => 1 it also writes the whole
+# request to <dir>/fake-<port>-<n>.req, see fake_bodies) and then, by
+# `answer`:
 #   'hang'   - never answers (keeps the connection open);
 #   a string - sends it verbatim as the whole HTTP response and closes.
 # Returns the port.
@@ -248,8 +250,10 @@ sub fake_upstream {
         # never run the parent's handlers or END blocks: TERM just ends us
         $SIG{$_} = 'DEFAULT' for qw(TERM INT ALRM);
         my @held;
+        my $n = 0;
         while (my $c = $listen->accept) {
             my $req = _read_request($c);
+            _write("$self->{dir}/fake-$port-" . ++$n . '.req', $req) if $o{keep};
             if (open my $fh, '>>', $log) {
                 print $fh ((split /\r?\n/, $req)[0] // '', "\n");
                 close $fh;
@@ -272,6 +276,15 @@ sub fake_upstream {
 sub fake_requests {
     my ($self, $port) = @_;
     return grep { length } split /\n/, _slurp("$self->{dir}/fake-$port.log");
+}
+
+# the bodies of the requests a fake upstream with keep => 1 has seen, in
+# order
+sub fake_bodies {
+    my ($self, $port) = @_;
+    my @files = sort { ($a =~ /-(\d+)\.req$/)[0] <=> ($b =~ /-(\d+)\.req$/)[0] }
+                glob "$self->{dir}/fake-$port-*.req";
+    return map { (split /\r\n\r\n/, _slurp($_), 2)[1] // '' } @files;
 }
 
 # headers, then Content-Length bytes of body (nginx's proxy sends one)
@@ -660,12 +673,14 @@ our $SIM = "$ROOT/build/omadm-sim";
 
 # start_sim(devices => 20, verify => 2, ...) runs build/omadm-sim --json
 # against this server in the background (options as its command line,
-# underscores for dashes, undef for a flag);
+# underscores for dashes, undef for a flag; path => '/x' for another
+# location, url => '...' for another server);
 # wait_sim returns its decoded JSON with {exit} and {stderr} added.
 sub start_sim {
     my ($self, %o) = @_;
     my $n = ++$self->{sims};
-    my @args = ('--url', $self->device_url($o{path} // '/omadm'),
+    my $url = delete $o{url} // $self->device_url(delete $o{path} // '/omadm');
+    my @args = ('--url', $url,
                 '--ca', $self->ca_file, '--api', $self->api_url,
                 '--token-file', "$self->{dir}/admin.token", '--json');
     delete $o{path};

@@ -38,6 +38,8 @@ sub parse_xml {
 
     $s =~ s/^\x{FEFF}//;
     $s =~ s/^\s*<\?xml[^>]*\?>//;
+    # a DOCTYPE without internal subset (libwbxml2's wbxml2xml writes one)
+    $s =~ s/^\s*<!DOCTYPE\s[^>\[]*>//;
 
     pos($s) = 0;
     while (pos($s) < length $s) {

@@ -13,7 +13,17 @@ use warnings;
 use Exporter 'import';
 use OmadmTest::SyncML qw(xml_escape);
 
-our @EXPORT_OK = qw(xml_to_wbxml wbxml_to_xml mb_u_int32);
+our @EXPORT_OK = qw(xml_to_wbxml wbxml_to_xml mb_u_int32 $SAMPLE_XML);
+
+# The DM 1.2 package 1 of the protocol digest's verified sample (§7), whose
+# WBXML bytes libwbxml 0.11.8 produced.
+our $SAMPLE_XML = '<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD>'
+    . '<VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID>'
+    . '<Target><LocURI>https://dm.example.com/omadm</LocURI></Target>'
+    . '<Source><LocURI>IMEI:490154203237518</LocURI></Source><Meta>'
+    . '<MaxMsgSize xmlns="syncml:metinf">10000</MaxMsgSize></Meta></SyncHdr>'
+    . '<SyncBody><Alert><CmdID>1</CmdID><Data>1201</Data></Alert><Final/>'
+    . '</SyncBody></SyncML>';
 
 my @PAGE0 = qw(Add Alert Archive Atomic Chal Cmd CmdID CmdRef Copy Cred Data
     Delete Exec Final Get Item Lang LocName LocURI Map MapItem Meta MsgID
@@ -169,7 +179,9 @@ sub wbxml_to_xml {
 # http($http_tiny, %xml_to_wbxml_options): an object with HTTP::Tiny's
 # post() that sends the XML content as WBXML with the WBXML type (unless
 # wbxml_type => '...' says another) and gives a WBXML answer back as XML,
-# the bytes received in {raw_content} and their type in {wbxml_type}.
+# the bytes received in {raw_content} and their type in {wbxml_type};
+# received => \@list collects every WBXML answer's bytes (for a second
+# decoder to read them too).
 sub http {
     my ($inner, %o) = @_;
     return bless { inner => $inner, o => \%o }, 'OmadmTest::WBXML::HTTP';
@@ -181,6 +193,7 @@ sub post {
     my ($self, $url, $args) = @_;
     my %o = %{ $self->{o} };
     my $type = delete $o{wbxml_type} // 'application/vnd.syncml.dm+wbxml';
+    my $received = delete $o{received};
     my %a = %$args;
     $a{headers} = { %{ $args->{headers} || {} }, 'Content-Type' => $type };
     $a{content} = OmadmTest::WBXML::xml_to_wbxml($args->{content}, %o);
@@ -189,6 +202,7 @@ sub post {
     $res->{raw_content} = $res->{content};
     if ($res->{status} == 200
         && ($res->{headers}{'content-type'} // '') =~ /wbxml/) {
+        push @$received, $res->{content} if $received;
         $res->{content} = OmadmTest::WBXML::wbxml_to_xml($res->{content});
     }
     return $res;
