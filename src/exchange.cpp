@@ -438,7 +438,7 @@ bool exchange::digest_matches(const std::string &inner,
                               const std::string &nonce_b64) const
 {
     std::string nonce;
-    return !nonce_b64.empty() && base64_decode(nonce_b64, nonce)
+    return base64_decode(nonce_b64, nonce)
            && secure_equal(md5_digest(inner, nonce), presented_secret_);
 }
 
@@ -527,9 +527,13 @@ void exchange::on_auth()
     bool ok;
     bool stale = false;
     verify_presented(r, ok, stale);
-    if (r.username != presented_user_) {
+    // Without LocName (most clients send none) the device named by
+    // Source/LocURI is who logs in, under the name the backend holds;
+    // a name given must be that one.
+    if (!presented_user_.empty() && r.username != presented_user_) {
         ok = stale = false;
     }
+    presented_user_ = r.username;
     if (stale) {
         // The device knows the password but missed the nonce that replaced
         // this one (an answer lost in transit): a new challenge, not a

@@ -61,8 +61,13 @@ int exchange::set_hmac(std::string_view value)
 
 unsigned exchange::challenge_scheme() const
 {
-    // Once a device chose the MAC, a challenge asks for the MAC again.
-    return auth_scheme_ == "hmac" ? OMADM_AUTH_HMAC : cf_.auth_challenge;
+    // A device is challenged in the scheme it tried (auth_scheme_ is set
+    // only for one the location accepts); omadm_challenge is for a device
+    // that tried none.
+    if (auth_scheme_ == "hmac") return OMADM_AUTH_HMAC;
+    if (auth_scheme_ == "md5") return OMADM_AUTH_MD5;
+    if (auth_scheme_ == "basic") return OMADM_AUTH_BASIC;
+    return cf_.auth_challenge;
 }
 
 void exchange::start_hmac()
@@ -88,7 +93,7 @@ bool exchange::hmac_matches(const std::string &inner,
                             const std::string &nonce_b64) const
 {
     std::string nonce;
-    return !nonce_b64.empty() && base64_decode(nonce_b64, nonce)
+    return base64_decode(nonce_b64, nonce)
            && hmac_verify(inner, nonce, raw_body_, hmac_mac_);
 }
 
@@ -104,10 +109,13 @@ void exchange::verify_presented(const auth_reply &r, bool &ok, bool &stale)
         return mac ? hmac_matches(r.inner, nonce)
                    : digest_matches(r.inner, nonce);
     };
-    ok = matches(r.nonce);
+    // A nonce never issued proves nothing: a digest over the empty nonce
+    // (a client's first message, before it has one) is only stale.
+    ok = !r.nonce.empty() && matches(r.nonce);
     for (size_t i = 0; !ok && !stale && i < r.previous_nonces.size(); i++) {
-        stale = matches(r.previous_nonces[i]);
+        stale = !r.previous_nonces[i].empty() && matches(r.previous_nonces[i]);
     }
+    if (!ok && !stale) stale = matches("");
     used_nonce_ = r.nonce;
 }
 
@@ -167,6 +175,7 @@ void exchange::on_session_auth(const auth_reply &r)
 {
     if (st_.scheme == "hmac") {
         bool ok = r.username == hmac_user_
+                  && !st_.mac_nonce.empty()
                   && hmac_matches(r.inner, st_.mac_nonce);
         if (!ok) {
             st_.authenticated = false;

@@ -241,6 +241,7 @@ typedef struct {
     omadm_store_t   store;
     backend_t       be;
     time_t          now;
+    const char     *peer;           /* the client's address, or NULL */
 } fixture_t;
 
 typedef struct {
@@ -335,6 +336,10 @@ drive_as(fixture_t *f, int enc, const char *msg, size_t len,
                      len, enc, token,
                      token ? strlen(token) : 0, f->now,
                      &ex), OMADM_OK);
+    if (f->peer) {
+        assert_int_equal(omadm_exchange_set_peer(ex, f->peer,
+                         strlen(f->peer)), OMADM_OK);
+    }
 
     for (i = 0; ; i++) {
         assert_true(i < 16);

@@ -51,7 +51,9 @@ sub hmac_http {
 #     session => '1', devinfo => {..}, max_msg_size => 20000,
 #     max_obj_size => bytes (declared only when given),
 #     keep_alive => 1 (one persistent connection),
-#     local_address => '127.0.0.2' (another client address on loopback))
+#     local_address => '127.0.0.2' (another client address on loopback),
+#     no_locname => 1 (no Source/LocName, as most real clients),
+#     locname => name (LocName other than the user the Cred is made for))
 sub new {
     my ($class, %o) = @_;
     my $self = bless {
@@ -99,7 +101,9 @@ sub header {
         . "<MsgID>$self->{msg_id}</MsgID>"
         . "<Target><LocURI>" . xml_escape($self->{url}) . "</LocURI></Target>"
         . "<Source><LocURI>" . xml_escape($self->{id}) . "</LocURI>"
-        . "<LocName>" . xml_escape($user) . "</LocName></Source>";
+        . ($self->{no_locname} ? ''
+           : "<LocName>" . xml_escape($self->{locname} // $user) . "</LocName>")
+        . "</Source>";
     if (my $c = $o{cred}) {
         my ($type, $data) = $c eq 'basic'
             ? ('syncml:auth-basic', basic_cred($user, $pass))
