@@ -106,7 +106,7 @@ private:
         if (!cmd.data.empty())
             return fail("backend sent both data and data_size");
         cmd.data_size = it->get<unsigned long long>();
-        cmd.has_data_size = cmd.data_size > 0;     // 0: empty, inline
+        cmd.has_data_size = cmd.data_size > 0;  // 0: empty, inline
         return true;
     }
 
@@ -152,7 +152,7 @@ private:
     }
 
     std::string &why_;
-    unsigned     nested = 0;
+    unsigned nested = 0;
 };
 
 }  // namespace
@@ -162,8 +162,7 @@ bool is_session_abort(const backend_command &c)
     return c.verb == "Alert" && c.data == "1223";
 }
 
-std::string auth_request(std::string_view device_id,
-                         std::string_view username)
+std::string auth_request(std::string_view device_id, std::string_view username)
 {
     return dump({{"device_id", device_id}, {"username", username}});
 }
@@ -190,11 +189,15 @@ std::string to_json(const exchange_request &r)
     for (const auto &a : r.alerts) {
         json items = json::array();
         for (const auto &i : a.items) {
-            items.push_back({{"source", i.source}, {"target", i.target},
-                             {"type", i.type}, {"format", i.format},
-                             {"mark", i.mark}, {"data", i.data}});
+            items.push_back({{"source", i.source},
+                             {"target", i.target},
+                             {"type", i.type},
+                             {"format", i.format},
+                             {"mark", i.mark},
+                             {"data", i.data}});
         }
-        alerts.push_back({{"code", a.code}, {"correlator", a.correlator},
+        alerts.push_back({{"code", a.code},
+                          {"correlator", a.correlator},
                           {"items", std::move(items)}});
     }
     j["alerts"] = std::move(alerts);
@@ -206,7 +209,8 @@ std::string to_json(const exchange_request &r)
             json items = json::array();
             for (const auto &i : s.items) {
                 items.push_back({{"source", i.source},
-                                 {"target", i.target}, {"data", i.data}});
+                                 {"target", i.target},
+                                 {"data", i.data}});
             }
             st["items"] = std::move(items);
         }
@@ -217,8 +221,10 @@ std::string to_json(const exchange_request &r)
     json results = json::array();
     for (const auto &x : r.results) {
         results.push_back({{"command_id", x.command_id},
-                           {"source", x.source}, {"format", x.format},
-                           {"type", x.type}, {"data", x.data}});
+                           {"source", x.source},
+                           {"format", x.format},
+                           {"type", x.type},
+                           {"data", x.data}});
     }
     j["results"] = std::move(results);
     j["max_commands"] = r.max_commands;
@@ -257,8 +263,7 @@ std::string without_data(std::string_view command_json)
 
 std::string object_request(std::string_view device_id,
                            std::string_view command_id,
-                           unsigned long long offset,
-                           unsigned long long length)
+                           unsigned long long offset, unsigned long long length)
 {
     return dump({{"device_id", device_id},
                  {"command_id", command_id},
@@ -282,8 +287,7 @@ bool parse_object_reply(std::string_view body, std::string &data,
     return true;
 }
 
-bool parse_auth_reply(std::string_view body, auth_reply &out,
-                      std::string &why)
+bool parse_auth_reply(std::string_view body, auth_reply &out, std::string &why)
 {
     json j = json::parse(body, nullptr, false);
     if (!j.is_object()) {
@@ -338,8 +342,8 @@ bool parse_nonce_reply(std::string_view body, std::string &nonce_b64,
 }
 
 bool parse_exchange_reply(std::string_view body,
-                          std::vector<backend_command> &out,
-                          std::string &why, std::vector<std::string> *raw)
+                          std::vector<backend_command> &out, std::string &why,
+                          std::vector<std::string> *raw)
 {
     json j = json::parse(body, nullptr, false);
     auto it = j.is_object() ? j.find("commands") : j.end();
@@ -350,7 +354,7 @@ bool parse_exchange_reply(std::string_view body,
     out.clear();
     for (const auto &c : *it) {
         backend_command cmd;
-        command_reader  reader(why);
+        command_reader reader(why);
         if (!reader.read(c, 0, cmd)) return false;
         out.push_back(std::move(cmd));
         if (raw)

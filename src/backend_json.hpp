@@ -14,8 +14,8 @@ struct alert_item {
 };
 
 struct device_alert {
-    std::string             code;
-    std::string             correlator;
+    std::string code;
+    std::string correlator;
     std::vector<alert_item> items;
 };
 
@@ -26,45 +26,44 @@ struct status_item {
 };
 
 struct status_report {
-    std::string command_id;     // backend id
-    int         status = 0;
-    std::vector<status_item> items;     // "items", omitted when empty
+    std::string command_id;  // backend id
+    int status = 0;
+    std::vector<status_item> items;  // "items", omitted when empty
 };
 
 struct result_report {
-    std::string command_id;     // backend id
+    std::string command_id;  // backend id
     std::string source, format, type, data;
 };
 
 // A command the server could not send (it alone exceeds the device's
 // MaxMsgSize): failed, with an operator-facing reason.
 struct failed_report {
-    std::string command_id;     // backend id
+    std::string command_id;  // backend id
     std::string reason;
 };
 
 struct exchange_request {
     std::string device_id, session_id, msg_id;
-    bool        session_start = false;
-    std::string used_nonce;     // base64; sent only when not empty
-    std::string next_nonce;     // base64; sent only when not empty
-    std::map<std::string, std::string> devinfo;   // omitted when empty
-    std::vector<device_alert>  alerts;
+    bool session_start = false;
+    std::string used_nonce;  // base64; sent only when not empty
+    std::string next_nonce;  // base64; sent only when not empty
+    std::map<std::string, std::string> devinfo;  // omitted when empty
+    std::vector<device_alert> alerts;
     std::vector<status_report> statuses;
     std::vector<result_report> results;
-    unsigned    max_commands = 0;
+    unsigned max_commands = 0;
     // server authentication: the nonce the device issued for the server's
     // next Cred (its Chal on our SyncHdr), and the backend ids of commands
     // the device refused with our message (back to queued); omitted empty
     std::string server_next_nonce;
     std::vector<std::string> requeue;
-    std::vector<failed_report> failed;      // "failed", omitted when empty
+    std::vector<failed_report> failed;  // "failed", omitted when empty
 };
 
 // Request bodies; throw only std::bad_alloc.  Bytes that are not UTF-8
 // (a decoded Basic user name may be anything) are replaced, not thrown on.
-std::string auth_request(std::string_view device_id,
-                         std::string_view username);
+std::string auth_request(std::string_view device_id, std::string_view username);
 std::string nonce_request(std::string_view device_id,
                           std::string_view nonce_b64);
 std::string to_json(const exchange_request &r);
@@ -73,7 +72,7 @@ std::string to_json(const exchange_request &r);
 struct auth_reply {
     std::string username;
     std::string inner;
-    std::string nonce;          // base64, "" when none was ever issued
+    std::string nonce;  // base64, "" when none was ever issued
     // Nonces this device was issued before `nonce`, newest first: a digest
     // made with one of them is stale, not wrong (see exchange::on_auth).
     std::vector<std::string> previous_nonces;
@@ -97,7 +96,7 @@ struct backend_command {
     std::vector<backend_command> commands;  // Atomic, Sequence
     // Add / Replace: a value too large to hand out inline, fetched in
     // pieces with the "object" call (`data` is then empty)
-    bool        has_data_size = false;
+    bool has_data_size = false;
     unsigned long long data_size = 0;
 };
 
@@ -111,8 +110,7 @@ bool is_session_abort(const backend_command &c);
 
 // False with why set (an operator-facing reason, no secrets) when the body
 // is not the JSON the contract describes.
-bool parse_auth_reply(std::string_view body, auth_reply &out,
-                      std::string &why);
+bool parse_auth_reply(std::string_view body, auth_reply &out, std::string &why);
 // 200 answer of "nonce": the nonce the device holds now, which the
 // challenge carries ("" when the backend does not say: it stored ours).
 // False when it is there but not the base64 of 1 to 64 bytes.
@@ -121,8 +119,7 @@ bool parse_nonce_reply(std::string_view body, std::string &nonce_b64,
 // `raw`, when given, receives each command's JSON text (for keeping
 // commands in the session state until they are sent).
 bool parse_exchange_reply(std::string_view body,
-                          std::vector<backend_command> &out,
-                          std::string &why,
+                          std::vector<backend_command> &out, std::string &why,
                           std::vector<std::string> *raw = nullptr);
 
 // Commands kept as their JSON (the `raw` above), parsed back; false when

@@ -23,19 +23,19 @@
 #include <new>
 #include <string>
 
-#include "omadm.h"
 #include "base64.hpp"
 #include "c_api_util.hpp"
 #include "md5_auth.hpp"
+#include "omadm.h"
 #include "syncml_codec.hpp"
 
 using namespace omadm;
 
 namespace {
 
-const omadm_limits_t default_limits = {OMADM_DEFAULT_MAX_DEPTH,
-                                       OMADM_DEFAULT_MAX_ELEMENTS,
-                                       OMADM_DEFAULT_MAX_TEXT};
+const omadm_limits_t default_limits
+    = {OMADM_DEFAULT_MAX_DEPTH, OMADM_DEFAULT_MAX_ELEMENTS,
+       OMADM_DEFAULT_MAX_TEXT};
 
 // malloc()ed copy for the caller to omadm_free()
 char *dup_malloc(const std::string &s)
@@ -58,10 +58,14 @@ public:
         out += '=';
         for (char c : value) {
             unsigned char u = static_cast<unsigned char>(c);
-            if (c == '\\') out += "\\\\";
-            else if (c == '\n') out += "\\n";
-            else if (c == '\r') out += "\\r";
-            else if (c == '\t') out += "\\t";
+            if (c == '\\')
+                out += "\\\\";
+            else if (c == '\n')
+                out += "\\n";
+            else if (c == '\r')
+                out += "\\r";
+            else if (c == '\t')
+                out += "\\t";
             else if (u < 0x20) {
                 static const char hex[] = "0123456789abcdef";
                 out += "\\x";
@@ -133,9 +137,8 @@ public:
     void commands(const std::string &p, const std::vector<command> &v)
     {
         for (size_t i = 0; i < v.size(); i++) {
-            command_lines(p + "/" + v[i].name + "[" + std::to_string(i + 1)
-                              + "]",
-                          v[i]);
+            command_lines(
+                p + "/" + v[i].name + "[" + std::to_string(i + 1) + "]", v[i]);
         }
     }
 
@@ -185,7 +188,7 @@ int decode_and(int enc, const char *body, size_t len,
     if (out == nullptr || !valid_input(body, len) || !to_encoding(enc, from))
         return OMADM_EINVAL;
     try {
-        message    m;
+        message m;
         parse_error pe;
         if (!decode_message(view(body, len), from,
                             limits ? *limits : default_limits, m, pe)) {
@@ -217,9 +220,9 @@ int omadm_auth_basic(const char *user, size_t user_len, const char *pass,
         return OMADM_EINVAL;
     }
     try {
-        return put_out(basic_credential(view(user, user_len),
-                                        view(pass, pass_len)),
-                       out, out_size, out_len);
+        return put_out(
+            basic_credential(view(user, user_len), view(pass, pass_len)), out,
+            out_size, out_len);
     } catch (...) {
         return OMADM_ERROR;
     }
@@ -253,8 +256,8 @@ int omadm_auth_md5_digest(const char *inner, size_t inner_len,
         if (!base64_decode(view(nonce_b64, nonce_b64_len), nonce)) {
             return OMADM_EINVAL;
         }
-        return put_out(md5_digest(view(inner, inner_len), nonce), out,
-                       out_size, out_len);
+        return put_out(md5_digest(view(inner, inner_len), nonce), out, out_size,
+                       out_len);
     } catch (...) {
         return OMADM_ERROR;
     }
@@ -298,10 +301,9 @@ int omadm_syncml_transcode(int from, int to, const char *body, size_t len,
         if (err) *err = nullptr;
         return OMADM_EINVAL;
     }
-    return decode_and(from, body, len, limits, out, out_len, err,
-                      [enc](const message &m) {
-                          return encode_message(m, enc);
-                      });
+    return decode_and(
+        from, body, len, limits, out, out_len, err,
+        [enc](const message &m) { return encode_message(m, enc); });
 }
 
 void omadm_free(void *p) noexcept

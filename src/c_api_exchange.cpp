@@ -12,10 +12,10 @@ struct omadm_exchange_s {
 
 extern "C" {
 
-int omadm_exchange_create(const omadm_config_t *cf,
-    const omadm_store_t *store, const char *body, size_t len, int encoding,
-    const char *token, size_t token_len, time_t now,
-    omadm_exchange_t **ex) noexcept
+int omadm_exchange_create(const omadm_config_t *cf, const omadm_store_t *store,
+                          const char *body, size_t len, int encoding,
+                          const char *token, size_t token_len, time_t now,
+                          omadm_exchange_t **ex) noexcept
 {
     if (ex == nullptr) return OMADM_EINVAL;
     *ex = nullptr;
@@ -38,7 +38,7 @@ int omadm_exchange_create(const omadm_config_t *cf,
 }
 
 int omadm_exchange_set_hmac(omadm_exchange_t *ex, const char *value,
-    size_t len) noexcept
+                            size_t len) noexcept
 {
     if (ex == nullptr || (value == nullptr && len != 0)) return OMADM_EINVAL;
     if (value == nullptr) return OMADM_OK;
@@ -50,7 +50,7 @@ int omadm_exchange_set_hmac(omadm_exchange_t *ex, const char *value,
 }
 
 int omadm_exchange_set_peer(omadm_exchange_t *ex, const char *addr,
-    size_t len) noexcept
+                            size_t len) noexcept
 {
     if (ex == nullptr || (addr == nullptr && len != 0)) return OMADM_EINVAL;
     try {
@@ -71,7 +71,7 @@ int omadm_exchange_run(omadm_exchange_t *ex, omadm_action_t *act) noexcept
 }
 
 int omadm_exchange_backend_done(omadm_exchange_t *ex, int http_status,
-    const char *body, size_t len) noexcept
+                                const char *body, size_t len) noexcept
 {
     if (ex == nullptr || (body == nullptr && len != 0)) return OMADM_EINVAL;
     try {
@@ -83,7 +83,7 @@ int omadm_exchange_backend_done(omadm_exchange_t *ex, int http_status,
 }
 
 const char *omadm_exchange_var(omadm_exchange_t *ex, int var,
-    size_t *len) noexcept
+                               size_t *len) noexcept
 {
     if (ex == nullptr) return nullptr;
     const std::string *v = ex->impl.var(var);

@@ -26,9 +26,9 @@ int omadm_auth_hmac_mac(const char *inner, size_t inner_len,
         if (!base64_decode(view(nonce_b64, nonce_b64_len), nonce)) {
             return OMADM_EINVAL;
         }
-        return put_out(hmac_mac(view(inner, inner_len), nonce,
-                                view(body, body_len)),
-                       out, out_size, out_len);
+        return put_out(
+            hmac_mac(view(inner, inner_len), nonce, view(body, body_len)), out,
+            out_size, out_len);
     } catch (...) {
         return OMADM_ERROR;
     }

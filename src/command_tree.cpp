@@ -44,7 +44,7 @@ command to_syncml(const backend_command &bc, const std::string &msg_id,
     if (bc.verb == "Exec") c.correlator = bc.correlator;
     item it;
     it.target = bc.target;
-    it.source = bc.source;      // Copy: the node copied
+    it.source = bc.source;  // Copy: the node copied
     it.meta.format = bc.format;
     it.meta.type = bc.type;
     it.data = bc.data;

@@ -42,7 +42,7 @@ std::string hex(std::string_view bytes)
 // The store calls back into C++ from C: never let an exception through.
 struct sink_buffer {
     std::string value;
-    bool        failed = false;
+    bool failed = false;
 };
 
 void sink(void *ctx, const char *val, size_t len)
@@ -60,8 +60,7 @@ void sink(void *ctx, const char *val, size_t len)
 std::string backend_reason(const char *op, int status)
 {
     if (status == 0) return std::string("backend ") + op + " unreachable";
-    return std::string("backend ") + op + " answered "
-           + std::to_string(status);
+    return std::string("backend ") + op + " answered " + std::to_string(status);
 }
 
 bool to_number(std::string_view text, size_t max_digits,
@@ -86,8 +85,7 @@ bool to_code(std::string_view text, int &out)
     return true;
 }
 
-bool store_get(const omadm_store_t &s, const std::string &key,
-               std::string &out)
+bool store_get(const omadm_store_t &s, const std::string &key, std::string &out)
 {
     sink_buffer buf;
     if (s.get(s.ctx, key.data(), key.size(), sink, &buf) != OMADM_OK)
@@ -98,8 +96,8 @@ bool store_get(const omadm_store_t &s, const std::string &key,
 }
 
 exchange::exchange(const omadm_config_t &cf, const omadm_store_t &store,
-                   std::string_view body, encoding enc,
-                   std::string_view token, time_t now)
+                   std::string_view body, encoding enc, std::string_view token,
+                   time_t now)
     : cf_(cf), store_(store), now_(now), enc_(enc), token_(token)
 {
     parsed_ = decode_message(body, enc_, cf_.limits, msg_, perr_);
@@ -117,16 +115,10 @@ int exchange::set_peer(std::string_view addr)
 int exchange::run(omadm_action_t &act)
 {
     switch (state_) {
-    case state::fresh:
-        begin();
-        break;
-    case state::awaiting:
-        return OMADM_EINVAL;
-    case state::answered:
-        after_backend();
-        break;
-    case state::responded:
-        break;
+    case state::fresh: begin(); break;
+    case state::awaiting: return OMADM_EINVAL;
+    case state::answered: after_backend(); break;
+    case state::responded: break;
     }
 
     act = omadm_action_t{};
@@ -181,9 +173,8 @@ std::string exchange::message_print() const
                 ? raw_body_ + '\n' + hmac_mac_
                 : encode_message(msg_, encoding::xml);
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int  len = 0;
-    if (!EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(),
-                    nullptr))
+    unsigned int len = 0;
+    if (!EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr))
         throw std::runtime_error("SHA-256 failed");
     return hex(std::string_view(reinterpret_cast<const char *>(md), len));
 }
@@ -194,9 +185,8 @@ std::string exchange::message_print() const
 unsigned long exchange::mirrored_msg_id() const
 {
     unsigned long long n;
-    return to_number(msg_.hdr.msg_id, 9, n) && n > 0
-               ? (unsigned long) (n - 1)
-               : 0;
+    return to_number(msg_.hdr.msg_id, 9, n) && n > 0 ? (unsigned long) (n - 1)
+                                                     : 0;
 }
 
 // A device may repeat a message in the other encoding: the kept answer is
@@ -206,7 +196,7 @@ bool exchange::in_request_encoding(std::string &kept) const
 {
     encoding was = encoding_of(kept);
     if (was == enc_) return true;
-    message     m;
+    message m;
     parse_error e;
     if (!decode_message(kept, was, omadm_limits_t{}, m, e)) return false;
     kept = encode_message(m, enc_);
@@ -229,7 +219,7 @@ void exchange::begin()
         return;
     }
 
-    std::string   blob;
+    std::string blob;
     session_state stored;
     bool have = store_get(store_, session_key(device_id_, session_id_), blob)
                 && deserialize(blob, stored);
@@ -264,7 +254,7 @@ void exchange::begin()
 
     if (st_.authenticated) {
         auth_ = "session";
-        if (session_needs_auth()) {     // MAC or server Cred: exchange_auth
+        if (session_needs_auth()) {  // MAC or server Cred: exchange_auth
             ask_session_auth();
             return;
         }
@@ -386,14 +376,14 @@ std::optional<std::string> exchange::read_failures() const
 // when the store could not keep it.
 bool exchange::count_failure(const std::optional<std::string> &current)
 {
-    std::string   key = failures_key(device_id_, peer_);
+    std::string key = failures_key(device_id_, peer_);
     auth_failures f;
     if (!current || !deserialize(*current, f)
         || now_ - f.window_start >= (long long) cf_.auth_failure_window) {
         f = auth_failures{0, (long long) now_};
     }
     f.count++;
-    long long   left = f.window_start + cf_.auth_failure_window - now_;
+    long long left = f.window_start + cf_.auth_failure_window - now_;
     std::string blob = serialize(f);
     const omadm_store_t &c = counters();
     return c.put(c.ctx, key.data(), key.size(), blob.data(), blob.size(),
@@ -499,7 +489,7 @@ void exchange::on_nonce()
 void exchange::on_auth()
 {
     if (backend_status_ == 404) {
-        if (mid_session_auth_) {    // deleted during its session
+        if (mid_session_auth_) {  // deleted during its session
             respond_device_gone();
             return;
         }
@@ -512,7 +502,7 @@ void exchange::on_auth()
         backend_failed(backend_reason("auth", backend_status_));
         return;
     }
-    auth_reply  r;
+    auth_reply r;
     std::string why;
     if (!parse_auth_reply(backend_body_, r, why)) {
         backend_failed(why);
@@ -557,8 +547,8 @@ void exchange::on_exchange()
 {
     if (backend_status_ == 200) {
         std::vector<backend_command> cmds;
-        std::vector<std::string>     raw;
-        std::string                  why;
+        std::vector<std::string> raw;
+        std::string why;
         if (!parse_exchange_reply(backend_body_, cmds, why, &raw)) {
             backend_failed(why);
             return;
@@ -636,8 +626,8 @@ void exchange::respond_version()
     // A known VerDTD with a foreign VerProto is a protocol problem (513);
     // anything else (unknown DTD, namespace disagreeing) is 505.
     const char *code = dtd_ok && !proto_ok ? "513" : "505";
-    error_ = dtd_ok && !proto_ok ? "unsupported VerProto"
-                                 : "unsupported VerDTD";
+    error_
+        = dtd_ok && !proto_ok ? "unsupported VerProto" : "unsupported VerDTD";
 
     message m;
     m.version = dtd == "1.1" ? syncml_version::v1_1 : syncml_version::v1_2;
@@ -659,14 +649,14 @@ void exchange::respond_version()
 void exchange::respond_unauthenticated()
 {
     std::string code = std::to_string(chal_code_);
-    message     m = reply_skeleton();
-    command     s = hdr_status(code);
+    message m = reply_skeleton();
+    command s = hdr_status(code);
     s.cmd_id = "1";
     s.has_chal = true;
     s.chal.format = "b64";
     if (challenge_scheme() != OMADM_AUTH_BASIC) {
-        s.chal.type = challenge_scheme() == OMADM_AUTH_HMAC ? k_type_mac
-                                                            : k_type_md5;
+        s.chal.type
+            = challenge_scheme() == OMADM_AUTH_HMAC ? k_type_mac : k_type_md5;
         s.chal.next_nonce = chal_nonce_;
     } else {
         s.chal.type = k_type_basic;
@@ -807,9 +797,9 @@ void exchange::respond_authenticated()
         // Within the device's MaxMsgSize: the commands that fit, in order,
         // up to a large object (it starts the next message); the rest
         // wait in the session for its next message.
-        size_t  limit = st_.device_max_msg_size;
-        size_t  sent = 0;
-        size_t  stop = 0;
+        size_t limit = st_.device_max_msg_size;
+        size_t sent = 0;
+        size_t stop = 0;
         while (stop < kept_.size() && !is_large(kept_[stop])) stop++;
         message all = m;
         unsigned n_all = n;
@@ -844,9 +834,9 @@ void exchange::respond_authenticated()
 
     // Nothing asked: the device will not answer, so the session is over.
     // The state stays (ended) only so a lost answer can be resent.
-    st_.ended = device_abort || abort
-                || (kept_.empty() && !device_more && !chunk_sent
-                    && !st_.sending);
+    st_.ended
+        = device_abort || abort
+          || (kept_.empty() && !device_more && !chunk_sent && !st_.sending);
     if (st_.ended) st_.pending.clear();
     if (st_.ended && st_.sending) end_sending();
     persist(m);
@@ -937,7 +927,7 @@ exchange_request exchange::build_request(bool session_start)
     r.session_id = session_id_;
     r.msg_id = msg_id_;
     r.session_start = session_start;
-    if (session_start || !next_nonce_.empty()) {    // or an HMAC message
+    if (session_start || !next_nonce_.empty()) {  // or an HMAC message
         r.used_nonce = used_nonce_;
         r.next_nonce = next_nonce_;
     }
@@ -965,7 +955,7 @@ exchange_request exchange::build_request(bool session_start)
             if (code == "1200" || code == "1201" || code == "1222") continue;
             if (std::any_of(c.items.begin(), c.items.end(),
                             [](const item &it) { return it.more_data; })) {
-                answer_codes_[c.cmd_id] = "406";    // chunks: Results only
+                answer_codes_[c.cmd_id] = "406";  // chunks: Results only
                 continue;
             }
             if (code == "1223") aborted = true;
@@ -973,19 +963,18 @@ exchange_request exchange::build_request(bool session_start)
             a.code = code;
             a.correlator = c.correlator;
             for (const auto &it : c.items) {
-                a.items.push_back({it.source, it.target,
-                                   it.meta.type.empty() ? c.meta.type
-                                                        : it.meta.type,
-                                   it.meta.format.empty() ? c.meta.format
-                                                          : it.meta.format,
-                                   it.meta.mark, it.data});
+                a.items.push_back(
+                    {it.source, it.target,
+                     it.meta.type.empty() ? c.meta.type : it.meta.type,
+                     it.meta.format.empty() ? c.meta.format : it.meta.format,
+                     it.meta.mark, it.data});
             }
             r.alerts.push_back(std::move(a));
         } else if (c.name == "Status") {
             if (trim(c.cmd_ref) == "0") continue;
             std::string key = outstanding_key(c);
-            auto        found = st_.outstanding.find(key);
-            int         code;
+            auto found = st_.outstanding.find(key);
+            int code;
             if (!to_code(c.data, code)) continue;
             if (st_.sending && key == st_.outgoing.chunk_key) {
                 chunk_answered(code, r);
@@ -1007,8 +996,7 @@ exchange_request exchange::build_request(bool session_start)
             bool known = found != st_.outstanding.end();
             for (const auto &it : c.items) {
                 if (it.more_data || st_.receiving) {
-                    receive_chunk(c, it, known ? &found->second : nullptr,
-                                  r);
+                    receive_chunk(c, it, known ? &found->second : nullptr, r);
                     continue;
                 }
                 if (!known) continue;

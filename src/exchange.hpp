@@ -104,13 +104,12 @@ private:
 
     // large objects (exchange_objects.cpp)
     struct object_outcome {
-        std::string command_id;     // the Get's backend id
-        int         code;           // 200: delivered; else the failure
-        int         held_status;    // the Get's own Status, 0: none
+        std::string command_id;  // the Get's backend id
+        int code;                // 200: delivered; else the failure
+        int held_status;         // the Get's own Status, 0: none
     };
     const omadm_store_t &objects() const;
-    std::string segment_key(bool incoming, unsigned serial,
-                            unsigned n) const;
+    std::string segment_key(bool incoming, unsigned serial, unsigned n) const;
     bool put_segment(const std::string &key, const std::string &val);
     void drop_segments(bool incoming, unsigned serial, unsigned count);
     void keep_objects_alive();
@@ -161,70 +160,70 @@ private:
     unsigned challenge_scheme() const;
 
     const omadm_config_t &cf_;
-    const omadm_store_t  &store_;
-    time_t                now_;
-    encoding              enc_;
-    std::string           token_;
-    std::string           peer_;
+    const omadm_store_t &store_;
+    time_t now_;
+    encoding enc_;
+    std::string token_;
+    std::string peer_;
 
-    bool        parsed_ = false;
+    bool parsed_ = false;
     parse_error perr_;
-    message     msg_;
+    message msg_;
 
-    state       state_ = state::fresh;
-    op          op_ = op::none;
-    int         backend_status_ = 0;
+    state state_ = state::fresh;
+    op op_ = op::none;
+    int backend_status_ = 0;
     std::string backend_body_;
 
     session_state st_;
-    bool          session_start_ = false;
+    bool session_start_ = false;
     throttle_change throttle_ = throttle_change::none;
-    bool          owns_session_ = false;         // see begin()
-    bool          attempt_reserved_ = false;     // see reserve_attempt()
+    bool owns_session_ = false;                   // see begin()
+    bool attempt_reserved_ = false;               // see reserve_attempt()
     std::optional<std::string> failures_before_;  // counter as first read
 
     // authentication in progress
-    int         chal_code_ = 0;
-    std::string chal_nonce_;        // base64, for md5 challenges
-    std::string auth_scheme_;       // "md5" | "basic"
+    int chal_code_ = 0;
+    std::string chal_nonce_;   // base64, for md5 challenges
+    std::string auth_scheme_;  // "md5" | "basic"
     std::string presented_user_;
-    std::string presented_secret_;  // md5: Cred/Data; basic: md5_inner
-    std::string used_nonce_, next_nonce_;   // base64
-    std::set<std::string> answered_;        // outstanding keys answered
+    std::string presented_secret_;         // md5: Cred/Data; basic: md5_inner
+    std::string used_nonce_, next_nonce_;  // base64
+    std::set<std::string> answered_;       // outstanding keys answered
     // the commands of this answer, in order: those kept from earlier
     // messages (session_state::pending) first, then the backend's that fit
     std::vector<backend_command> kept_;
-    std::vector<std::string>     kept_raw_;
-    bool        pending_loaded_ = false;
-    unsigned    failed_rounds_ = 0;     // see ask_failed()
-    bool        answers_our_package_ = false;   // see device_done()
+    std::vector<std::string> kept_raw_;
+    bool pending_loaded_ = false;
+    unsigned failed_rounds_ = 0;        // see ask_failed()
+    bool answers_our_package_ = false;  // see device_done()
 
     // large objects (exchange_objects.cpp)
     std::map<std::string, std::string> answer_codes_;  // CmdID -> our
-                                    // Status code for a device command
+        // Status code for a device command
     std::vector<object_outcome> object_outcomes_;
-    std::vector<std::string> drops_;    // object store keys done with
-    bool        chunk_stored_ = false;  // one per message
-    std::string fetched_;           // a piece of the object we send
-    unsigned long long asked_ = 0;  // ... its length as asked for
+    std::vector<std::string> drops_;  // object store keys done with
+    bool chunk_stored_ = false;       // one per message
+    std::string fetched_;             // a piece of the object we send
+    unsigned long long asked_ = 0;    // ... its length as asked for
 
     // syncml:auth-MAC and server credentials (exchange_auth.cpp)
-    std::string raw_body_;          // kept only where HMAC is accepted
-    bool        has_hmac_ = false;  // the request had x-syncml-hmac
-    bool        hmac_ok_ = false;   // ... and it parsed
+    std::string raw_body_;   // kept only where HMAC is accepted
+    bool has_hmac_ = false;  // the request had x-syncml-hmac
+    bool hmac_ok_ = false;   // ... and it parsed
     std::string hmac_user_, hmac_mac_, hmac_why_;
-    bool        mac_used_ = false;  // sign the response (device used MAC)
-    bool        mid_session_auth_ = false;  // auth asked for a live session
+    bool mac_used_ = false;          // sign the response (device used MAC)
+    bool mid_session_auth_ = false;  // auth asked for a live session
     std::string server_user_, server_inner_, server_basic_;
-    bool        server_status_read_ = false;
-    int         device_hdr_code_ = 0;   // device's Status on our SyncHdr
-    std::string device_chal_nonce_;     // ... and the nonce in its Chal
-    std::string response_hmac_;     // x-syncml-hmac of our response
+    bool server_status_read_ = false;
+    int device_hdr_code_ = 0;        // device's Status on our SyncHdr
+    std::string device_chal_nonce_;  // ... and the nonce in its Chal
+    std::string response_hmac_;      // x-syncml-hmac of our response
 
     // action output
     std::string op_name_;
     std::string out_body_;
-    int         http_status_ = 0;
+    int http_status_ = 0;
     const char *content_type_ = nullptr;
 
     // variables

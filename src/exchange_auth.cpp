@@ -174,13 +174,12 @@ void exchange::ask_session_auth()
 void exchange::on_session_auth(const auth_reply &r)
 {
     if (st_.scheme == "hmac") {
-        bool ok = r.username == hmac_user_
-                  && !st_.mac_nonce.empty()
+        bool ok = r.username == hmac_user_ && !st_.mac_nonce.empty()
                   && hmac_matches(r.inner, st_.mac_nonce);
         if (!ok) {
             st_.authenticated = false;
             st_.scheme.clear();
-            throttle_ = throttle_change::increment;     // a MAC was checked
+            throttle_ = throttle_change::increment;  // a MAC was checked
             auth_failed("invalid x-syncml-hmac");
             return;
         }
@@ -234,12 +233,10 @@ void exchange::apply_server_status(exchange_request &r)
     r.statuses.erase(
         std::remove_if(r.statuses.begin(), r.statuses.end(), refused),
         r.statuses.end());
-    r.results.erase(
-        std::remove_if(r.results.begin(), r.results.end(), refused),
-        r.results.end());
-    r.failed.erase(
-        std::remove_if(r.failed.begin(), r.failed.end(), refused),
-        r.failed.end());
+    r.results.erase(std::remove_if(r.results.begin(), r.results.end(), refused),
+                    r.results.end());
+    r.failed.erase(std::remove_if(r.failed.begin(), r.failed.end(), refused),
+                   r.failed.end());
     r.requeue.assign(ids.begin(), ids.end());
     if (st_.server_resends >= 1) {
         // Refused again: end the session, the commands stay queued.
@@ -292,8 +289,8 @@ void exchange::sign_response(const std::string &body)
     if (!mac_used_ || server_inner_.empty()) return;
     std::string nonce;
     if (!base64_decode(st_.server_nonce, nonce)) nonce.clear();
-    response_hmac_ = hmac_header_value(server_user_,
-                                       hmac_mac(server_inner_, nonce, body));
+    response_hmac_
+        = hmac_header_value(server_user_, hmac_mac(server_inner_, nonce, body));
 }
 
 }  // namespace omadm

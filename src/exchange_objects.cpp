@@ -47,10 +47,9 @@ bool parse_command(const std::string &raw, backend_command &out)
 
 void drop_statuses(std::vector<status_report> &v, const std::string &id)
 {
-    v.erase(std::remove_if(v.begin(), v.end(),
-                           [&](const status_report &s) {
-                               return s.command_id == id;
-                           }),
+    v.erase(std::remove_if(
+                v.begin(), v.end(),
+                [&](const status_report &s) { return s.command_id == id; }),
             v.end());
 }
 
@@ -99,8 +98,7 @@ void exchange::keep_objects_alive()
                             cf_.session_ttl);
         }
     };
-    if (st_.receiving)
-        touch(true, st_.incoming.serial, st_.incoming.segments);
+    if (st_.receiving) touch(true, st_.incoming.serial, st_.incoming.segments);
     if (st_.sending && !st_.outgoing.fetch)
         touch(false, st_.outgoing.serial, segments_of(st_.outgoing.size));
 }
@@ -116,10 +114,10 @@ void exchange::receive_chunk(const command &c, const item &it,
 {
     std::string &code = answer_codes_[c.cmd_id];
     if (st_.receiving && st_.incoming.source != it.source)
-        fail_incoming(424);     // a new object before the last one ended
+        fail_incoming(424);  // a new object before the last one ended
 
     if (!st_.receiving) {
-        if (get_id == nullptr) {    // answers nothing of ours: ignored
+        if (get_id == nullptr) {  // answers nothing of ours: ignored
             answer_codes_.erase(c.cmd_id);
             return;
         }
@@ -128,15 +126,15 @@ void exchange::receive_chunk(const command &c, const item &it,
         st_.incoming = incoming_object{};
         st_.incoming.command_id = *get_id;
         st_.incoming.source = it.source;
-        st_.incoming.format = it.meta.format.empty() ? cm.format
-                                                     : it.meta.format;
+        st_.incoming.format
+            = it.meta.format.empty() ? cm.format : it.meta.format;
         st_.incoming.type = it.meta.type.empty() ? cm.type : it.meta.type;
         st_.incoming.serial = ++st_.object_serial;
-        const std::string &size = it.meta.size.empty() ? cm.size
-                                                       : it.meta.size;
+        const std::string &size = it.meta.size.empty() ? cm.size : it.meta.size;
         unsigned long long declared = 0;
-        if (!size.empty() && (!to_number(size, 18, declared)
-                              || declared > cf_.max_object_size)) {
+        if (!size.empty()
+            && (!to_number(size, 18, declared)
+                || declared > cf_.max_object_size)) {
             code = "416";
             fail_incoming(416);
             return;
@@ -144,7 +142,7 @@ void exchange::receive_chunk(const command &c, const item &it,
         st_.incoming.declared = declared;
     }
 
-    incoming_object   &o = st_.incoming;
+    incoming_object &o = st_.incoming;
     unsigned long long total = o.received + it.data.size();
     if (o.declared && total > o.declared) {
         code = "424";
@@ -171,13 +169,13 @@ void exchange::receive_chunk(const command &c, const item &it,
     }
     std::string value;
     if (!load_incoming(value)) {
-        code = "500";           // expired or evicted meanwhile
+        code = "500";  // expired or evicted meanwhile
         fail_incoming(500);
         return;
     }
     value += it.data;
-    r.results.push_back({o.command_id, o.source, o.format, o.type,
-                         std::move(value)});
+    r.results.push_back(
+        {o.command_id, o.source, o.format, o.type, std::move(value)});
     object_outcomes_.push_back({o.command_id, 200, o.get_status});
     drop_segments(true, o.serial, o.segments);
     st_.receiving = false;
@@ -194,8 +192,7 @@ int exchange::store_chunk(const std::string &data)
     std::string buf;
     if (o.segments > 0 && o.tail < k_segment) {
         std::string key = segment_key(true, o.serial, o.segments - 1);
-        if (!store_get(objects(), key, buf) || buf.size() < o.tail)
-            return 500;
+        if (!store_get(objects(), key, buf) || buf.size() < o.tail) return 500;
         buf.resize(o.tail);
         buf += data;
         if (!put_segment(key, buf)) return 420;
@@ -251,9 +248,10 @@ void exchange::settle_objects(exchange_request &r)
     }
     for (const auto &o : object_outcomes_) {
         if (o.code != 200) forget_held(o.command_id);
-        bool reported = std::any_of(
-            r.statuses.begin(), r.statuses.end(),
-            [&](const status_report &s) { return s.command_id == o.command_id; });
+        bool reported = std::any_of(r.statuses.begin(), r.statuses.end(),
+                                    [&](const status_report &s) {
+                                        return s.command_id == o.command_id;
+                                    });
         if (o.code == 200) {
             if (!reported && o.held_status)
                 r.statuses.push_back({o.command_id, o.held_status, {}});
@@ -334,7 +332,7 @@ std::optional<std::string> exchange::unsendable(const backend_command &bc)
                + " bytes is larger than the device's MaxObjSize ("
                + std::to_string(st_.device_max_obj_size) + " bytes)";
     if (!bc.has_data_size && fits_alone(bc)) return {};
-    backend_command bare = bc;      // as a large object: chunks must fit
+    backend_command bare = bc;  // as a large object: chunks must fit
     bare.has_data_size = false;
     bare.data.assign(k_chunk_room, 'x');
     if (fits_alone(bare)) return {};
@@ -374,10 +372,9 @@ void exchange::answer()
         return;
     }
     const outgoing_object &o = st_.outgoing;
-    unsigned long long     left = o.size - o.sent;
-    unsigned long long     room = st_.device_max_msg_size
-                                      ? st_.device_max_msg_size
-                                      : k_max_piece;
+    unsigned long long left = o.size - o.sent;
+    unsigned long long room
+        = st_.device_max_msg_size ? st_.device_max_msg_size : k_max_piece;
     asked_ = std::min({left, room, k_max_piece});
     if (o.fetch) {
         ask(op::object, "object",
@@ -400,12 +397,12 @@ void exchange::answer()
 bool exchange::start_sending()
 {
     const backend_command &bc = kept_.front();
-    outgoing_object        o;
+    outgoing_object o;
     o.command = without_data(kept_raw_.front());
     o.command_id = bc.id;
     o.size = value_size(bc);
     o.fetch = bc.has_data_size;
-    o.acked = true;             // nothing to wait for before the first
+    o.acked = true;  // nothing to wait for before the first
     o.serial = ++st_.object_serial;
     bool stored = true;
     for (unsigned n = 0; !o.fetch && stored && n < segments_of(o.size); n++)
@@ -424,14 +421,14 @@ bool exchange::start_sending()
 
 // Up to len bytes of the value from offset, cut back to a character
 // boundary (a byte or three more are read to see where one ends).
-bool exchange::load_outgoing(unsigned long long offset,
-                             unsigned long long len, std::string &out)
+bool exchange::load_outgoing(unsigned long long offset, unsigned long long len,
+                             std::string &out)
 {
     const outgoing_object &o = st_.outgoing;
-    unsigned long long     end = std::min(o.size, offset + len + 3);
+    unsigned long long end = std::min(o.size, offset + len + 3);
     out.clear();
     for (unsigned long long at = offset; at < end;) {
-        unsigned    n = (unsigned) (at / k_segment);
+        unsigned n = (unsigned) (at / k_segment);
         std::string seg;
         if (!store_get(objects(), segment_key(false, o.serial, n), seg))
             return false;
@@ -479,8 +476,8 @@ void exchange::on_object()
 bool exchange::add_chunk(message &m, unsigned &n)
 {
     outgoing_object &o = st_.outgoing;
-    backend_command  bc;
-    if (!parse_command(o.command, bc)) {    // our own JSON: cannot happen
+    backend_command bc;
+    if (!parse_command(o.command, bc)) {  // our own JSON: cannot happen
         end_sending();
         return false;
     }
@@ -490,8 +487,8 @@ bool exchange::add_chunk(message &m, unsigned &n)
 
     std::map<std::string, std::string> keys;
     unsigned next = n;
-    command  c = to_syncml(bc, m.hdr.msg_id, next, keys);
-    item    &it = c.items.front();
+    command c = to_syncml(bc, m.hdr.msg_id, next, keys);
+    item &it = c.items.front();
     if (o.sent == 0) it.meta.size = std::to_string(o.size);
 
     // Room for data: the limit less the message with an empty chunk; then
@@ -508,7 +505,7 @@ bool exchange::add_chunk(message &m, unsigned &n)
     size_t len = utf8_prefix(rest, std::min(rest.size(), room));
     for (;;) {
         if (len == 0 && o.sent < o.size) {
-            o.stalled++;            // see check_sending()
+            o.stalled++;  // see check_sending()
             return false;
         }
         it.data.assign(rest.substr(0, len));

@@ -109,7 +109,7 @@ bool parse_hmac_header(std::string_view value, hmac_header &out,
         }
     }
 
-    bool   seen_alg = false, seen_user = false, seen_mac = false;
+    bool seen_alg = false, seen_user = false, seen_mac = false;
     size_t i = 0;
     out = hmac_header();
     for (;;) {
@@ -145,8 +145,8 @@ bool parse_hmac_header(std::string_view value, hmac_header &out,
 
         bool ok = true;
         if (iequals(name, "algorithm")) {
-            ok = take("algorithm", val, algorithm_max, seen_alg,
-                      out.algorithm, why);
+            ok = take("algorithm", val, algorithm_max, seen_alg, out.algorithm,
+                      why);
         } else if (iequals(name, "username")) {
             ok = take("username", val, hmac_username_max, seen_user,
                       out.username, why);

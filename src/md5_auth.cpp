@@ -13,7 +13,7 @@ namespace omadm {
 std::string md5_raw(std::string_view bytes)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int  len = 0;
+    unsigned int len = 0;
     if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_md5(), nullptr)
             != 1
         || len != 16) {

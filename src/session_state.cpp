@@ -6,8 +6,7 @@ namespace omadm {
 
 using json = nlohmann::json;
 
-std::string session_key(std::string_view device_id,
-                        std::string_view session_id)
+std::string session_key(std::string_view device_id, std::string_view session_id)
 {
     // The prefix keeps the key families apart.  A device id holding '\n'
     // could alias another pair, but only of ids the sender may claim
@@ -24,8 +23,7 @@ std::string failures_key(std::string_view device_id, std::string_view peer)
     return k;
 }
 
-std::string object_key(std::string_view device_id,
-                       std::string_view session_id)
+std::string object_key(std::string_view device_id, std::string_view session_id)
 {
     std::string k("o:");
     k.append(device_id).append(1, '\n').append(session_id);
@@ -134,10 +132,9 @@ bool deserialize(std::string_view blob, session_state &out)
         out.authenticated = j.at("authenticated").get<bool>();
         out.server_msg_id = j.at("server_msg_id").get<unsigned long>();
         out.last_device_msg_id = j.at("last_device_msg_id").get<std::string>();
-        out.last_request_print =
-            j.value("last_request_print", std::string());
-        out.outstanding =
-            j.at("outstanding").get<std::map<std::string, std::string>>();
+        out.last_request_print = j.value("last_request_print", std::string());
+        out.outstanding
+            = j.at("outstanding").get<std::map<std::string, std::string>>();
         out.ended = j.at("ended").get<bool>();
         // auth fields: absent in a blob written before they existed
         out.scheme = j.value("scheme", std::string());
@@ -147,8 +144,7 @@ bool deserialize(std::string_view blob, session_state &out)
         out.server_cred_sent = j.value("server_cred_sent", false);
         out.server_resends = j.value("server_resends", 0u);
         out.server_nonce = j.value("server_nonce", std::string());
-        out.last_response_hmac =
-            j.value("last_response_hmac", std::string());
+        out.last_response_hmac = j.value("last_response_hmac", std::string());
         out.device_max_msg_size = j.value("device_max_msg_size", 0ul);
         out.pending = j.value("pending", std::vector<std::string>());
         out.device_max_obj_size = j.value("device_max_obj_size", 0ull);

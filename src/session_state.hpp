@@ -17,56 +17,56 @@ namespace omadm {
 // counts are those a stored answer acknowledged, so a retried message
 // stores its chunk once.
 struct incoming_object {
-    std::string command_id;         // backend id of the Get answered
-    std::string source;             // Item Source LocURI
+    std::string command_id;  // backend id of the Get answered
+    std::string source;      // Item Source LocURI
     std::string format, type;
-    unsigned long long declared = 0;    // Meta/Size; 0: not given
+    unsigned long long declared = 0;  // Meta/Size; 0: not given
     unsigned long long received = 0;
-    int         get_status = 0;     // the Get's Status, held until the end
-    unsigned    serial = 0;         // names its segments
-    unsigned    segments = 0;
-    unsigned long long tail = 0;    // bytes in the last segment
+    int get_status = 0;   // the Get's Status, held until the end
+    unsigned serial = 0;  // names its segments
+    unsigned segments = 0;
+    unsigned long long tail = 0;  // bytes in the last segment
 };
 
 // One of our commands going out as a large object, chunk by chunk.
 struct outgoing_object {
-    std::string command;            // the backend's JSON, without data
+    std::string command;  // the backend's JSON, without data
     std::string command_id;
-    unsigned long long size = 0;    // bytes of its data
-    unsigned long long sent = 0;    // bytes sent in earlier chunks
-    std::string chunk_key;          // "<MsgID>:<CmdID>" of the chunk whose
-                                    // Status 213 is awaited
-    bool        acked = false;      // the device took that chunk
-    bool        fetch = false;      // the value comes in pieces from the
-                                    // backend ("object"), else from its
-                                    // segments in the object store
-    unsigned    serial = 0;         // names those segments
-    unsigned    stalled = 0;        // messages in a row without room for
-                                    // a chunk
+    unsigned long long size = 0;  // bytes of its data
+    unsigned long long sent = 0;  // bytes sent in earlier chunks
+    std::string chunk_key;        // "<MsgID>:<CmdID>" of the chunk whose
+                                  // Status 213 is awaited
+    bool acked = false;           // the device took that chunk
+    bool fetch = false;           // the value comes in pieces from the
+                                  // backend ("object"), else from its
+                                  // segments in the object store
+    unsigned serial = 0;          // names those segments
+    unsigned stalled = 0;         // messages in a row without room for
+                                  // a chunk
 };
 
 // Only an authenticated session is kept: the message that authenticates
 // starts it afresh and mints its token, so nothing an unauthenticated
 // sender did before can reach it.
 struct session_state {
-    std::string token;              // RespURI "s" value, 32 hex chars
-    bool        authenticated = false;
+    std::string token;  // RespURI "s" value, 32 hex chars
+    bool authenticated = false;
     unsigned long server_msg_id = 0;  // MsgID of our last message
     std::string last_device_msg_id;
-    std::string last_request_print; // ... and what it said (message_print)
-    std::string last_response;      // our last message, resent on repeat
+    std::string last_request_print;  // ... and what it said (message_print)
+    std::string last_response;       // our last message, resent on repeat
     // "<server MsgID>:<CmdID>" -> backend command id, until answered
     std::map<std::string, std::string> outstanding;
-    bool        ended = false;      // kept only to answer a repeat
+    bool ended = false;  // kept only to answer a repeat
     // authentication (exchange_auth.cpp); nonces are base64, not secrets
-    std::string scheme;             // "hmac": every message carries a MAC
-    std::string mac_nonce;          // the nonce those MACs use
-    std::string username;           // the device's registered name
-    bool        server_authenticated = false;  // the device said 212
-    bool        server_cred_sent = false;      // in our last message
-    unsigned    server_resends = 0; // after the device refused our Cred
-    std::string server_nonce;       // the latest the device issued us
-    std::string last_response_hmac; // x-syncml-hmac of last_response
+    std::string scheme;                 // "hmac": every message carries a MAC
+    std::string mac_nonce;              // the nonce those MACs use
+    std::string username;               // the device's registered name
+    bool server_authenticated = false;  // the device said 212
+    bool server_cred_sent = false;      // in our last message
+    unsigned server_resends = 0;        // after the device refused our Cred
+    std::string server_nonce;           // the latest the device issued us
+    std::string last_response_hmac;     // x-syncml-hmac of last_response
     // packages (§3.3): the device's MaxMsgSize (0: none declared), and the
     // commands handed out by the backend that did not fit in our messages
     // yet, as the backend's JSON, in order; sent before any new command
@@ -82,16 +82,16 @@ struct session_state {
     // large objects (exchange_objects.cpp); the device's MaxObjSize (0:
     // none declared)
     unsigned long long device_max_obj_size = 0;
-    unsigned        object_serial = 0;  // objects so far, both ways
-    bool            receiving = false;
+    unsigned object_serial = 0;  // objects so far, both ways
+    bool receiving = false;
     incoming_object incoming;
-    bool            sending = false;
+    bool sending = false;
     outgoing_object outgoing;
 };
 
 struct auth_failures {
-    unsigned  count = 0;
-    long long window_start = 0;     // time_t of the first failure counted
+    unsigned count = 0;
+    long long window_start = 0;  // time_t of the first failure counted
 };
 
 std::string session_key(std::string_view device_id,
@@ -99,8 +99,7 @@ std::string session_key(std::string_view device_id,
 // Failures count per device and client address: an outsider's wrong
 // guesses throttle the outsider, not the device.
 std::string failures_key(std::string_view device_id, std::string_view peer);
-std::string object_key(std::string_view device_id,
-                       std::string_view session_id);
+std::string object_key(std::string_view device_id, std::string_view session_id);
 
 // Throws only std::bad_alloc.
 std::string serialize(const session_state &s);

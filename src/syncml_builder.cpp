@@ -10,12 +10,12 @@ namespace omadm {
 
 syncml_builder::syncml_builder(const omadm_limits_t &limits, message &out)
     : out_(out),
-      max_depth_(limits.max_depth ? limits.max_depth
-                                  : OMADM_DEFAULT_MAX_DEPTH),
+      max_depth_(limits.max_depth ? limits.max_depth : OMADM_DEFAULT_MAX_DEPTH),
       max_elements_(limits.max_elements ? limits.max_elements
                                         : OMADM_DEFAULT_MAX_ELEMENTS),
       max_text_(limits.max_text ? limits.max_text : OMADM_DEFAULT_MAX_TEXT)
-{}
+{
+}
 
 bool syncml_builder::fail(std::string reason, bool too_big)
 {
@@ -95,13 +95,20 @@ syncml_builder::frame syncml_builder::child_of(const frame &p,
         // Some clients leave metinf elements in the default namespace.
         meta *m = p.m;
         std::string *d = nullptr;
-        if (local == "Type") d = &m->type;
-        else if (local == "Format") d = &m->format;
-        else if (local == "Mark") d = &m->mark;
-        else if (local == "Size") d = &m->size;
-        else if (local == "NextNonce") d = &m->next_nonce;
-        else if (local == "MaxMsgSize") d = &m->max_msg_size;
-        else if (local == "MaxObjSize") d = &m->max_obj_size;
+        if (local == "Type")
+            d = &m->type;
+        else if (local == "Format")
+            d = &m->format;
+        else if (local == "Mark")
+            d = &m->mark;
+        else if (local == "Size")
+            d = &m->size;
+        else if (local == "NextNonce")
+            d = &m->next_nonce;
+        else if (local == "MaxMsgSize")
+            d = &m->max_msg_size;
+        else if (local == "MaxObjSize")
+            d = &m->max_obj_size;
         if (d) {
             frame f{kind::leaf};
             f.dest = d;
@@ -211,8 +218,7 @@ syncml_builder::frame syncml_builder::child_of(const frame &p,
             f.it = &c->items.back();
             return f;
         }
-        if ((c->name == "Atomic" || c->name == "Sequence")
-            && local != "Cred") {
+        if ((c->name == "Atomic" || c->name == "Sequence") && local != "Cred") {
             return new_command(c->commands);  // unknown ones get a Status
         }
         break;
@@ -232,8 +238,7 @@ syncml_builder::frame syncml_builder::child_of(const frame &p,
         if (local == "MoreData") it->more_data = true;
         break;
     }
-    default:
-        break;
+    default: break;
     }
     return frame{kind::skip};
 }
@@ -285,9 +290,9 @@ bool syncml_builder::end(std::string_view raw_inner)
 bool syncml_builder::identifiers_fit(parse_error &err) const
 {
     struct field {
-        const char        *name;
+        const char *name;
         const std::string &value;
-        size_t             max;
+        size_t max;
     };
     const header &h = out_.hdr;
     const field fields[] = {
@@ -299,8 +304,8 @@ bool syncml_builder::identifiers_fit(parse_error &err) const
     };
     for (const auto &f : fields) {
         if (f.value.size() > f.max) {
-            err = {std::string(f.name) + " longer than "
-                       + std::to_string(f.max) + " bytes",
+            err = {std::string(f.name) + " longer than " + std::to_string(f.max)
+                       + " bytes",
                    false};
             return false;
         }
@@ -333,11 +338,16 @@ bool syncml_builder::finish(parse_error &err)
     }
     const header &h = out_.hdr;
     const char *missing = nullptr;
-    if (!seen_hdr_) missing = "missing SyncHdr";
-    else if (h.session_id.empty()) missing = "missing SyncHdr/SessionID";
-    else if (h.msg_id.empty()) missing = "missing SyncHdr/MsgID";
-    else if (h.source.empty()) missing = "missing SyncHdr/Source/LocURI";
-    else if (!seen_body_) missing = "missing SyncBody";
+    if (!seen_hdr_)
+        missing = "missing SyncHdr";
+    else if (h.session_id.empty())
+        missing = "missing SyncHdr/SessionID";
+    else if (h.msg_id.empty())
+        missing = "missing SyncHdr/MsgID";
+    else if (h.source.empty())
+        missing = "missing SyncHdr/Source/LocURI";
+    else if (!seen_body_)
+        missing = "missing SyncBody";
     if (missing) {
         err = {missing, false};
         return false;

@@ -51,56 +51,55 @@ public:
     size_t depth() const { return stack_.size(); }
 
     // identifiers the server stores or echoes
-    static constexpr size_t k_max_id = 64;      // SessionID, MsgID, CmdID..
-    static constexpr size_t k_max_name = 256;   // device id, user name
-    static constexpr size_t k_max_uri = 2048;   // the URL the device used
+    static constexpr size_t k_max_id = 64;     // SessionID, MsgID, CmdID..
+    static constexpr size_t k_max_name = 256;  // device id, user name
+    static constexpr size_t k_max_uri = 2048;  // the URL the device used
 
 private:
     enum class kind {
-        skip,        // ignored with all its content (unknown / foreign)
+        skip,  // ignored with all its content (unknown / foreign)
         root,
         hdr,
         body,
-        target,      // SyncHdr or Item Target/Source: LocURI, LocName
+        target,  // SyncHdr or Item Target/Source: LocURI, LocName
         cred,
         meta,
         command,
         chal,
         item,
-        leaf,        // text into *dest
-        data,        // Data: text, or raw inner markup with child elements
+        leaf,  // text into *dest
+        data,  // Data: text, or raw inner markup with child elements
     };
 
     struct frame {
         explicit frame(kind kd) : k(kd) {}
 
-        kind         k;
-        std::string *dest = nullptr;      // leaf, data; target: LocURI
-        std::string *dest_name = nullptr; // target: LocName (may be null)
-        meta        *m = nullptr;
-        command     *cmd = nullptr;
-        item        *it = nullptr;
-        bool         trim = true;         // leaf, data
-        bool         has_children = false;  // data
-        size_t       text_len = 0;        // direct text, for the text limit
-        std::string  text;
+        kind k;
+        std::string *dest = nullptr;       // leaf, data; target: LocURI
+        std::string *dest_name = nullptr;  // target: LocName (may be null)
+        meta *m = nullptr;
+        command *cmd = nullptr;
+        item *it = nullptr;
+        bool trim = true;           // leaf, data
+        bool has_children = false;  // data
+        size_t text_len = 0;        // direct text, for the text limit
+        std::string text;
     };
 
     frame child_of(const frame &parent, std::string_view uri,
                    std::string_view local);
     bool identifiers_fit(parse_error &err) const;
-    bool cmd_ids_fit(const std::vector<command> &cmds,
-                     parse_error &err) const;
+    bool cmd_ids_fit(const std::vector<command> &cmds, parse_error &err) const;
 
-    message            &out_;
-    size_t              max_depth_, max_elements_, max_text_;
-    std::vector<frame>  stack_;
-    size_t              elements_ = 0;
-    std::string         doc_ns_;     // namespace of the SyncML root
-    bool                no_ns_ = false;
-    bool                seen_hdr_ = false, seen_body_ = false;
-    bool                failed_ = false;
-    parse_error         err_;
+    message &out_;
+    size_t max_depth_, max_elements_, max_text_;
+    std::vector<frame> stack_;
+    size_t elements_ = 0;
+    std::string doc_ns_;  // namespace of the SyncML root
+    bool no_ns_ = false;
+    bool seen_hdr_ = false, seen_body_ = false;
+    bool failed_ = false;
+    parse_error err_;
 };
 
 }  // namespace omadm

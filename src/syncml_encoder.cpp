@@ -74,7 +74,7 @@ private:
     void command_element(const command &c);
 
     syncml_emitter &e_;
-    bool            v11_;    // writing DM 1.1
+    bool v11_;  // writing DM 1.1
 };
 
 void walker::message_element(const message &m)

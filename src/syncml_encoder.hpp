@@ -16,10 +16,10 @@ namespace omadm {
 class syncml_emitter {
 public:
     virtual ~syncml_emitter() = default;
-    virtual void root(bool v11) = 0;             // opens SyncML
+    virtual void root(bool v11) = 0;  // opens SyncML
     virtual void open(const char *name) = 0;
     virtual void close(const char *name) = 0;
-    virtual void empty(const char *name) = 0;    // <Final/>, <Item/> ...
+    virtual void empty(const char *name) = 0;  // <Final/>, <Item/> ...
     virtual void element(const char *name, std::string_view value) = 0;
     virtual void metinf(const char *name, std::string_view value) = 0;
 };

@@ -24,10 +24,10 @@ constexpr char ns_sep = '\x01';
 
 class decoder {
 public:
-    decoder(std::string_view body, const omadm_limits_t &limits,
-            message &out)
+    decoder(std::string_view body, const omadm_limits_t &limits, message &out)
         : body_(body), b_(limits, out)
-    {}
+    {
+    }
 
     bool run(parse_error &err);
 
@@ -51,11 +51,11 @@ private:
     void stop_if_failed();
     template <class F> void guarded(F &&f);
 
-    std::string_view        body_;
-    syncml_builder          b_;
-    XML_Parser              parser_ = nullptr;
-    std::vector<XML_Index>  raw_starts_;  // per open Data: content start
-    bool                    oom_ = false;
+    std::string_view body_;
+    syncml_builder b_;
+    XML_Parser parser_ = nullptr;
+    std::vector<XML_Index> raw_starts_;  // per open Data: content start
+    bool oom_ = false;
 };
 
 void decoder::fail(std::string reason, bool too_big)
@@ -134,7 +134,8 @@ void decoder::start(std::string_view uri, std::string_view local,
     for (size_t i = 0; attrs[i]; i += 2) {
         if (std::strlen(attrs[i + 1]) > b_.max_text()) {
             fail("attribute longer than " + std::to_string(b_.max_text())
-                     + " bytes", true);
+                     + " bytes",
+                 true);
             return;
         }
     }
@@ -190,8 +191,8 @@ bool decoder::run(parse_error &err)
         err = {std::string("malformed XML at line ")
                    + std::to_string(XML_GetCurrentLineNumber(parser_))
                    + ", column "
-                   + std::to_string(XML_GetCurrentColumnNumber(parser_))
-                   + ": " + XML_ErrorString(XML_GetErrorCode(parser_)),
+                   + std::to_string(XML_GetCurrentColumnNumber(parser_)) + ": "
+                   + XML_ErrorString(XML_GetErrorCode(parser_)),
                false};
         return false;
     }

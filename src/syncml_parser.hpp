@@ -11,8 +11,8 @@
 namespace omadm {
 
 struct parse_error {
-    std::string reason;        // for the 400 body / error log; no secrets
-    bool        too_big = false;  // a limit of omadm_limits_t tripped (413)
+    std::string reason;    // for the 400 body / error log; no secrets
+    bool too_big = false;  // a limit of omadm_limits_t tripped (413)
 };
 
 // Decodes one message.  Returns false with err filled when the body is not

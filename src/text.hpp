@@ -24,9 +24,8 @@ inline std::string_view trim(std::string_view s)
 // ASCII case-insensitive equality.
 inline bool iequals(std::string_view a, std::string_view b)
 {
-    auto lower = [](char c) {
-        return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
-    };
+    auto lower
+        = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); i++) {
         if (lower(a[i]) != lower(b[i])) return false;

@@ -30,8 +30,8 @@ std::string fpi_namespace(std::string_view fpi)
     if (fpi.size() > pre.size() + post.size()
         && fpi.substr(0, pre.size()) == pre
         && fpi.substr(fpi.size() - post.size()) == post) {
-        auto ver = fpi.substr(pre.size(),
-                              fpi.size() - pre.size() - post.size());
+        auto ver
+            = fpi.substr(pre.size(), fpi.size() - pre.size() - post.size());
         return "SYNCML:SYNCML" + std::string(ver);
     }
     return {};  // unknown: VerDTD/VerProto decide
@@ -45,14 +45,13 @@ std::string hex2(unsigned v)
 
 class decoder {
 public:
-    decoder(std::string_view body, const omadm_limits_t &limits,
-            message &out)
+    decoder(std::string_view body, const omadm_limits_t &limits, message &out)
         : in_(body), b_(limits, out),
-          text_budget_(body.size() <= (SIZE_MAX - k_text_margin)
-                                          / k_text_factor
+          text_budget_(body.size() <= (SIZE_MAX - k_text_margin) / k_text_factor
                            ? body.size() * k_text_factor + k_text_margin
                            : SIZE_MAX)
-    {}
+    {
+    }
 
     bool run(parse_error &err);
 
@@ -69,19 +68,21 @@ private:
     {
         return b_.fail(std::move(reason), too_big);
     }
-    bool truncated() { return fail("WBXML truncated at byte "
-                                   + std::to_string(in_.size())); }
+    bool truncated()
+    {
+        return fail("WBXML truncated at byte " + std::to_string(in_.size()));
+    }
     std::string at() const { return " at byte " + std::to_string(tok_pos_); }
 
     std::string_view in_;
-    syncml_builder   b_;
-    size_t           pos_ = 0, tok_pos_ = 0;
-    std::string_view table_;      // string table
-    std::string      root_ns_;    // from the public id
-    uint8_t          page_ = PAGE_SYNCML;
-    size_t           open_ = 0;   // elements with content not yet ENDed
-    bool             root_seen_ = false;
-    size_t           text_budget_, text_used_ = 0;
+    syncml_builder b_;
+    size_t pos_ = 0, tok_pos_ = 0;
+    std::string_view table_;  // string table
+    std::string root_ns_;     // from the public id
+    uint8_t page_ = PAGE_SYNCML;
+    size_t open_ = 0;  // elements with content not yet ENDed
+    bool root_seen_ = false;
+    size_t text_budget_, text_used_ = 0;
 };
 
 bool decoder::byte(uint8_t &v)
@@ -109,8 +110,7 @@ bool decoder::mb(uint32_t &v)
 }
 
 // max_len: refuse a longer string without scanning past it.
-bool decoder::table_string(uint32_t index, std::string_view &s,
-                           size_t max_len)
+bool decoder::table_string(uint32_t index, std::string_view &s, size_t max_len)
 {
     if (index >= table_.size()) {
         return fail("WBXML string table reference " + std::to_string(index)
@@ -218,7 +218,8 @@ bool decoder::end_token()
 {
     if (b_.closing_data_with_children()) {
         return fail("WBXML Data with child elements not supported"
-                    " (send it as OPAQUE)" + at());
+                    " (send it as OPAQUE)"
+                    + at());
     }
     return b_.end();
 }
@@ -251,9 +252,7 @@ bool decoder::run(parse_error &err)
         tok_pos_ = pos_;
         uint8_t tok = static_cast<uint8_t>(in_[pos_++]);
         switch (tok) {
-        case SWITCH_PAGE:
-            ok = byte(page_);
-            break;
+        case SWITCH_PAGE: ok = byte(page_); break;
         case END:
             if (open_ == 0) {
                 ok = fail("unbalanced WBXML END" + at());
@@ -280,7 +279,10 @@ bool decoder::run(parse_error &err)
         }
         case ENTITY: {
             uint32_t cp;
-            if (!mb(cp)) { ok = false; break; }
+            if (!mb(cp)) {
+                ok = false;
+                break;
+            }
             if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
                 ok = fail("WBXML ENTITY " + std::to_string(cp)
                           + " is not a character" + at());
@@ -288,9 +290,12 @@ bool decoder::run(parse_error &err)
             }
             char u[4];
             size_t n;
-            if (cp < 0x80) { u[0] = char(cp); n = 1; }
-            else if (cp < 0x800) {
-                u[0] = char(0xC0 | (cp >> 6)); u[1] = char(0x80 | (cp & 0x3F));
+            if (cp < 0x80) {
+                u[0] = char(cp);
+                n = 1;
+            } else if (cp < 0x800) {
+                u[0] = char(0xC0 | (cp >> 6));
+                u[1] = char(0x80 | (cp & 0x3F));
                 n = 2;
             } else if (cp < 0x10000) {
                 u[0] = char(0xE0 | (cp >> 12));
@@ -309,7 +314,10 @@ bool decoder::run(parse_error &err)
         }
         case OPAQUE: {
             uint32_t len;
-            if (!mb(len)) { ok = false; break; }
+            if (!mb(len)) {
+                ok = false;
+                break;
+            }
             if (len > in_.size() - pos_) {
                 ok = truncated();
                 break;
@@ -321,15 +329,19 @@ bool decoder::run(parse_error &err)
         case PI:
             ok = fail("WBXML processing instructions not supported" + at());
             break;
-        case EXT_I_0: case EXT_I_0 + 1: case EXT_I_0 + 2:
-        case EXT_T_0: case EXT_T_0 + 1: case EXT_T_0 + 2:
-        case EXT_0: case EXT_0 + 1: case EXT_0 + 2:
-            ok = fail("WBXML extension token " + hex2(tok)
-                      + " not supported" + at());
+        case EXT_I_0:
+        case EXT_I_0 + 1:
+        case EXT_I_0 + 2:
+        case EXT_T_0:
+        case EXT_T_0 + 1:
+        case EXT_T_0 + 2:
+        case EXT_0:
+        case EXT_0 + 1:
+        case EXT_0 + 2:
+            ok = fail("WBXML extension token " + hex2(tok) + " not supported"
+                      + at());
             break;
-        default:
-            ok = element_token(tok);
-            break;
+        default: ok = element_token(tok); break;
         }
     }
     if (b_.failed()) {

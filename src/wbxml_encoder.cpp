@@ -13,7 +13,7 @@ using namespace wbxml;
 
 class wbxml_emitter : public syncml_emitter {
 public:
-    std::string out;    // the body; the header comes last (see done())
+    std::string out;  // the body; the header comes last (see done())
 
     void root(bool v11) override
     {
@@ -106,9 +106,9 @@ private:
         out.push_back(char(END));
     }
 
-    uint8_t     page_ = PAGE_SYNCML;
+    uint8_t page_ = PAGE_SYNCML;
     std::string table_;
-    bool        v11_ = false;
+    bool v11_ = false;
 };
 
 }  // namespace

@@ -5,23 +5,72 @@ namespace omadm::wbxml {
 namespace {
 
 // tokens 0x05.. in order; "" = reserved
+// clang-format off: tables are laid out by hand
 constexpr std::string_view syncml_tags[] = {
-    "Add", "Alert", "Archive", "Atomic", "Chal", "Cmd", "CmdID", "CmdRef",
-    "Copy", "Cred", "Data", "Delete", "Exec", "Final", "Get", "Item", "Lang",
-    "LocName", "LocURI", "Map", "MapItem", "Meta", "MsgID", "MsgRef",
-    "NoResp", "NoResults", "Put", "Replace", "RespURI", "Results", "Search",
-    "Sequence", "SessionID", "SftDel", "Source", "SourceRef", "Status",
-    "Sync", "SyncBody", "SyncHdr", "SyncML", "Target", "TargetRef", "",
-    "VerDTD", "VerProto", "NumberOfChanges", "MoreData", "Field", "Filter",
-    "Record", "FilterType", "SourceParent", "TargetParent", "Move",
+    "Add",
+    "Alert",
+    "Archive",
+    "Atomic",
+    "Chal",
+    "Cmd",
+    "CmdID",
+    "CmdRef",
+    "Copy",
+    "Cred",
+    "Data",
+    "Delete",
+    "Exec",
+    "Final",
+    "Get",
+    "Item",
+    "Lang",
+    "LocName",
+    "LocURI",
+    "Map",
+    "MapItem",
+    "Meta",
+    "MsgID",
+    "MsgRef",
+    "NoResp",
+    "NoResults",
+    "Put",
+    "Replace",
+    "RespURI",
+    "Results",
+    "Search",
+    "Sequence",
+    "SessionID",
+    "SftDel",
+    "Source",
+    "SourceRef",
+    "Status",
+    "Sync",
+    "SyncBody",
+    "SyncHdr",
+    "SyncML",
+    "Target",
+    "TargetRef",
+    "",
+    "VerDTD",
+    "VerProto",
+    "NumberOfChanges",
+    "MoreData",
+    "Field",
+    "Filter",
+    "Record",
+    "FilterType",
+    "SourceParent",
+    "TargetParent",
+    "Move",
     "Correlator",
 };
 
 constexpr std::string_view metinf_tags[] = {
-    "Anchor", "EMI", "Format", "FreeID", "FreeMem", "Last", "Mark",
-    "MaxMsgSize", "Mem", "MetInf", "Next", "NextNonce", "SharedMem", "Size",
-    "Type", "Version", "MaxObjSize", "FieldLevel",
+    "Anchor",    "EMI",        "Format", "FreeID",  "FreeMem",    "Last",
+    "Mark",      "MaxMsgSize", "Mem",    "MetInf",  "Next",       "NextNonce",
+    "SharedMem", "Size",       "Type",   "Version", "MaxObjSize", "FieldLevel",
 };
+// clang-format on
 
 constexpr uint8_t first_tag = 0x05;
 
@@ -50,11 +99,21 @@ bool valid_utf8(std::string_view s)
         auto c = static_cast<unsigned char>(s[i]);
         size_t len;
         uint32_t cp;
-        if (c < 0x80) { i++; continue; }
-        if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
-        else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
-        else return false;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            cp = c & 0x07;
+        } else
+            return false;
         if (n - i < len) return false;
         for (size_t k = 1; k < len; k++) {
             auto cc = static_cast<unsigned char>(s[i + k]);

@@ -30,7 +30,7 @@ constexpr uint8_t TAG_ATTRS = 0x80;
 constexpr uint8_t TAG_MASK = 0x3F;
 
 constexpr uint8_t VERSION_1_2 = 0x02;
-constexpr uint32_t CHARSET_UTF8 = 106;     // IANA MIBenum
+constexpr uint32_t CHARSET_UTF8 = 106;  // IANA MIBenum
 
 // public identifiers
 constexpr uint32_t PUBLIC_ID_UNKNOWN = 0x01;
