@@ -21,7 +21,7 @@ BACKEND    := $(BUILD)/omadm-backend
 CXX        ?= g++
 CXXSTD     := -std=c++17
 WARN       := -Wall -Wextra -Werror
-CORE_FLAGS := $(CXXSTD) -O2 -g -fPIC -fvisibility=hidden $(WARN) -Iinclude
+CORE_FLAGS := $(CXXSTD) -O2 -g -fPIC -fvisibility=hidden $(WARN) -Iinclude -Isrc
 LINK_LIBS  := -lexpat -lcrypto -lstdc++
 
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -31,7 +31,9 @@ CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 HTTPLIB_FLAGS := $(shell pkg-config --cflags --libs cpp-httplib 2>/dev/null)
 
-CORE_SRCS  := $(wildcard src/*.cpp)
+# src/ in one folder per layer (docs/architecture.md): c_api -> session ->
+# auth, codec, backend -> common.  Object files keep the folder.
+CORE_SRCS  := $(wildcard src/*/*.cpp)
 CORE_OBJS  := $(CORE_SRCS:src/%.cpp=$(BUILD)/obj/%.o)
 ASAN_OBJS  := $(CORE_SRCS:src/%.cpp=$(BUILD)/asan/obj/%.o)
 ASAN_CORE  := $(BUILD)/asan/libomadm_core.a
@@ -70,15 +72,17 @@ deps:
 
 # ---- C++ core -------------------------------------------------------------
 
-$(BUILD)/obj/%.o: src/%.cpp | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.cpp
+	@mkdir -p $(@D)
 	$(CXX) $(CORE_FLAGS) -MMD -MP -c $< -o $@
 
 $(CORE): $(CORE_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/asan/obj/%.o: src/%.cpp | $(BUILD)/asan/obj
-	$(CXX) $(CXXSTD) -O1 -g -fPIC $(WARN) -Iinclude $(SAN_FLAGS) \
+$(BUILD)/asan/obj/%.o: src/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CXXSTD) -O1 -g -fPIC $(WARN) -Iinclude -Isrc $(SAN_FLAGS) \
 	    -MMD -MP -c $< -o $@
 
 $(ASAN_CORE): $(ASAN_OBJS)
@@ -201,7 +205,8 @@ FUZZ_CORE    := $(FUZZ_DIR)/libomadm_core.a
 
 # The core's warnings are enforced by the gcc build; clang's extra ones
 # are shown here but must not break `make test`.
-$(FUZZ_DIR)/obj/%.o: src/%.cpp | $(FUZZ_DIR)/obj
+$(FUZZ_DIR)/obj/%.o: src/%.cpp
+	@mkdir -p $(@D)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -Wall -Wextra -fsanitize=fuzzer-no-link \
 	    -MMD -MP -c $< -o $@
 

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "backend_json.hpp"
+#include "backend/contract.hpp"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "hmac_auth.hpp"
+#include "auth/hmac_auth.hpp"
 
 namespace {
 

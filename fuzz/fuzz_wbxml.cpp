@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "omadm.h"
-#include "wbxml_decoder.hpp"
-#include "wbxml_encoder.hpp"
+#include "codec/wbxml_decoder.hpp"
+#include "codec/wbxml_encoder.hpp"
 
 namespace {
 

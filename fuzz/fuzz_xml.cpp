@@ -11,8 +11,8 @@
 #include <string_view>
 
 #include "omadm.h"
-#include "syncml_encoder.hpp"
-#include "syncml_parser.hpp"
+#include "codec/syncml_encoder.hpp"
+#include "codec/xml_decoder.hpp"
 
 namespace {
 

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "base64.hpp"
-#include "hmac_auth.hpp"
-#include "md5_auth.hpp"
-#include "syncml_parser.hpp"
+#include "auth/base64.hpp"
+#include "auth/hmac_auth.hpp"
+#include "auth/md5_auth.hpp"
+#include "codec/xml_decoder.hpp"
 #include "verify.hpp"
 
 namespace sim {

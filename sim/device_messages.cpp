@@ -1,6 +1,6 @@
 #include "device_messages.hpp"
 
-#include "syncml_encoder.hpp"
+#include "codec/syncml_encoder.hpp"
 
 namespace sim {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "outcome.hpp"
-#include "syncml_message.hpp"
+#include "codec/syncml_message.hpp"
 
 namespace sim {
 

@@ -23,11 +23,11 @@
 #include <new>
 #include <string>
 
-#include "base64.hpp"
-#include "c_api_util.hpp"
-#include "md5_auth.hpp"
+#include "auth/base64.hpp"
+#include "auth/md5_auth.hpp"
+#include "c_api/c_api_util.hpp"
+#include "codec/syncml_codec.hpp"
 #include "omadm.h"
-#include "syncml_codec.hpp"
 
 using namespace omadm;
 

@@ -1,4 +1,4 @@
-// The element-to-model mapping shared by the XML (syncml_parser) and WBXML
+// The element-to-model mapping shared by the XML (xml_decoder) and WBXML
 // (wbxml_decoder) decoders: both feed it the same element events, so a
 // message means the same thing in either encoding, with the same limits,
 // identifier bounds and error reasons.
@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "codec/syncml_message.hpp"
+#include "codec/xml_decoder.hpp"
 #include "omadm.h"
-#include "syncml_message.hpp"
-#include "syncml_parser.hpp"
 
 namespace omadm {
 

@@ -2,7 +2,7 @@
 // syncml_builder, which maps them onto the message model.  What is left
 // here is XML: namespaces, DOCTYPE refusal, attribute lengths, and the
 // raw inner XML of a Data holding markup.
-#include "syncml_parser.hpp"
+#include "codec/xml_decoder.hpp"
 
 #include <climits>
 #include <cstring>
@@ -11,8 +11,8 @@
 
 #include <expat.h>
 
-#include "syncml_builder.hpp"
-#include "text.hpp"
+#include "codec/syncml_builder.hpp"
+#include "common/text.hpp"
 
 namespace omadm {
 

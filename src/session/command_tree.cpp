@@ -1,6 +1,6 @@
-#include "command_tree.hpp"
+#include "session/command_tree.hpp"
 
-#include "text.hpp"
+#include "common/text.hpp"
 
 namespace omadm {
 

@@ -1,9 +1,9 @@
-#include "wbxml_encoder.hpp"
+#include "codec/wbxml_encoder.hpp"
 
 #include <cstdint>
 
-#include "syncml_encoder.hpp"
-#include "wbxml_tokens.hpp"
+#include "codec/syncml_encoder.hpp"
+#include "codec/wbxml_tokens.hpp"
 
 namespace omadm {
 

@@ -1,4 +1,4 @@
-#include "md5_auth.hpp"
+#include "auth/md5_auth.hpp"
 
 #include <stdexcept>
 
@@ -6,7 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "base64.hpp"
+#include "auth/base64.hpp"
 
 namespace omadm {
 

@@ -1,6 +1,6 @@
-#include "backend_json.hpp"
+#include "backend/contract.hpp"
 
-#include "base64.hpp"
+#include "auth/base64.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "wbxml_tokens.hpp"
+#include "codec/wbxml_tokens.hpp"
 
 namespace omadm::wbxml {
 

@@ -38,11 +38,11 @@
 #include <algorithm>
 #include <set>
 
-#include "base64.hpp"
-#include "exchange.hpp"
-#include "hmac_auth.hpp"
-#include "md5_auth.hpp"
-#include "text.hpp"
+#include "auth/base64.hpp"
+#include "auth/hmac_auth.hpp"
+#include "auth/md5_auth.hpp"
+#include "common/text.hpp"
+#include "session/exchange.hpp"
 
 namespace omadm {
 

@@ -1,8 +1,8 @@
-#include "base64.hpp"
+#include "auth/base64.hpp"
 
 #include <cstdint>
 
-#include "text.hpp"
+#include "common/text.hpp"
 
 namespace omadm {
 

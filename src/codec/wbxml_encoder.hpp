@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "syncml_message.hpp"
+#include "codec/syncml_message.hpp"
 
 namespace omadm {
 

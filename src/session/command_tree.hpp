@@ -1,4 +1,4 @@
-// The backend's command tree (backend_json.hpp) as SyncML commands: Atomic
+// The backend's command tree (backend/contract.hpp) as SyncML commands: Atomic
 // and Sequence with their nested commands, Copy's Source, the Items of a
 // user-interaction Alert.  Every command, nested or not, gets its own CmdID
 // and its own entry in the session's outstanding map, so the device's
@@ -8,8 +8,8 @@
 #include <map>
 #include <string>
 
-#include "backend_json.hpp"
-#include "syncml_message.hpp"
+#include "backend/contract.hpp"
+#include "codec/syncml_message.hpp"
 
 namespace omadm {
 

@@ -3,8 +3,8 @@
 #include <new>
 #include <string_view>
 
-#include "exchange.hpp"
 #include "omadm.h"
+#include "session/exchange.hpp"
 
 struct omadm_exchange_s {
     omadm::exchange impl;

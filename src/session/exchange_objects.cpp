@@ -6,12 +6,12 @@
 // Both keep their bytes in the object store in segments of at most
 // k_segment bytes, so a chunk costs work in proportion to its size, not to
 // the object's: the segment "<object_key>\n<i|o><serial>:<n>".
-#include "exchange.hpp"
+#include "session/exchange.hpp"
 
 #include <algorithm>
 
-#include "command_tree.hpp"
-#include "text.hpp"
+#include "common/text.hpp"
+#include "session/command_tree.hpp"
 
 namespace omadm {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "syncml_message.hpp"
+#include "codec/syncml_message.hpp"
 
 namespace omadm {
 

@@ -1,4 +1,4 @@
-#include "session_state.hpp"
+#include "session/session_state.hpp"
 
 #include <nlohmann/json.hpp>
 

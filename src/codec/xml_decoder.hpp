@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "codec/syncml_message.hpp"
 #include "omadm.h"
-#include "syncml_message.hpp"
 
 namespace omadm {
 

@@ -1,14 +1,14 @@
 // A single forward pass over the bytes: every read is bounds-checked, every
 // length is checked against what is left before anything is allocated, and
 // the element events go to the same syncml_builder as the XML decoder's.
-#include "wbxml_decoder.hpp"
+#include "codec/wbxml_decoder.hpp"
 
 #include <climits>
 #include <cstdint>
 #include <cstring>
 
-#include "syncml_builder.hpp"
-#include "wbxml_tokens.hpp"
+#include "codec/syncml_builder.hpp"
+#include "codec/wbxml_tokens.hpp"
 
 namespace omadm {
 

@@ -3,9 +3,9 @@
 #include <cstring>
 #include <string>
 
-#include "base64.hpp"
-#include "c_api_util.hpp"
-#include "hmac_auth.hpp"
+#include "auth/base64.hpp"
+#include "auth/hmac_auth.hpp"
+#include "c_api/c_api_util.hpp"
 #include "omadm.h"
 
 using namespace omadm;

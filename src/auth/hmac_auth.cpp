@@ -1,8 +1,8 @@
-#include "hmac_auth.hpp"
+#include "auth/hmac_auth.hpp"
 
-#include "base64.hpp"
-#include "md5_auth.hpp"
-#include "text.hpp"
+#include "auth/base64.hpp"
+#include "auth/md5_auth.hpp"
+#include "common/text.hpp"
 
 namespace omadm {
 

@@ -1,4 +1,4 @@
-#include "exchange.hpp"
+#include "session/exchange.hpp"
 
 #include <algorithm>
 #include <new>
@@ -8,10 +8,10 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "base64.hpp"
-#include "command_tree.hpp"
-#include "md5_auth.hpp"
-#include "text.hpp"
+#include "auth/base64.hpp"
+#include "auth/md5_auth.hpp"
+#include "common/text.hpp"
+#include "session/command_tree.hpp"
 
 namespace omadm {
 

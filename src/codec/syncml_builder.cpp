@@ -2,9 +2,9 @@
 // it stands; text goes to the string the frame points at.  Pointers into
 // the message stay valid because elements are only ever appended to the
 // innermost open container, never to one an open frame points into.
-#include "syncml_builder.hpp"
+#include "codec/syncml_builder.hpp"
 
-#include "text.hpp"
+#include "common/text.hpp"
 
 namespace omadm {
 

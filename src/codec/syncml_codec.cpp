@@ -1,8 +1,8 @@
-#include "syncml_codec.hpp"
+#include "codec/syncml_codec.hpp"
 
-#include "syncml_encoder.hpp"
-#include "wbxml_decoder.hpp"
-#include "wbxml_encoder.hpp"
+#include "codec/syncml_encoder.hpp"
+#include "codec/wbxml_decoder.hpp"
+#include "codec/wbxml_encoder.hpp"
 
 namespace omadm {
 

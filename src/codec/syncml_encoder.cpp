@@ -1,7 +1,7 @@
 // Writes SyncML in DTD element order.  Each command writes only the fields
 // its DTD content model has, so a misfilled model cannot produce a message
 // a strict client would refuse.
-#include "syncml_encoder.hpp"
+#include "codec/syncml_encoder.hpp"
 
 namespace omadm {
 

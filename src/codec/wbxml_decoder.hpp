@@ -5,9 +5,9 @@
 
 #include <string_view>
 
+#include "codec/syncml_message.hpp"
+#include "codec/xml_decoder.hpp"
 #include "omadm.h"
-#include "syncml_message.hpp"
-#include "syncml_parser.hpp"
 
 namespace omadm {
 

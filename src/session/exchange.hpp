@@ -11,12 +11,12 @@
 #include <string_view>
 #include <vector>
 
-#include "backend_json.hpp"
+#include "backend/contract.hpp"
+#include "codec/syncml_codec.hpp"
+#include "codec/syncml_message.hpp"
+#include "codec/xml_decoder.hpp"
 #include "omadm.h"
-#include "session_state.hpp"
-#include "syncml_codec.hpp"
-#include "syncml_message.hpp"
-#include "syncml_parser.hpp"
+#include "session/session_state.hpp"
 
 namespace omadm {
 
