@@ -172,15 +172,34 @@ typedef struct {
 /* values the glue exposes as nginx variables ($omadm_*) */
 #define OMADM_VAR_DEVICE_ID   0
 #define OMADM_VAR_SESSION_ID  1
-#define OMADM_VAR_AUTH        2     /* none|ok|session|missing|failed|
-                                       stale|throttled|undecided: the
-                                       backend could not be asked */
+#define OMADM_VAR_AUTH        2     /* the OMADM_VERDICT_* name below */
 #define OMADM_VAR_MSG_ID      3
 #define OMADM_VAR_ERROR       4     /* why a message was refused, for the
                                        error log; never a secret */
 #define OMADM_VAR_RESPONSE_HMAC 5   /* after RESPOND: the value of the
                                        x-syncml-hmac header the glue adds
                                        to the response, or NULL for none */
+
+
+/*
+ * What authenticating a device message came to ($omadm_auth).  One table
+ * names them for the core and the glue: omadm_verdict_name().
+ */
+#define OMADM_VERDICT_NONE       0  /* not decided (yet) */
+#define OMADM_VERDICT_OK         1  /* authenticated by this message */
+#define OMADM_VERDICT_SESSION    2  /* already authenticated */
+#define OMADM_VERDICT_MISSING    3  /* no credentials: 407 */
+#define OMADM_VERDICT_FAILED     4  /* wrong credentials: 401 */
+#define OMADM_VERDICT_STALE      5  /* the right password with an old or
+                                       the empty nonce: 401, not counted */
+#define OMADM_VERDICT_THROTTLED  6  /* too many failures: 401 */
+#define OMADM_VERDICT_UNDECIDED  7  /* the backend could not be asked, or
+                                       a failure count could not be kept */
+
+/* "none", "ok", ...: static, NUL-terminated; NULL for another value */
+OMADM_API const char *omadm_verdict_name(int verdict, size_t *len)
+    OMADM_NOEXCEPT;
+
 
 typedef struct omadm_exchange_s  omadm_exchange_t;
 

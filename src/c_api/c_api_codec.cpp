@@ -27,6 +27,7 @@
 #include "auth/md5_auth.hpp"
 #include "c_api/c_api_util.hpp"
 #include "codec/syncml_codec.hpp"
+#include "common/text.hpp"
 #include "omadm.h"
 
 using namespace omadm;
@@ -67,10 +68,8 @@ public:
             else if (c == '\t')
                 out += "\\t";
             else if (u < 0x20) {
-                static const char hex[] = "0123456789abcdef";
                 out += "\\x";
-                out += hex[u >> 4];
-                out += hex[u & 15];
+                out += hex(std::string_view(&c, 1));
             } else {
                 out += c;
             }

@@ -86,10 +86,18 @@ const char *omadm_exchange_var(omadm_exchange_t *ex, int var,
                                size_t *len) noexcept
 {
     if (ex == nullptr) return nullptr;
-    const std::string *v = ex->impl.var(var);
-    if (v == nullptr) return nullptr;
-    if (len != nullptr) *len = v->size();
-    return v->c_str();
+    std::string_view v = ex->impl.var(var);
+    if (v.empty()) return nullptr;
+    if (len != nullptr) *len = v.size();
+    return v.data();  // NUL-terminated: a std::string or a static name
+}
+
+const char *omadm_verdict_name(int verdict, size_t *len) noexcept
+{
+    std::string_view v = omadm::verdict_name(omadm::verdict(verdict));
+    if (v.empty()) return nullptr;
+    if (len != nullptr) *len = v.size();
+    return v.data();
 }
 
 void omadm_exchange_destroy(omadm_exchange_t *ex) noexcept

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "codec/parse_error.hpp"
 #include "codec/syncml_message.hpp"
-#include "codec/xml_decoder.hpp"
 #include "omadm.h"
 
 namespace omadm {

@@ -3,6 +3,7 @@
 #include "codec/syncml_encoder.hpp"
 #include "codec/wbxml_decoder.hpp"
 #include "codec/wbxml_encoder.hpp"
+#include "codec/xml_decoder.hpp"
 
 namespace omadm {
 

@@ -5,8 +5,8 @@
 
 #include <string_view>
 
+#include "codec/parse_error.hpp"
 #include "codec/syncml_message.hpp"
-#include "codec/xml_decoder.hpp"
 #include "omadm.h"
 
 namespace omadm {

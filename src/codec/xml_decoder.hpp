@@ -5,15 +5,11 @@
 #include <string>
 #include <string_view>
 
+#include "codec/parse_error.hpp"
 #include "codec/syncml_message.hpp"
 #include "omadm.h"
 
 namespace omadm {
-
-struct parse_error {
-    std::string reason;    // for the 400 body / error log; no secrets
-    bool too_big = false;  // a limit of omadm_limits_t tripped (413)
-};
 
 // Decodes one message.  Returns false with err filled when the body is not
 // well-formed XML, has a DOCTYPE, exceeds a limit, or lacks the minimum

@@ -27,18 +27,6 @@ const unsigned k_max_failed_rounds = 8;
 // messages of the package have longer MsgIDs / MsgRefs (but no Chal)
 const size_t k_size_slack = 64;
 
-std::string hex(std::string_view bytes)
-{
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (unsigned char c : bytes) {
-        out.push_back(digits[c >> 4]);
-        out.push_back(digits[c & 0x0f]);
-    }
-    return out;
-}
-
 // The store calls back into C++ from C: never let an exception through.
 struct sink_buffer {
     std::string value;
@@ -61,28 +49,6 @@ std::string backend_reason(const char *op, int status)
 {
     if (status == 0) return std::string("backend ") + op + " unreachable";
     return std::string("backend ") + op + " answered " + std::to_string(status);
-}
-
-bool to_number(std::string_view text, size_t max_digits,
-               unsigned long long &out)
-{
-    text = trim(text);
-    if (text.empty() || text.size() > max_digits) return false;
-    unsigned long long v = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + (unsigned) (c - '0');
-    }
-    out = v;
-    return true;
-}
-
-bool to_code(std::string_view text, int &out)
-{
-    unsigned long long v;
-    if (!to_number(text, 9, v)) return false;
-    out = (int) v;
-    return true;
 }
 
 bool store_get(const omadm_store_t &s, const std::string &key, std::string &out)
@@ -145,19 +111,19 @@ int exchange::backend_done(int http_status, std::string_view body)
     return OMADM_OK;
 }
 
-const std::string *exchange::var(int which) const
+std::string_view exchange::var(int which) const
 {
     const std::string *v = nullptr;
     switch (which) {
     case OMADM_VAR_DEVICE_ID: v = &device_id_; break;
     case OMADM_VAR_SESSION_ID: v = &session_id_; break;
-    case OMADM_VAR_AUTH: v = &auth_; break;
+    case OMADM_VAR_AUTH: return verdict_name(auth_);
     case OMADM_VAR_MSG_ID: v = &msg_id_; break;
     case OMADM_VAR_ERROR: v = &error_; break;
     case OMADM_VAR_RESPONSE_HMAC: v = &response_hmac_; break;
-    default: return nullptr;
+    default: return {};
     }
-    return v->empty() ? nullptr : v;
+    return *v;
 }
 
 // ---- steps ---------------------------------------------------------------
@@ -185,8 +151,9 @@ std::string exchange::message_print() const
 unsigned long exchange::mirrored_msg_id() const
 {
     unsigned long long n;
-    return to_number(msg_.hdr.msg_id, 9, n) && n > 0 ? (unsigned long) (n - 1)
-                                                     : 0;
+    return parse_decimal(msg_.hdr.msg_id, 9, n) && n > 0
+               ? (unsigned long) (n - 1)
+               : 0;
 }
 
 // A device may repeat a message in the other encoding: the kept answer is
@@ -231,7 +198,7 @@ void exchange::begin()
         && msg_.hdr.msg_id == stored.last_device_msg_id
         && secure_equal(message_print(), stored.last_request_print)
         && in_request_encoding(stored.last_response)) {
-        auth_ = "session";
+        auth_ = verdict::session;
         if (encoding_of(stored.last_response) == enc_)
             response_hmac_ = stored.last_response_hmac;
         respond_syncml(std::move(stored.last_response));
@@ -253,7 +220,7 @@ void exchange::begin()
     }
 
     if (st_.authenticated) {
-        auth_ = "session";
+        auth_ = verdict::session;
         if (session_needs_auth()) {  // MAC or server Cred: exchange_auth
             ask_session_auth();
             return;
@@ -271,7 +238,7 @@ void exchange::start_unauthenticated()
     if (failures_before_ && deserialize(*failures_before_, f)
         && f.count >= cf_.max_auth_failures
         && now_ - f.window_start < (long long) cf_.auth_failure_window) {
-        auth_ = "throttled";
+        auth_ = verdict::throttled;
         error_ = "too many failed authentications";
         // No NextNonce: the device's stored nonce stays the valid one.
         chal_code_ = 401;
@@ -285,7 +252,7 @@ void exchange::start_unauthenticated()
     }
 
     if (!msg_.hdr.has_cred) {
-        auth_ = "missing";
+        auth_ = verdict::missing;
         error_ = "credentials missing";
         challenge(407);
         return;
@@ -411,14 +378,14 @@ void exchange::challenge(int code)
 // counting it would let anyone fill the store with counters.
 void exchange::auth_failed(const char *reason)
 {
-    auth_ = "failed";
+    auth_ = verdict::failed;
     error_ = reason;
     challenge(401);
 }
 
 void exchange::auth_stale(const char *reason)
 {
-    auth_ = "stale";
+    auth_ = verdict::stale;
     error_ = reason;
     if (attempt_reserved_) release_attempt();
     challenge(401);
@@ -436,9 +403,9 @@ void exchange::ask_exchange(bool session_start)
 {
     session_start_ = session_start;
     int mms, mos;
-    if (to_code(msg_.hdr.meta.max_msg_size, mms) && mms > 0)
+    if (parse_code(msg_.hdr.meta.max_msg_size, mms) && mms > 0)
         st_.device_max_msg_size = (unsigned long) mms;
-    if (to_code(msg_.hdr.meta.max_obj_size, mos) && mos > 0)
+    if (parse_code(msg_.hdr.meta.max_obj_size, mos) && mos > 0)
         st_.device_max_obj_size = (unsigned long long) mos;
     exchange_request r = build_request(session_start);
     apply_server_status(r);
@@ -613,7 +580,7 @@ void exchange::backend_failed(std::string reason)
 {
     // Nothing is stored: the device retries and finds the state as it was.
     if (attempt_reserved_) release_attempt();
-    if (auth_ == "none") auth_ = "undecided";
+    if (auth_ == verdict::none) auth_ = verdict::undecided;
     error_ = reason;
     respond_text(503, std::move(reason));
 }
@@ -748,7 +715,7 @@ void exchange::respond_authenticated()
         st_.token = hex(random_nonce());
         st_.authenticated = true;
         throttle_ = throttle_change::reset;
-        auth_ = "ok";
+        auth_ = verdict::ok;
         on_authenticated();
     }
     if (!next_nonce_.empty() && st_.scheme == "hmac")
@@ -851,7 +818,7 @@ void exchange::respond_device_gone()
     m.body.push_back(std::move(s));
     unsigned n = 2;
     add_command_statuses(m, "403", n);
-    if (session_start_) auth_ = "failed";
+    if (session_start_) auth_ = verdict::failed;
     error_ = "backend: unknown device";
     st_.ended = true;
     persist(m);
@@ -975,7 +942,7 @@ exchange_request exchange::build_request(bool session_start)
             std::string key = outstanding_key(c);
             auto found = st_.outstanding.find(key);
             int code;
-            if (!to_code(c.data, code)) continue;
+            if (!parse_code(c.data, code)) continue;
             if (st_.sending && key == st_.outgoing.chunk_key) {
                 chunk_answered(code, r);
                 continue;

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/verdict.hpp"
 #include "backend/contract.hpp"
 #include "codec/syncml_codec.hpp"
 #include "codec/syncml_message.hpp"
@@ -21,11 +22,6 @@
 namespace omadm {
 
 // Shared by the exchange*.cpp files.
-// Decimal, 1 to max_digits digits, XML white space around.
-bool to_number(std::string_view text, size_t max_digits,
-               unsigned long long &out);
-// A SyncML status code: 1 to 9 digits.
-bool to_code(std::string_view text, int &out);
 // False when absent; throws std::bad_alloc.
 bool store_get(const omadm_store_t &s, const std::string &key,
                std::string &out);
@@ -47,8 +43,8 @@ public:
     // OMADM_EINVAL when no backend call is outstanding.
     int backend_done(int http_status, std::string_view body);
 
-    // nullptr when the variable has no value (yet).
-    const std::string *var(int which) const;
+    // empty when the variable has no value (yet); valid until destroy.
+    std::string_view var(int which) const;
 
     // The request's x-syncml-hmac header (exchange_auth.cpp); OMADM_EINVAL
     // after the first run().
@@ -228,7 +224,7 @@ private:
 
     // variables
     std::string device_id_, session_id_, msg_id_;
-    std::string auth_ = "none";
+    verdict auth_ = verdict::none;
     std::string error_;
 };
 

@@ -129,12 +129,7 @@ void exchange::read_server_status()
     server_status_read_ = true;
     for (const auto &c : msg_.body) {
         if (c.name != "Status" || trim(c.cmd_ref) != "0") continue;
-        std::string_view code = trim(c.data);
-        device_hdr_code_ = 0;
-        for (char ch : code) {
-            if (ch < '0' || ch > '9' || device_hdr_code_ > 99999) break;
-            device_hdr_code_ = device_hdr_code_ * 10 + (ch - '0');
-        }
+        if (!parse_code(c.data, device_hdr_code_)) device_hdr_code_ = 0;
         if (c.has_chal && !trim(c.chal.next_nonce).empty()) {
             device_chal_nonce_.assign(trim(c.chal.next_nonce));
         }

@@ -133,7 +133,7 @@ void exchange::receive_chunk(const command &c, const item &it,
         const std::string &size = it.meta.size.empty() ? cm.size : it.meta.size;
         unsigned long long declared = 0;
         if (!size.empty()
-            && (!to_number(size, 18, declared)
+            && (!parse_decimal(size, 18, declared)
                 || declared > cf_.max_object_size)) {
             code = "416";
             fail_incoming(416);
