@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backend/command_json.hpp"
 #include "backend/contract.hpp"
 
 namespace {
@@ -45,14 +46,20 @@ void check_readers(std::string_view body)
         return;
     }
     for (const auto &c : cmds) {
-        bool targeted = c.verb == "Get" || c.verb == "Replace"
-                        || c.verb == "Add" || c.verb == "Delete"
-                        || c.verb == "Exec" || c.verb == "Copy";
+        std::string verb = omadm::verb_name(c.verb);
+        bool targeted = verb == "Get" || verb == "Replace" || verb == "Add"
+                        || verb == "Delete" || verb == "Exec"
+                        || verb == "Copy";
         if (c.id.empty() || (targeted && c.target.empty()))
             die("empty id or target");
-        if (!targeted && c.verb != "Alert" && c.verb != "Atomic"
-            && c.verb != "Sequence")
+        if (!targeted && verb != "Alert" && verb != "Atomic"
+            && verb != "Sequence")
             die("unknown verb accepted");
+        // a command kept in the session state reads back as it was
+        omadm::backend_command back;
+        if (!omadm::read_command(omadm::to_json_value(c), back, why)
+            || omadm::to_json_value(back) != omadm::to_json_value(c))
+            die("a command does not read back as it was kept");
     }
 }
 

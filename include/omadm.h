@@ -115,6 +115,7 @@ typedef struct {
                                           device's chunks; 0: none taken */
     const omadm_store_t *object_store; /* holds those chunks meanwhile;
                                           NULL: the exchange's store */
+    unsigned        retry_after;       /* seconds: the Retry-After of a 503 */
     const omadm_store_t *counter_store; /* failed-authentication counters:
                                           a store whose entries session
                                           churn cannot evict; a counter it
@@ -146,6 +147,15 @@ struct omadm_store_s {
 };
 
 
+/* a header of the answer: name and value, not NUL-terminated */
+typedef struct {
+    const char     *name;
+    size_t          name_len;
+    const char     *value;
+    size_t          value_len;
+} omadm_header_t;
+
+
 /* what the glue must do next */
 #define OMADM_ACT_BACKEND   1
 #define OMADM_ACT_RESPOND   2
@@ -158,10 +168,13 @@ typedef struct {
                                         "object" */
     size_t          op_len;
 
-    /* OMADM_ACT_RESPOND: HTTP status, content type and body.  A 503 is
-       sent with the Retry-After the glue is configured with. */
+    /* OMADM_ACT_RESPOND: HTTP status, content type and body, and the
+       headers to add: Retry-After (cf.retry_after) with a 503,
+       x-syncml-hmac with an answer signed for a device that used it */
     int             http_status;
     const char     *content_type;    /* static, NUL-terminated */
+    const omadm_header_t *headers;
+    size_t          nheaders;
 
     /* body of either action; valid until the next call on the exchange */
     const char     *body;
@@ -177,8 +190,8 @@ typedef struct {
 #define OMADM_VAR_ERROR       4     /* why a message was refused, for the
                                        error log; never a secret */
 #define OMADM_VAR_RESPONSE_HMAC 5   /* after RESPOND: the value of the
-                                       x-syncml-hmac header the glue adds
-                                       to the response, or NULL for none */
+                                       x-syncml-hmac header of the action,
+                                       or NULL for none */
 
 
 /*
@@ -243,6 +256,18 @@ OMADM_API int omadm_exchange_set_hmac(omadm_exchange_t *ex,
 OMADM_API int omadm_exchange_set_peer(omadm_exchange_t *ex,
     const char *addr, size_t len) OMADM_NOEXCEPT;
 
+/*
+ * The server's Source/LocURI and the base of its RespURI for this message,
+ * where cf leaves them to the request (cf->server_id and cf->resp_uri are
+ * then NULL): the URL the device used.  Before the first run().
+ */
+OMADM_API int omadm_exchange_set_server_id(omadm_exchange_t *ex,
+    const char *id, size_t len) OMADM_NOEXCEPT;
+
+/*
+ * OMADM_ERROR: an internal failure; OMADM_VAR_ERROR then says what it was
+ * (out of memory, a digest that failed, ...), for the error log.
+ */
 OMADM_API int omadm_exchange_run(omadm_exchange_t *ex, omadm_action_t *act)
     OMADM_NOEXCEPT;
 

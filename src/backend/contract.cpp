@@ -1,8 +1,7 @@
 #include "backend/contract.hpp"
 
 #include "auth/base64.hpp"
-
-#include <nlohmann/json.hpp>
+#include "backend/command_json.hpp"
 
 namespace omadm {
 
@@ -36,15 +35,17 @@ bool required_string(const json &obj, const char *name, std::string &out)
     return true;
 }
 
-bool plain_verb(const std::string &v)
-{
-    return v == "Get" || v == "Replace" || v == "Add" || v == "Delete"
-           || v == "Exec";
-}
+// The verbs and their SyncML names, in enum order.
+constexpr const char *k_verbs[] = {
+    "Get",  "Replace", "Add",    "Delete",   "Exec",
+    "Copy", "Alert",   "Atomic", "Sequence",
+};
 
-bool container_verb(const std::string &v)
+// A verb that needs a Target and nothing else.
+bool plain_verb(verb v)
 {
-    return v == "Atomic" || v == "Sequence";
+    return v == verb::get || v == verb::replace || v == verb::add
+           || v == verb::delete_ || v == verb::exec;
 }
 
 bool alert_code(const std::string &v)
@@ -64,8 +65,9 @@ public:
 
     bool read(const json &c, unsigned depth, backend_command &cmd)
     {
+        std::string name;
         if (!c.is_object() || !required_string(c, "id", cmd.id)
-            || cmd.id.empty() || !required_string(c, "verb", cmd.verb)
+            || cmd.id.empty() || !required_string(c, "verb", name)
             || !optional_string(c, "target", cmd.target)
             || !optional_string(c, "data", cmd.data)
             || !optional_string(c, "format", cmd.format)
@@ -76,31 +78,33 @@ public:
             || !optional_string(c, "text", cmd.text)) {
             return fail("backend exchange answer has a malformed command");
         }
-        if (!read_data_size(c, depth, cmd)) return false;
+        bool known = verb_of(name, cmd.verb);
+        if (!read_data_size(c, depth, known, cmd)) return false;
+        if (!known) return fail("backend sent unknown verb");
         if (plain_verb(cmd.verb)) {
             if (cmd.target.empty())
                 return fail("backend exchange answer has a malformed command");
             return true;
         }
-        if (cmd.verb == "Copy") {
+        if (cmd.verb == verb::copy) {
             if (cmd.target.empty() || cmd.source.empty())
                 return fail("backend sent a Copy without target and source");
             return true;
         }
-        if (cmd.verb == "Alert") return read_alert(c, depth, cmd);
-        if (container_verb(cmd.verb)) return read_container(c, depth, cmd);
-        return fail("backend sent unknown verb");
+        if (cmd.verb == verb::alert) return read_alert(c, depth, cmd);
+        return read_container(c, depth, cmd);  // Atomic, Sequence
     }
 
 private:
     // A large object travels alone: never inside a container.
-    bool read_data_size(const json &c, unsigned depth, backend_command &cmd)
+    bool read_data_size(const json &c, unsigned depth, bool known,
+                        backend_command &cmd)
     {
         auto it = c.find("data_size");
         if (it == c.end() || it->is_null()) return true;
         if (!it->is_number_unsigned())
             return fail("backend sent a bad data_size");
-        if ((cmd.verb != "Add" && cmd.verb != "Replace") || depth > 0)
+        if (!known || !carries_value(cmd.verb) || depth > 0)
             return fail("backend sent data_size on a command other than "
                         "a top-level Add or Replace");
         if (!cmd.data.empty())
@@ -157,9 +161,62 @@ private:
 
 }  // namespace
 
+std::string backend_reason(const char *op, int status)
+{
+    if (status == 0) return std::string("backend ") + op + " unreachable";
+    return std::string("backend ") + op + " answered " + std::to_string(status);
+}
+
+const char *verb_name(verb v)
+{
+    return k_verbs[size_t(v)];
+}
+
+bool verb_of(std::string_view name, verb &out)
+{
+    for (size_t i = 0; i < sizeof(k_verbs) / sizeof(k_verbs[0]); i++) {
+        if (name == k_verbs[i]) {
+            out = verb(i);
+            return true;
+        }
+    }
+    return false;
+}
+
 bool is_session_abort(const backend_command &c)
 {
-    return c.verb == "Alert" && c.data == "1223";
+    return c.verb == verb::alert && c.data == "1223";
+}
+
+json to_json_value(const backend_command &c)
+{
+    json j = {{"id", c.id}, {"verb", verb_name(c.verb)}};
+    auto opt = [&](const char *name, const std::string &v) {
+        if (!v.empty()) j[name] = v;
+    };
+    opt("target", c.target);
+    opt("data", c.data);
+    opt("format", c.format);
+    opt("type", c.type);
+    opt("correlator", c.correlator);
+    opt("source", c.source);
+    opt("options", c.options);
+    opt("text", c.text);
+    if (!c.choices.empty()) j["choices"] = c.choices;
+    if (c.has_data_size) j["data_size"] = c.data_size;
+    if (!c.commands.empty()) {
+        json kids = json::array();
+        for (const auto &k : c.commands) kids.push_back(to_json_value(k));
+        j["commands"] = std::move(kids);
+    }
+    return j;
+}
+
+bool read_command(const json &j, backend_command &out, std::string &why)
+{
+    command_reader reader(why);
+    out = backend_command{};
+    return reader.read(j, 0, out);
 }
 
 std::string auth_request(std::string_view device_id, std::string_view username)
@@ -238,26 +295,6 @@ std::string to_json(const exchange_request &r)
                 {{"command_id", f.command_id}, {"reason", f.reason}});
         j["failed"] = std::move(failed);
     }
-    return dump(j);
-}
-
-bool parse_kept_commands(const std::vector<std::string> &raw,
-                         std::vector<backend_command> &out)
-{
-    std::string body = "{\"commands\":[";
-    for (size_t i = 0; i < raw.size(); i++) {
-        if (i) body += ',';
-        body += raw[i];
-    }
-    body += "]}";
-    std::string why;
-    return parse_exchange_reply(body, out, why) && out.size() == raw.size();
-}
-
-std::string without_data(std::string_view command_json)
-{
-    json j = json::parse(command_json, nullptr, false);
-    if (j.is_object()) j.erase("data");
     return dump(j);
 }
 
@@ -342,8 +379,7 @@ bool parse_nonce_reply(std::string_view body, std::string &nonce_b64,
 }
 
 bool parse_exchange_reply(std::string_view body,
-                          std::vector<backend_command> &out, std::string &why,
-                          std::vector<std::string> *raw)
+                          std::vector<backend_command> &out, std::string &why)
 {
     json j = json::parse(body, nullptr, false);
     auto it = j.is_object() ? j.find("commands") : j.end();
@@ -357,9 +393,6 @@ bool parse_exchange_reply(std::string_view body,
         command_reader reader(why);
         if (!reader.read(c, 0, cmd)) return false;
         out.push_back(std::move(cmd));
-        if (raw)
-            raw->push_back(
-                c.dump(-1, ' ', false, json::error_handler_t::replace));
     }
     return true;
 }

@@ -86,10 +86,41 @@ struct auth_reply {
 // one costs an MD5 on every failed credential.
 constexpr size_t max_previous_nonces = 16;
 
+// The verbs a backend may hand out (docs/backend-api.md), each the SyncML
+// command of that name.
+enum class verb {
+    get,
+    replace,
+    add,
+    delete_,
+    exec,
+    copy,
+    alert,
+    atomic,
+    sequence
+};
+
+// The SyncML element name ("Get", ...); false from verb_of for another.
+const char *verb_name(verb v);
+bool verb_of(std::string_view name, verb &out);
+// Atomic and Sequence hold nested commands.
+constexpr bool is_container(verb v)
+{
+    return v == verb::atomic || v == verb::sequence;
+}
+// Add and Replace carry a value that may go out as a large object.
+constexpr bool carries_value(verb v)
+{
+    return v == verb::add || v == verb::replace;
+}
+
 // One command of a 200 answer of "exchange" (a tree: Atomic and Sequence
-// hold their nested commands, each with its own id).
+// hold their nested commands, each with its own id).  Commands not sent yet
+// wait in the session state as these values (backend/command_json.hpp).
 struct backend_command {
-    std::string id, verb, target, data, format, type, correlator;
+    std::string id;
+    omadm::verb verb = verb::get;
+    std::string target, data, format, type, correlator;
     std::string source;                     // Copy
     std::string options, text;              // Alert: Item 1, Item 2
     std::vector<std::string> choices;       // Alert: Items 3+
@@ -105,6 +136,9 @@ struct backend_command {
 constexpr unsigned max_container_depth = 4;
 constexpr unsigned max_nested_commands = 100;
 
+// "backend <op> unreachable" (status 0) / "... answered <status>"
+std::string backend_reason(const char *op, int status);
+
 // The server-initiated session abort, Alert 1223 (§3.2).
 bool is_session_abort(const backend_command &c);
 
@@ -116,19 +150,8 @@ bool parse_auth_reply(std::string_view body, auth_reply &out, std::string &why);
 // False when it is there but not the base64 of 1 to 64 bytes.
 bool parse_nonce_reply(std::string_view body, std::string &nonce_b64,
                        std::string &why);
-// `raw`, when given, receives each command's JSON text (for keeping
-// commands in the session state until they are sent).
 bool parse_exchange_reply(std::string_view body,
-                          std::vector<backend_command> &out, std::string &why,
-                          std::vector<std::string> *raw = nullptr);
-
-// Commands kept as their JSON (the `raw` above), parsed back; false when
-// one is not a command.
-bool parse_kept_commands(const std::vector<std::string> &raw,
-                         std::vector<backend_command> &out);
-
-// A command's JSON (one of `raw` above) less its data.
-std::string without_data(std::string_view command_json);
+                          std::vector<backend_command> &out, std::string &why);
 
 // The "object" call: a piece of a command's value from `offset`, at most
 // `length` bytes; the answer's data ends on a UTF-8 character boundary.

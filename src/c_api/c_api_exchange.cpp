@@ -1,5 +1,6 @@
 // The exchange half of the C ABI (include/omadm.h): thin noexcept
 // wrappers that turn every exception into a result code.
+#include <exception>
 #include <new>
 #include <string_view>
 
@@ -60,14 +61,28 @@ int omadm_exchange_set_peer(omadm_exchange_t *ex, const char *addr,
     }
 }
 
+int omadm_exchange_set_server_id(omadm_exchange_t *ex, const char *id,
+                                 size_t len) noexcept
+{
+    if (ex == nullptr || (id == nullptr && len != 0)) return OMADM_EINVAL;
+    try {
+        return ex->impl.set_server_id(std::string_view(id ? id : "", len));
+    } catch (...) {
+        return OMADM_ERROR;
+    }
+}
+
 int omadm_exchange_run(omadm_exchange_t *ex, omadm_action_t *act) noexcept
 {
     if (ex == nullptr || act == nullptr) return OMADM_EINVAL;
     try {
         return ex->impl.run(*act);
+    } catch (const std::exception &e) {
+        ex->impl.internal_error(e.what());
     } catch (...) {
-        return OMADM_ERROR;
+        ex->impl.internal_error("unknown exception");
     }
+    return OMADM_ERROR;
 }
 
 int omadm_exchange_backend_done(omadm_exchange_t *ex, int http_status,
@@ -77,9 +92,12 @@ int omadm_exchange_backend_done(omadm_exchange_t *ex, int http_status,
     try {
         return ex->impl.backend_done(http_status,
                                      std::string_view(body ? body : "", len));
+    } catch (const std::exception &e) {
+        ex->impl.internal_error(e.what());
     } catch (...) {
-        return OMADM_ERROR;
+        ex->impl.internal_error("unknown exception");
     }
+    return OMADM_ERROR;
 }
 
 const char *omadm_exchange_var(omadm_exchange_t *ex, int var,

@@ -13,6 +13,9 @@ public:
     explicit walker(syncml_emitter &e, bool v11) : e_(e), v11_(v11) {}
 
     void message_element(const message &m);
+    void head(const message &m);  // SyncML, SyncHdr, and SyncBody opened
+    void command_element(const command &c);
+    void tail(bool final);  // Final, and the SyncBody and SyncML closed
 
 private:
     // <name>value</name> only when value is not empty
@@ -71,7 +74,6 @@ private:
     }
 
     void header_element(const message &m);
-    void command_element(const command &c);
 
     syncml_emitter &e_;
     bool v11_;  // writing DM 1.1
@@ -79,11 +81,21 @@ private:
 
 void walker::message_element(const message &m)
 {
+    head(m);
+    for (const auto &c : m.body) command_element(c);
+    tail(m.final);
+}
+
+void walker::head(const message &m)
+{
     e_.root(v11_);
     header_element(m);
     e_.open("SyncBody");
-    for (const auto &c : m.body) command_element(c);
-    if (m.final) e_.empty("Final");
+}
+
+void walker::tail(bool final)
+{
+    if (final) e_.empty("Final");
     e_.close("SyncBody");
     e_.close("SyncML");
 }
@@ -156,7 +168,9 @@ void walker::command_element(const command &c)
 
 class xml_emitter : public syncml_emitter {
 public:
-    std::string out;
+    explicit xml_emitter(std::string &to) : out(to) {}
+
+    std::string &out;
 
     void root(bool v11) override
     {
@@ -219,12 +233,67 @@ void emit_syncml(const message &m, syncml_emitter &e)
     walker(e, m.version == syncml_version::v1_1).message_element(m);
 }
 
+void emit_head(const message &m, syncml_emitter &e)
+{
+    walker(e, m.version == syncml_version::v1_1).head(m);
+}
+
+void emit_command(const command &c, bool v11, syncml_emitter &e)
+{
+    walker(e, v11).command_element(c);
+}
+
+void emit_tail(bool final, syncml_emitter &e)
+{
+    walker(e, false).tail(final);
+}
+
 std::string encode_syncml(const message &m)
 {
-    xml_emitter x;
-    x.out.reserve(1024);
+    std::string out;
+    out.reserve(1024);
+    xml_emitter x(out);
     emit_syncml(m, x);
-    return std::move(x.out);
+    return out;
+}
+
+namespace {
+
+class xml_writer : public piece_writer {
+public:
+    explicit xml_writer(const message &m)
+        : v11_(m.version == syncml_version::v1_1), final_(m.final)
+    {
+        xml_emitter x(body_);
+        emit_head(m, x);
+        for (const auto &c : m.body) emit_command(c, v11_, x);
+    }
+
+    size_t size_with(const command *c) const override
+    {
+        std::string more;
+        xml_emitter x(more);
+        if (c) emit_command(*c, v11_, x);
+        emit_tail(final_, x);
+        return body_.size() + more.size();
+    }
+
+    void add(const command &c) override
+    {
+        xml_emitter x(body_);
+        emit_command(c, v11_, x);
+    }
+
+private:
+    std::string body_;  // the message so far, without its tail
+    bool v11_, final_;
+};
+
+}  // namespace
+
+std::unique_ptr<piece_writer> xml_piece_writer(const message &m)
+{
+    return std::make_unique<xml_writer>(m);
 }
 
 }  // namespace omadm

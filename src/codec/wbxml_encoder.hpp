@@ -3,8 +3,10 @@
 // fields of the XML encoder (emit_syncml).
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include "codec/syncml_encoder.hpp"
 #include "codec/syncml_message.hpp"
 
 namespace omadm {
@@ -13,5 +15,8 @@ namespace omadm {
 // Data) is OPAQUE, kept byte for byte.  An empty value is an empty tag.
 // Throws only std::bad_alloc.
 std::string encode_wbxml(const message &m);
+
+// encode_wbxml() a command at a time (codec/message_writer.hpp).
+std::unique_ptr<piece_writer> wbxml_piece_writer(const message &m);
 
 }  // namespace omadm

@@ -20,17 +20,17 @@ command to_syncml(const backend_command &bc, const std::string &msg_id,
                   std::map<std::string, std::string> &outstanding)
 {
     command c;
-    c.name = bc.verb;
+    c.name = verb_name(bc.verb);
     c.cmd_id = std::to_string(next_cmd_id++);
     if (!is_session_abort(bc)) outstanding[msg_id + ":" + c.cmd_id] = bc.id;
 
-    if (bc.verb == "Atomic" || bc.verb == "Sequence") {
+    if (is_container(bc.verb)) {
         for (const auto &child : bc.commands)
             c.commands.push_back(
                 to_syncml(child, msg_id, next_cmd_id, outstanding));
         return c;
     }
-    if (bc.verb == "Alert") {
+    if (bc.verb == verb::alert) {
         c.data = bc.data;
         if (is_session_abort(bc)) return c;
         // Item 1: the options (an empty <Item/> when none, as the alert's
@@ -41,7 +41,7 @@ command to_syncml(const backend_command &bc, const std::string &msg_id,
             c.items.push_back(data_item(choice));
         return c;
     }
-    if (bc.verb == "Exec") c.correlator = bc.correlator;
+    if (bc.verb == verb::exec) c.correlator = bc.correlator;
     item it;
     it.target = bc.target;
     it.source = bc.source;  // Copy: the node copied

@@ -1,80 +1,73 @@
 #include "session/exchange.hpp"
 
 #include <algorithm>
-#include <new>
-#include <stdexcept>
 #include <utility>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
-#include "auth/base64.hpp"
 #include "auth/md5_auth.hpp"
 #include "common/text.hpp"
 #include "session/command_tree.hpp"
+#include "session/repeat.hpp"
 
 namespace omadm {
 
 namespace {
 
 const char k_text_type[] = "text/plain";
-const char k_type_md5[] = "syncml:auth-md5";
-const char k_type_basic[] = "syncml:auth-basic";
-const char k_type_mac[] = "syncml:auth-MAC";
 // backend rounds reporting failed commands for one device message
 const unsigned k_max_failed_rounds = 8;
-// room kept when a command is checked to fit in a message alone: later
-// messages of the package have longer MsgIDs / MsgRefs (but no Chal)
-const size_t k_size_slack = 64;
 
-// The store calls back into C++ from C: never let an exception through.
-struct sink_buffer {
-    std::string value;
-    bool failed = false;
-};
-
-void sink(void *ctx, const char *val, size_t len)
+const omadm_store_t &or_default(const omadm_store_t *s, const omadm_store_t &d)
 {
-    auto *b = static_cast<sink_buffer *>(ctx);
-    try {
-        b->value.assign(val, len);
-    } catch (...) {
-        b->failed = true;
-    }
+    return s ? *s : d;
 }
 
 }  // namespace
 
-std::string backend_reason(const char *op, int status)
-{
-    if (status == 0) return std::string("backend ") + op + " unreachable";
-    return std::string("backend ") + op + " answered " + std::to_string(status);
-}
-
-bool store_get(const omadm_store_t &s, const std::string &key, std::string &out)
-{
-    sink_buffer buf;
-    if (s.get(s.ctx, key.data(), key.size(), sink, &buf) != OMADM_OK)
-        return false;
-    if (buf.failed) throw std::bad_alloc();
-    out = std::move(buf.value);
-    return true;
-}
-
 exchange::exchange(const omadm_config_t &cf, const omadm_store_t &store,
                    std::string_view body, encoding enc, std::string_view token,
                    time_t now)
-    : cf_(cf), store_(store), now_(now), enc_(enc), token_(token)
+    : bad_(decode(body, enc, cf.limits, msg_)), ctx_{cf, msg_, enc, now,
+                                                     {}, {},   {}},
+      sessions_(store), token_(token),
+      auth_(ctx_, or_default(cf.counter_store, store), body),
+      segments_(ctx_, or_default(cf.object_store, store)),
+      reply_(ctx_, auth_, answers_), incoming_(ctx_, segments_, answers_),
+      outgoing_(ctx_, segments_, reply_),
+      requests_(ctx_, auth_, answers_, incoming_, outgoing_)
 {
-    parsed_ = decode_message(body, enc_, cf_.limits, msg_, perr_);
-    // the MAC covers the exact bytes received (exchange_auth.cpp)
-    if (cf_.auth_accept & OMADM_AUTH_HMAC) raw_body_.assign(body);
+    if (cf.server_id) ctx_.server_id.assign(cf.server_id, cf.server_id_len);
+    if (cf.resp_uri) ctx_.resp_uri.assign(cf.resp_uri, cf.resp_uri_len);
+}
+
+// Before anything else is built: the collaborators read the message.
+std::optional<parse_error> exchange::decode(std::string_view body, encoding enc,
+                                            const omadm_limits_t &limits,
+                                            message &out)
+{
+    parse_error e;
+    if (decode_message(body, enc, limits, out, e)) return {};
+    return e;
+}
+
+int exchange::set_hmac(std::string_view value)
+{
+    if (state_ != state::fresh) return OMADM_EINVAL;
+    auth_.set_hmac(value);
+    return OMADM_OK;
+}
+
+int exchange::set_server_id(std::string_view id)
+{
+    if (state_ != state::fresh) return OMADM_EINVAL;
+    ctx_.server_id.assign(id);
+    ctx_.resp_uri.assign(id);
+    return OMADM_OK;
 }
 
 int exchange::set_peer(std::string_view addr)
 {
     if (state_ != state::fresh) return OMADM_EINVAL;
-    peer_.assign(addr);
+    auth_.set_peer(addr);
     return OMADM_OK;
 }
 
@@ -88,61 +81,72 @@ int exchange::run(omadm_action_t &act)
     }
 
     act = omadm_action_t{};
-    act.body = out_body_.data();
-    act.body_len = out_body_.size();
+    act.body = out_.body.data();
+    act.body_len = out_.body.size();
     if (state_ == state::awaiting) {
         act.kind = OMADM_ACT_BACKEND;
-        act.op = op_name_.c_str();
-        act.op_len = op_name_.size();
+        act.op = call_.name;
+        act.op_len = std::char_traits<char>::length(call_.name);
     } else {
         act.kind = OMADM_ACT_RESPOND;
-        act.http_status = http_status_;
-        act.content_type = content_type_;
+        act.http_status = out_.http_status;
+        act.content_type = out_.content_type;
+        act.headers = out_.headers;
+        act.nheaders = 0;
+        auto add = [&](std::string_view name, const std::string &value) {
+            out_.headers[act.nheaders++]
+                = {name.data(), name.size(), value.data(), value.size()};
+        };
+        if (out_.http_status == 503) {
+            out_.retry_after = std::to_string(ctx_.cf.retry_after);
+            add("Retry-After", out_.retry_after);
+        }
+        if (!out_.hmac.empty()) add("x-syncml-hmac", out_.hmac);
     }
     return OMADM_OK;
+}
+
+void exchange::internal_error(const char *what) noexcept
+{
+    try {
+        error_ = std::string("internal: ") + what;
+    } catch (...) {
+        error_.clear();  // out of memory: the glue says so itself
+    }
 }
 
 int exchange::backend_done(int http_status, std::string_view body)
 {
     if (state_ != state::awaiting) return OMADM_EINVAL;
-    backend_status_ = http_status;
-    backend_body_.assign(body);
+    call_.status = http_status;
+    call_.answer.assign(body);
     state_ = state::answered;
     return OMADM_OK;
 }
 
 std::string_view exchange::var(int which) const
 {
-    const std::string *v = nullptr;
+    // the message's own identifiers, once it was read
+    bool read = state_ != state::fresh && !bad_;
+    auto once_read = [read](const std::string &v) {
+        return read ? std::string_view(v) : std::string_view();
+    };
     switch (which) {
-    case OMADM_VAR_DEVICE_ID: v = &device_id_; break;
-    case OMADM_VAR_SESSION_ID: v = &session_id_; break;
-    case OMADM_VAR_AUTH: return verdict_name(auth_);
-    case OMADM_VAR_MSG_ID: v = &msg_id_; break;
-    case OMADM_VAR_ERROR: v = &error_; break;
-    case OMADM_VAR_RESPONSE_HMAC: v = &response_hmac_; break;
+    case OMADM_VAR_DEVICE_ID: return once_read(msg_.hdr.source);
+    case OMADM_VAR_SESSION_ID: return once_read(msg_.hdr.session_id);
+    case OMADM_VAR_MSG_ID: return once_read(msg_.hdr.msg_id);
+    case OMADM_VAR_AUTH: return verdict_name(verdict_);
+    case OMADM_VAR_ERROR: return error_;
+    case OMADM_VAR_RESPONSE_HMAC: return out_.hmac;
     default: return {};
     }
-    return *v;
 }
 
-// ---- steps ---------------------------------------------------------------
+// ---- steps -------------------------------------------------------------------
 
-// What a message says, to tell a resend of it from another message with
-// its MsgID: the token it came with and the decoded message (a resend in
-// the other encoding is the same message), or for one signed with
-// x-syncml-hmac its bytes and MAC, since the MAC vouches for the bytes.
 std::string exchange::message_print() const
 {
-    std::string text = token_ + '\n';
-    text += has_hmac_ && !raw_body_.empty()
-                ? raw_body_ + '\n' + hmac_mac_
-                : encode_message(msg_, encoding::xml);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (!EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr))
-        throw std::runtime_error("SHA-256 failed");
-    return hex(std::string_view(reinterpret_cast<const char *>(md), len));
+    return omadm::message_print(token_, msg_, auth_.signed_print());
 }
 
 // Until a session is kept our answers take the device's MsgID (less one
@@ -156,40 +160,27 @@ unsigned long exchange::mirrored_msg_id() const
                : 0;
 }
 
-// A device may repeat a message in the other encoding: the kept answer is
-// re-encoded (it is our own message, so it decodes).  False when it cannot
-// be: the message is then handled afresh.
-bool exchange::in_request_encoding(std::string &kept) const
+bool exchange::device_done() const
 {
-    encoding was = encoding_of(kept);
-    if (was == enc_) return true;
-    message m;
-    parse_error e;
-    if (!decode_message(kept, was, omadm_limits_t{}, m, e)) return false;
-    kept = encode_message(m, enc_);
-    return true;
+    return omadm::device_done(ctx_, answers_our_package_);
 }
 
 void exchange::begin()
 {
-    if (!parsed_) {
-        error_ = perr_.reason;
-        respond_text(perr_.too_big ? 413 : 400, perr_.reason);
+    if (bad_) {
+        error_ = bad_->reason;
+        respond_text(bad_->too_big ? 413 : 400, bad_->reason);
         return;
     }
-    device_id_ = msg_.hdr.source;
-    session_id_ = msg_.hdr.session_id;
-    msg_id_ = msg_.hdr.msg_id;
-
     if (msg_.version == syncml_version::unsupported) {
-        respond_version();
+        respond_syncml(
+            encode_message(reply_.version_refusal(error_), ctx_.enc));
         return;
     }
 
-    std::string blob;
     session_state stored;
-    bool have = store_get(store_, session_key(device_id_, session_id_), blob)
-                && deserialize(blob, stored);
+    auto blob = sessions_.get(session_key(ctx_.device_id(), ctx_.session_id()));
+    bool have = blob && deserialize(*blob, stored);
     // Our answer to this very message was lost: send it again, touch
     // nothing.  Its print covers the token it came with and its
     // credentials, so only the sender of the original can repeat it;
@@ -197,10 +188,10 @@ void exchange::begin()
     if (have && stored.authenticated && !stored.last_response.empty()
         && msg_.hdr.msg_id == stored.last_device_msg_id
         && secure_equal(message_print(), stored.last_request_print)
-        && in_request_encoding(stored.last_response)) {
-        auth_ = verdict::session;
-        if (encoding_of(stored.last_response) == enc_)
-            response_hmac_ = stored.last_response_hmac;
+        && in_encoding(stored.last_response, ctx_.enc)) {
+        verdict_ = verdict::session;
+        if (encoding_of(stored.last_response) == ctx_.enc)
+            out_.hmac = stored.last_response_hmac;
         respond_syncml(std::move(stored.last_response));
         return;
     }
@@ -210,331 +201,102 @@ void exchange::begin()
     // neither sees nor disturbs the session (persist()).
     owns_session_ = have && stored.authenticated && !token_.empty()
                     && secure_equal(token_, stored.token);
-
+    session_state &st = ctx_.st;
     if (owns_session_ && !stored.ended) {
-        st_ = std::move(stored);
-        answers_our_package_ = st_.package_open;
+        st = std::move(stored);
+        answers_our_package_ = st.package_open;
+        auth_.server().accept_if_taken(st);
     } else {
-        st_ = session_state{};
-        st_.server_msg_id = mirrored_msg_id();
+        st = session_state{};
+        st.server_msg_id = mirrored_msg_id();
     }
-
-    if (st_.authenticated) {
-        auth_ = verdict::session;
-        if (session_needs_auth()) {  // MAC or server Cred: exchange_auth
-            ask_session_auth();
-            return;
-        }
-        ask_exchange(false);
-        return;
-    }
-    start_unauthenticated();
+    dispatch(st.authenticated ? auth_.in_session() : auth_.login());
 }
 
-void exchange::start_unauthenticated()
+void exchange::dispatch(auth_outcome o)
 {
-    auth_failures f;
-    if (cf_.max_auth_failures > 0) failures_before_ = read_failures();
-    if (failures_before_ && deserialize(*failures_before_, f)
-        && f.count >= cf_.max_auth_failures
-        && now_ - f.window_start < (long long) cf_.auth_failure_window) {
-        auth_ = verdict::throttled;
-        error_ = "too many failed authentications";
-        // No NextNonce: the device's stored nonce stays the valid one.
-        chal_code_ = 401;
-        respond_unauthenticated();
-        return;
+    if (o.v != verdict::none) verdict_ = o.v;
+    if (!o.reason.empty()) error_ = o.reason;
+    switch (o.what) {
+    case auth_outcome::step::ask_nonce:
+        ask(op::nonce, "nonce", std::move(o.body));
+        break;
+    case auth_outcome::step::ask_auth:
+        ask(op::auth, "auth", std::move(o.body));
+        break;
+    case auth_outcome::step::challenge: persist(reply_.refusal(o.chal)); break;
+    case auth_outcome::step::admitted:
+        // a session starts with the message that authenticates
+        ask_exchange(!ctx_.st.authenticated);
+        break;
+    case auth_outcome::step::unavailable: backend_failed(o.reason); break;
+    case auth_outcome::step::device_gone: respond_device_gone(); break;
     }
-
-    if (has_hmac_ && (cf_.auth_accept & OMADM_AUTH_HMAC)) {
-        start_hmac();
-        return;
-    }
-
-    if (!msg_.hdr.has_cred) {
-        auth_ = verdict::missing;
-        error_ = "credentials missing";
-        challenge(407);
-        return;
-    }
-
-    const cred &c = msg_.hdr.cred;
-    // SyncML's default credential type is basic.
-    std::string_view type = trim(c.meta.type);
-    if (type.empty()) type = k_type_basic;
-    std::string_view format = trim(c.meta.format);
-    if (!format.empty() && format != "b64") {
-        auth_failed("credential format not b64");
-        return;
-    }
-
-    if (iequals(type, k_type_md5) && (cf_.auth_accept & OMADM_AUTH_MD5)) {
-        auth_scheme_ = "md5";
-        presented_user_ = msg_.hdr.source_name;
-        presented_secret_.assign(trim(c.data));
-        if (presented_secret_.empty()) {
-            auth_failed("empty md5 credential");
-            return;
-        }
-    } else if (iequals(type, k_type_basic)
-               && (cf_.auth_accept & OMADM_AUTH_BASIC)) {
-        std::string user, pass;
-        if (!parse_basic_credential(c.data, user, pass)) {
-            auth_failed("malformed basic credential");
-            return;
-        }
-        auth_scheme_ = "basic";
-        presented_user_ = std::move(user);
-        presented_secret_ = md5_inner(presented_user_, pass);
-        OPENSSL_cleanse(pass.data(), pass.size());
-    } else {
-        auth_failed("credential type not accepted");
-        return;
-    }
-
-    if (!reserve_attempt()) return;
-    ask(op::auth, "auth", auth_request(device_id_, presented_user_));
-}
-
-// Count the attempt as failed before the backend is asked, so that parallel
-// attempts cannot all pass the throttle check during the round trip; a
-// success resets the counter, a backend failure puts it back.  An attempt
-// that cannot be counted is not evaluated: 503, so that a full store does
-// not open the door to unlimited guesses.
-bool exchange::reserve_attempt()
-{
-    if (cf_.max_auth_failures == 0) return true;
-    if (!count_failure(failures_before_)) {  // read by start_unauthenticated()
-        backend_failed("session store full: failed authentications cannot "
-                       "be counted");
-        return false;
-    }
-    attempt_reserved_ = true;
-    return true;
-}
-
-void exchange::release_attempt()
-{
-    std::string key = failures_key(device_id_, peer_);
-    const omadm_store_t &c = counters();
-    if (failures_before_) {
-        c.put(c.ctx, key.data(), key.size(), failures_before_->data(),
-              failures_before_->size(), cf_.auth_failure_window);
-    } else {
-        c.remove(c.ctx, key.data(), key.size());
-    }
-    attempt_reserved_ = false;
-}
-
-const omadm_store_t &exchange::counters() const
-{
-    return cf_.counter_store ? *cf_.counter_store : store_;
-}
-
-std::optional<std::string> exchange::read_failures() const
-{
-    std::string blob;
-    if (!store_get(counters(), failures_key(device_id_, peer_), blob))
-        return {};
-    return blob;
-}
-
-// One more failure on top of `current` (the stored counter, if any); false
-// when the store could not keep it.
-bool exchange::count_failure(const std::optional<std::string> &current)
-{
-    std::string key = failures_key(device_id_, peer_);
-    auth_failures f;
-    if (!current || !deserialize(*current, f)
-        || now_ - f.window_start >= (long long) cf_.auth_failure_window) {
-        f = auth_failures{0, (long long) now_};
-    }
-    f.count++;
-    long long left = f.window_start + cf_.auth_failure_window - now_;
-    std::string blob = serialize(f);
-    const omadm_store_t &c = counters();
-    return c.put(c.ctx, key.data(), key.size(), blob.data(), blob.size(),
-                 left > 0 ? (unsigned) left : 1)
-           == OMADM_OK;
-}
-
-void exchange::challenge(int code)
-{
-    chal_code_ = code;
-    if (challenge_scheme() != OMADM_AUTH_BASIC) {
-        // The device's nonce, which the backend keeps until a login uses
-        // it; this fresh one only where it has none.  So a challenge that
-        // anyone can provoke never invalidates the nonce a device holds.
-        chal_nonce_ = base64_encode(random_nonce());
-        ask(op::nonce, "nonce", nonce_request(device_id_, chal_nonce_));
-        return;
-    }
-    respond_unauthenticated();
-}
-
-// Failures count only where a guess was evaluated: an attempt reserved
-// before the backend check, or a MAC checked within a session
-// (throttle_).  A malformed credential proves nothing either way, and
-// counting it would let anyone fill the store with counters.
-void exchange::auth_failed(const char *reason)
-{
-    auth_ = verdict::failed;
-    error_ = reason;
-    challenge(401);
-}
-
-void exchange::auth_stale(const char *reason)
-{
-    auth_ = verdict::stale;
-    error_ = reason;
-    if (attempt_reserved_) release_attempt();
-    challenge(401);
-}
-
-bool exchange::digest_matches(const std::string &inner,
-                              const std::string &nonce_b64) const
-{
-    std::string nonce;
-    return base64_decode(nonce_b64, nonce)
-           && secure_equal(md5_digest(inner, nonce), presented_secret_);
-}
-
-void exchange::ask_exchange(bool session_start)
-{
-    session_start_ = session_start;
-    int mms, mos;
-    if (parse_code(msg_.hdr.meta.max_msg_size, mms) && mms > 0)
-        st_.device_max_msg_size = (unsigned long) mms;
-    if (parse_code(msg_.hdr.meta.max_obj_size, mos) && mos > 0)
-        st_.device_max_obj_size = (unsigned long long) mos;
-    exchange_request r = build_request(session_start);
-    apply_server_status(r);
-    ask(op::exchange, "exchange", to_json(r));
 }
 
 void exchange::ask(op which, const char *name, std::string body)
 {
-    op_ = which;
-    op_name_ = name;
-    out_body_ = std::move(body);
+    call_.which = which;
+    call_.name = name;
+    out_.body = std::move(body);
     state_ = state::awaiting;
 }
 
 void exchange::after_backend()
 {
-    op which = op_;
-    op_ = op::none;
+    op which = call_.which;
+    call_.which = op::none;
     switch (which) {
-    case op::nonce: on_nonce(); break;
-    case op::auth: on_auth(); break;
+    case op::nonce: dispatch(auth_.on_nonce(call_.status, call_.answer)); break;
+    case op::auth: dispatch(auth_.on_auth(call_.status, call_.answer)); break;
     case op::exchange: on_exchange(); break;
     case op::object: on_object(); break;
     case op::none: backend_failed("internal: no backend call"); break;
     }
 }
 
-void exchange::on_nonce()
+void exchange::ask_exchange(bool session_start)
 {
-    // 404: unknown device; it still gets its challenge, which will fail.
-    if (backend_status_ == 404) {
-        respond_unauthenticated();
-        return;
-    }
-    if (backend_status_ == 200) {
-        std::string held, why;
-        if (!parse_nonce_reply(backend_body_, held, why)) {
-            backend_failed(why);
-            return;
-        }
-        if (!held.empty()) chal_nonce_ = std::move(held);
-        respond_unauthenticated();
-        return;
-    }
-    backend_failed(backend_reason("nonce", backend_status_));
-}
-
-void exchange::on_auth()
-{
-    if (backend_status_ == 404) {
-        if (mid_session_auth_) {  // deleted during its session
-            respond_device_gone();
-            return;
-        }
-        // Nothing is kept for a device the backend does not know.
-        if (attempt_reserved_) release_attempt();
-        auth_failed("unknown device");
-        return;
-    }
-    if (backend_status_ != 200) {
-        backend_failed(backend_reason("auth", backend_status_));
-        return;
-    }
-    auth_reply r;
-    std::string why;
-    if (!parse_auth_reply(backend_body_, r, why)) {
-        backend_failed(why);
-        return;
-    }
-    take_server_credentials(r);
-    if (mid_session_auth_) {
-        on_session_auth(r);
-        return;
-    }
-
-    bool ok;
-    bool stale = false;
-    verify_presented(r, ok, stale);
-    // Without LocName (most clients send none) the device named by
-    // Source/LocURI is who logs in, under the name the backend holds;
-    // a name given must be that one.
-    if (!presented_user_.empty() && r.username != presented_user_) {
-        ok = stale = false;
-    }
-    presented_user_ = r.username;
-    if (stale) {
-        // The device knows the password but missed the nonce that replaced
-        // this one (an answer lost in transit): a new challenge, not a
-        // failure, or a flaky network would lock honest devices out.
-        used_nonce_.clear();
-        auth_stale("stale nonce");
-        return;
-    }
-    if (!ok) {
-        used_nonce_.clear();
-        auth_failed("invalid credentials");
-        return;
-    }
-    if (cf_.auth_accept & (OMADM_AUTH_MD5 | OMADM_AUTH_HMAC)) {
-        next_nonce_ = base64_encode(random_nonce());
-    }
-    ask_exchange(true);
+    session_state &st = ctx_.st;
+    int mms, mos;
+    if (parse_code(msg_.hdr.meta.max_msg_size, mms) && mms > 0)
+        st.device_max_msg_size = (unsigned long) mms;
+    if (parse_code(msg_.hdr.meta.max_obj_size, mos) && mos > 0)
+        st.device_max_obj_size = (unsigned long long) mos;
+    std::string note;
+    exchange_request r
+        = requests_.build(session_start, answers_our_package_, note);
+    if (!note.empty()) error_ = note;
+    ask(op::exchange, "exchange", to_json(r));
 }
 
 void exchange::on_exchange()
 {
-    if (backend_status_ == 200) {
+    bool session_start = !ctx_.st.authenticated;
+    if (call_.status == 200) {
         std::vector<backend_command> cmds;
-        std::vector<std::string> raw;
         std::string why;
-        if (!parse_exchange_reply(backend_body_, cmds, why, &raw)) {
+        if (!parse_exchange_reply(call_.answer, cmds, why)) {
             backend_failed(why);
             return;
         }
-        if (!load_pending()) {
-            backend_failed("internal: session state holds bad commands");
-            return;
+        // The commands kept from our earlier messages go first (once per
+        // message, however many backend rounds it takes).
+        if (!queue_.loaded) {
+            queue_.loaded = true;
+            queue_.cmds = std::move(ctx_.st.pending);
+            ctx_.st.pending.clear();
         }
         // A command that can never be sent (too large for the device's
         // MaxMsgSize, or its MaxObjSize) fails to the backend, which may
         // hand out others.
         std::vector<failed_report> failed;
-        for (size_t i = 0; i < cmds.size(); i++) {
-            if (auto why = unsendable(cmds[i])) {
-                failed.push_back({cmds[i].id, std::move(*why)});
+        for (auto &c : cmds) {
+            if (auto why = outgoing_.unsendable(c, session_start)) {
+                failed.push_back({c.id, std::move(*why)});
                 continue;
             }
-            kept_.push_back(std::move(cmds[i]));
-            kept_raw_.push_back(std::move(raw[i]));
+            queue_.cmds.push_back(std::move(c));
         }
         if (!failed.empty()) {
             ask_failed(std::move(failed));
@@ -543,146 +305,15 @@ void exchange::on_exchange()
         answer();
         return;
     }
-    if (backend_status_ == 409 && session_start_) {
-        // Another message used this nonce first: the device's own retry
-        // racing a slow first attempt, or a replay.  The digest was right
-        // for a nonce it was issued, so this proves the password: stale.
-        auth_stale("nonce already used");
+    if (call_.status == 409 && session_start) {
+        dispatch(auth_.nonce_taken());
         return;
     }
-    if (backend_status_ == 404) {
+    if (call_.status == 404) {
         respond_device_gone();
         return;
     }
-    backend_failed(backend_reason("exchange", backend_status_));
-}
-
-// ---- answers -------------------------------------------------------------
-
-void exchange::respond_text(int status, std::string reason)
-{
-    out_body_ = std::move(reason);
-    out_body_.push_back('\n');
-    http_status_ = status;
-    content_type_ = k_text_type;
-    state_ = state::responded;
-}
-
-void exchange::respond_syncml(std::string body)
-{
-    out_body_ = std::move(body);
-    http_status_ = 200;
-    content_type_ = content_type(enc_);
-    state_ = state::responded;
-}
-
-void exchange::backend_failed(std::string reason)
-{
-    // Nothing is stored: the device retries and finds the state as it was.
-    if (attempt_reserved_) release_attempt();
-    if (auth_ == verdict::none) auth_ = verdict::undecided;
-    error_ = reason;
-    respond_text(503, std::move(reason));
-}
-
-void exchange::respond_version()
-{
-    const std::string &dtd = msg_.hdr.ver_dtd;
-    bool dtd_ok = dtd == "1.1" || dtd == "1.2";
-    bool proto_ok = dtd_ok && msg_.hdr.ver_proto == "DM/" + dtd;
-    // A known VerDTD with a foreign VerProto is a protocol problem (513);
-    // anything else (unknown DTD, namespace disagreeing) is 505.
-    const char *code = dtd_ok && !proto_ok ? "513" : "505";
-    error_
-        = dtd_ok && !proto_ok ? "unsupported VerProto" : "unsupported VerDTD";
-
-    message m;
-    m.version = dtd == "1.1" ? syncml_version::v1_1 : syncml_version::v1_2;
-    m.hdr.session_id = msg_.hdr.session_id;
-    m.hdr.msg_id = "1";
-    m.hdr.target = msg_.hdr.source;
-    m.hdr.source.assign(cf_.server_id, cf_.server_id_len);
-    if (cf_.max_message_size)
-        m.hdr.meta.max_msg_size = std::to_string(cf_.max_message_size);
-    if (cf_.max_object_size)
-        m.hdr.meta.max_obj_size = std::to_string(cf_.max_object_size);
-    command s = hdr_status(code);
-    s.cmd_id = "1";
-    m.body.push_back(std::move(s));
-    m.final = true;
-    respond_syncml(encode_message(m, enc_));
-}
-
-void exchange::respond_unauthenticated()
-{
-    std::string code = std::to_string(chal_code_);
-    message m = reply_skeleton();
-    command s = hdr_status(code);
-    s.cmd_id = "1";
-    s.has_chal = true;
-    s.chal.format = "b64";
-    if (challenge_scheme() != OMADM_AUTH_BASIC) {
-        s.chal.type
-            = challenge_scheme() == OMADM_AUTH_HMAC ? k_type_mac : k_type_md5;
-        s.chal.next_nonce = chal_nonce_;
-    } else {
-        s.chal.type = k_type_basic;
-    }
-    m.body.push_back(std::move(s));
-    unsigned n = 2;
-    add_command_statuses(m, code, n);
-    persist(m);
-}
-
-message exchange::authenticated_head()
-{
-    message m = reply_skeleton();
-    command s = hdr_status(session_start_ ? "212" : "200");
-    s.cmd_id = "1";
-    if (!next_nonce_.empty()) {
-        // The nonce for the device's next session, or in an HMAC session
-        // its next message (already stored by the backend with this
-        // exchange).
-        s.has_chal = true;
-        s.chal.type = auth_scheme_ == "hmac" ? k_type_mac : k_type_md5;
-        s.chal.format = "b64";
-        s.chal.next_nonce = next_nonce_;
-    }
-    m.body.push_back(std::move(s));
-    add_server_cred(m);
-    return m;
-}
-
-size_t exchange::encoded_size(const message &m) const
-{
-    return encode_message(m, enc_).size();
-}
-
-// Whether the command fits in a message of its own (the SyncHdr and its
-// Status, no other Status), with some slack for the package's later
-// messages.
-bool exchange::fits_alone(const backend_command &bc)
-{
-    size_t limit = st_.device_max_msg_size;
-    if (limit == 0) return true;
-    message m = authenticated_head();
-    std::map<std::string, std::string> scratch;
-    unsigned n = 2;
-    m.body.push_back(to_syncml(bc, m.hdr.msg_id, n, scratch));
-    return encoded_size(m) + k_size_slack <= limit;
-}
-
-// The commands kept from our earlier messages go first (once per message,
-// however many backend rounds it takes).
-bool exchange::load_pending()
-{
-    if (pending_loaded_) return true;
-    pending_loaded_ = true;
-    if (st_.pending.empty()) return true;
-    if (!parse_kept_commands(st_.pending, kept_)) return false;
-    kept_raw_ = std::move(st_.pending);
-    st_.pending.clear();
-    return true;
+    backend_failed(backend_reason("exchange", call_.status));
 }
 
 // Tell the backend about the commands that can never be sent, and ask it
@@ -690,42 +321,129 @@ bool exchange::load_pending()
 void exchange::ask_failed(std::vector<failed_report> failed)
 {
     // A backend that hands the same commands out again would loop here.
-    if (++failed_rounds_ > k_max_failed_rounds) {
+    if (++queue_.failed_rounds > k_max_failed_rounds) {
         backend_failed("backend hands out again commands reported failed");
         return;
     }
-    exchange_request r;
-    r.device_id = device_id_;
-    r.session_id = session_id_;
-    r.msg_id = msg_id_;
-    r.failed = std::move(failed);
-    bool abort = false;
-    for (const auto &bc : kept_) abort = abort || is_session_abort(bc);
-    r.max_commands = !abort && cf_.max_commands > kept_.size()
-                         ? cf_.max_commands - (unsigned) kept_.size()
-                         : 0;
-    if (!device_done() || device_aborted(msg_)) r.max_commands = 0;
-    ask(op::exchange, "exchange", to_json(r));
+    const auto &kept = queue_.cmds;
+    bool abort = std::any_of(kept.begin(), kept.end(), is_session_abort);
+    unsigned max = !abort && ctx_.cf.max_commands > kept.size()
+                       ? ctx_.cf.max_commands - (unsigned) kept.size()
+                       : 0;
+    if (!device_done() || device_aborted(msg_)) max = 0;
+    ask(op::exchange, "exchange",
+        to_json(requests_.failed(std::move(failed), max)));
+}
+
+// Whether this answer may carry commands at all (§3.2, §3.3).
+bool exchange::commands_go_out() const
+{
+    if (device_aborted(msg_) || !device_done() || ctx_.st.receiving)
+        return false;
+    return std::none_of(queue_.cmds.begin(), queue_.cmds.end(),
+                        is_session_abort);
+}
+
+// The answer, once the commands are known.  A large object first in line
+// starts; the bytes of its next chunk come from the backend ("object") or
+// from its segments.
+void exchange::answer()
+{
+    auto &kept = queue_.cmds;
+    bool session_start = !ctx_.st.authenticated;
+    if (commands_go_out() && !outgoing_.sending() && !kept.empty()
+        && outgoing_.is_large(kept.front(), session_start)) {
+        std::string id = kept.front().id;
+        bool stored = outgoing_.start(kept.front());
+        kept.erase(kept.begin());
+        if (!stored) {
+            ask_failed({{id, "the object zone has no room for the large "
+                             "object"}});
+            return;
+        }
+    }
+    if (!commands_go_out() || !outgoing_.sending() || !ctx_.st.outgoing.acked) {
+        respond_authenticated();
+        return;
+    }
+    auto piece = outgoing_.next_piece();
+    if (!piece.fetch.empty()) {
+        ask(op::object, "object", std::move(piece.fetch));
+        return;
+    }
+    if (piece.lost) {
+        std::string id = ctx_.st.outgoing.command_id;
+        outgoing_.end();
+        ask_failed({{id, "the large object was evicted from the object "
+                         "zone"}});
+        return;
+    }
+    respond_authenticated();
+}
+
+void exchange::on_object()
+{
+    if (call_.status == 0 || call_.status >= 500) {
+        backend_failed(backend_reason("object", call_.status));
+        return;
+    }
+    std::string why = outgoing_.on_piece(call_.status, call_.answer);
+    if (why.empty()) {
+        respond_authenticated();
+        return;
+    }
+    // Not a passing failure: asking again would get the same.  The object
+    // fails to the backend, and the answer goes on without it.
+    std::string id = ctx_.st.outgoing.command_id;
+    outgoing_.end();
+    ask_failed({{id, why}});
+}
+
+// ---- answers -----------------------------------------------------------------
+
+void exchange::respond_text(int status, std::string reason)
+{
+    out_.body = std::move(reason);
+    out_.body.push_back('\n');
+    out_.http_status = status;
+    out_.content_type = k_text_type;
+    state_ = state::responded;
+}
+
+void exchange::respond_syncml(std::string body)
+{
+    out_.body = std::move(body);
+    out_.http_status = 200;
+    out_.content_type = content_type(ctx_.enc);
+    state_ = state::responded;
+}
+
+void exchange::backend_failed(std::string reason)
+{
+    // Nothing is stored: the device retries and finds the state as it was.
+    auth_.abandon();
+    if (verdict_ == verdict::none) verdict_ = verdict::undecided;
+    error_ = reason;
+    respond_text(503, std::move(reason));
 }
 
 void exchange::respond_authenticated()
 {
-    if (session_start_) {
+    session_state &st = ctx_.st;
+    const auto &kept = queue_.cmds;
+    bool session_start = !st.authenticated;
+    if (session_start) {
         // A session starts here, with a token nobody has seen before.
-        st_.token = hex(random_nonce());
-        st_.authenticated = true;
-        throttle_ = throttle_change::reset;
-        auth_ = verdict::ok;
-        on_authenticated();
+        st.token = hex(random_nonce());
+        st.authenticated = true;
+        verdict_ = verdict::ok;
     }
-    if (!next_nonce_.empty() && st_.scheme == "hmac")
-        st_.mac_nonce = next_nonce_;
-    message m = authenticated_head();
+    auth_.admit(st, session_start);
+    message m = reply_.authenticated_head(session_start);
     unsigned n = 2;
-    add_command_statuses(m, "200", n);
+    reply_.add_statuses(m, "200", n);
+    for (const auto &key : answers_.answered) st.outstanding.erase(key);
 
-    for (const auto &key : answered_) st_.outstanding.erase(key);
-    std::string server_msg = m.hdr.msg_id;
     // A session abort (Alert 1223) goes alone after the Statuses and ends
     // the session (§3.2); the answer to the device's own abort carries no
     // command at all (the backend was asked for none).  A command of the
@@ -735,16 +453,10 @@ void exchange::respond_authenticated()
     // The device's package goes on (no Final, or a large object not
     // complete): Statuses and Alert 1222, no command, no Final (§3.3);
     // what we have waits for its last message.
-    bool device_more = (!device_done() || st_.receiving) && !device_abort;
-    const backend_command *abort = nullptr;
-    for (const auto &bc : kept_) {
-        if (is_session_abort(bc)) {
-            abort = &bc;
-            break;
-        }
-    }
+    bool device_more = (!device_done() || st.receiving) && !device_abort;
+    auto abort = std::find_if(kept.begin(), kept.end(), is_session_abort);
     bool chunk_sent = false;
-    st_.pending.clear();
+    st.pending.clear();
     if (device_abort) {
         // Statuses only
     } else if (device_more) {
@@ -753,307 +465,78 @@ void exchange::respond_authenticated()
         a.cmd_id = std::to_string(n++);
         a.data = "1222";
         m.body.push_back(std::move(a));
-        st_.pending = kept_raw_;
-    } else if (abort) {
-        m.body.push_back(to_syncml(*abort, server_msg, n, st_.outstanding));
-    } else if (st_.sending) {
+        st.pending = kept;
+    } else if (abort != kept.end()) {
+        m.body.push_back(to_syncml(*abort, m.hdr.msg_id, n, st.outstanding));
+    } else if (st.sending) {
         // A large object goes alone, a chunk per message (see answer()).
-        if (st_.outgoing.acked) chunk_sent = add_chunk(m, n);
-        st_.pending = kept_raw_;
+        if (st.outgoing.acked) chunk_sent = outgoing_.add_chunk(m, n);
+        st.pending = kept;
     } else {
         // Within the device's MaxMsgSize: the commands that fit, in order,
         // up to a large object (it starts the next message); the rest
         // wait in the session for its next message.
-        size_t limit = st_.device_max_msg_size;
-        size_t sent = 0;
         size_t stop = 0;
-        while (stop < kept_.size() && !is_large(kept_[stop])) stop++;
-        message all = m;
-        unsigned n_all = n;
-        std::map<std::string, std::string> added;
-        for (size_t i = 0; i < stop; i++)
-            all.body.push_back(to_syncml(kept_[i], server_msg, n_all, added));
-        if (limit == 0 || encoded_size(all) <= limit) {
-            m = std::move(all);
-            n = n_all;
-            st_.outstanding.insert(added.begin(), added.end());
-            sent = stop;
-        } else {
-            for (; sent < stop; sent++) {
-                std::map<std::string, std::string> one;
-                unsigned n_one = n;
-                m.body.push_back(
-                    to_syncml(kept_[sent], server_msg, n_one, one));
-                if (encoded_size(m) > limit) {
-                    m.body.pop_back();
-                    break;
-                }
-                n = n_one;
-                st_.outstanding.insert(one.begin(), one.end());
-            }
-        }
-        st_.pending.assign(kept_raw_.begin() + (long) sent, kept_raw_.end());
+        while (stop < kept.size()
+               && !outgoing_.is_large(kept[stop], session_start))
+            stop++;
+        size_t sent = reply_.pack(m, n, kept, stop);
+        st.pending.assign(kept.begin() + (long) sent, kept.end());
     }
-    m.final = !device_more && st_.pending.empty() && !st_.sending;
+    m.final = !device_more && st.pending.empty() && !st.sending;
     // our package stays open while we have more to send, whatever the
     // device's does
-    st_.package_open = !st_.pending.empty() || st_.sending;
+    st.package_open = !st.pending.empty() || st.sending;
 
     // Nothing asked: the device will not answer, so the session is over.
     // The state stays (ended) only so a lost answer can be resent.
-    st_.ended
-        = device_abort || abort
-          || (kept_.empty() && !device_more && !chunk_sent && !st_.sending);
-    if (st_.ended) st_.pending.clear();
-    if (st_.ended && st_.sending) end_sending();
+    st.ended = device_abort || abort != kept.end()
+               || (kept.empty() && !device_more && !chunk_sent && !st.sending);
+    if (st.ended) st.pending.clear();
+    if (st.ended && st.sending) outgoing_.end();
     persist(m);
 }
 
 void exchange::respond_device_gone()
 {
     // The backend no longer knows the device: refuse what it sent and end.
-    message m = reply_skeleton();
-    command s = hdr_status("403");
-    s.cmd_id = "1";
-    m.body.push_back(std::move(s));
-    unsigned n = 2;
-    add_command_statuses(m, "403", n);
-    if (session_start_) auth_ = verdict::failed;
+    message m = reply_.device_gone();
+    if (!ctx_.st.authenticated) verdict_ = verdict::failed;
     error_ = "backend: unknown device";
-    st_.ended = true;
+    ctx_.st.ended = true;
     persist(m);
-}
-
-// ---- message building ----------------------------------------------------
-
-// The device's message ends its package: it has Final, or it answers a
-// message of ours that left Final out to send more, which the device must
-// not close its package before (§3.3).
-bool exchange::device_done() const
-{
-    return msg_.final || answers_our_package_;
-}
-
-message exchange::reply_skeleton() const
-{
-    message m;
-    m.version = msg_.version;
-    m.hdr.session_id = msg_.hdr.session_id;
-    m.hdr.msg_id = std::to_string(st_.server_msg_id + 1);
-    m.hdr.target = msg_.hdr.source;
-    m.hdr.source.assign(cf_.server_id, cf_.server_id_len);
-    m.hdr.resp_uri = resp_uri();
-    if (cf_.max_message_size)
-        m.hdr.meta.max_msg_size = std::to_string(cf_.max_message_size);
-    if (cf_.max_object_size)
-        m.hdr.meta.max_obj_size = std::to_string(cf_.max_object_size);
-    m.final = true;
-    return m;
-}
-
-command exchange::hdr_status(const std::string &code) const
-{
-    command s;
-    s.name = "Status";
-    s.msg_ref = msg_.hdr.msg_id;
-    s.cmd_ref = "0";
-    s.cmd = "SyncHdr";
-    if (!msg_.hdr.target.empty()) s.target_refs.push_back(msg_.hdr.target);
-    s.source_refs.push_back(msg_.hdr.source);
-    s.data = code;
-    return s;
-}
-
-void exchange::add_command_statuses(message &m, const std::string &code,
-                                    unsigned &cmd_id) const
-{
-    for (const auto &c : msg_.body) {
-        // Statuses and Results are answers themselves, but for a Results
-        // carrying a large object's chunk; NoResp asks for none.
-        auto own = code == "200" ? answer_codes_.find(c.cmd_id)
-                                 : answer_codes_.end();
-        if (c.name == "Status" || c.no_resp) continue;
-        if (c.name == "Results" && own == answer_codes_.end()) continue;
-        command s;
-        s.name = "Status";
-        s.cmd_id = std::to_string(cmd_id++);
-        s.msg_ref = msg_.hdr.msg_id;
-        s.cmd_ref = c.cmd_id;
-        s.cmd = c.name;
-        if (c.name == "Results" && !c.items.empty())
-            s.source_refs.push_back(c.items.front().source);
-        s.data = own == answer_codes_.end() ? code : own->second;
-        m.body.push_back(std::move(s));
-    }
-}
-
-exchange_request exchange::build_request(bool session_start)
-{
-    exchange_request r;
-    r.device_id = device_id_;
-    r.session_id = session_id_;
-    r.msg_id = msg_id_;
-    r.session_start = session_start;
-    if (session_start || !next_nonce_.empty()) {  // or an HMAC message
-        r.used_nonce = used_nonce_;
-        r.next_nonce = next_nonce_;
-    }
-    r.max_commands = cf_.max_commands;
-
-    // A Status or Results without MsgRef answers our last message.
-    const std::string last_server = std::to_string(st_.server_msg_id);
-    auto outstanding_key = [&](const command &c) {
-        return (c.msg_ref.empty() ? last_server : c.msg_ref) + ":"
-               + std::string(trim(c.cmd_ref));
-    };
-
-    bool aborted = false;
-    // A Get's Status waits for the end of the device's package (held):
-    // its Results may come in a later message of it.
-    bool package_ends = msg_.final || device_aborted(msg_);
-    for (const auto &c : msg_.body) {
-        if (c.name == "Replace") {
-            for (const auto &it : c.items) {
-                if (it.source.rfind("./DevInfo/", 0) == 0)
-                    r.devinfo[it.source] = it.data;
-            }
-        } else if (c.name == "Alert") {
-            std::string code(trim(c.data));
-            if (code == "1200" || code == "1201" || code == "1222") continue;
-            if (std::any_of(c.items.begin(), c.items.end(),
-                            [](const item &it) { return it.more_data; })) {
-                answer_codes_[c.cmd_id] = "406";  // chunks: Results only
-                continue;
-            }
-            if (code == "1223") aborted = true;
-            device_alert a;
-            a.code = code;
-            a.correlator = c.correlator;
-            for (const auto &it : c.items) {
-                a.items.push_back(
-                    {it.source, it.target,
-                     it.meta.type.empty() ? c.meta.type : it.meta.type,
-                     it.meta.format.empty() ? c.meta.format : it.meta.format,
-                     it.meta.mark, it.data});
-            }
-            r.alerts.push_back(std::move(a));
-        } else if (c.name == "Status") {
-            if (trim(c.cmd_ref) == "0") continue;
-            std::string key = outstanding_key(c);
-            auto found = st_.outstanding.find(key);
-            int code;
-            if (!parse_code(c.data, code)) continue;
-            if (st_.sending && key == st_.outgoing.chunk_key) {
-                chunk_answered(code, r);
-                continue;
-            }
-            if (found == st_.outstanding.end()) continue;
-            if (!package_ends && trim(c.cmd) == "Get") {
-                st_.held[key] = code;
-                continue;
-            }
-            status_report sr{found->second, code, {}};
-            // a user-interaction alert's answer: text, selected choices
-            for (const auto &it : c.items)
-                sr.items.push_back({it.source, it.target, it.data});
-            r.statuses.push_back(std::move(sr));
-            answered_.insert(key);
-        } else if (c.name == "Results") {
-            auto found = st_.outstanding.find(outstanding_key(c));
-            bool known = found != st_.outstanding.end();
-            for (const auto &it : c.items) {
-                if (it.more_data || st_.receiving) {
-                    receive_chunk(c, it, known ? &found->second : nullptr, r);
-                    continue;
-                }
-                if (!known) continue;
-                r.results.push_back(
-                    {found->second, it.source,
-                     it.meta.format.empty() ? c.meta.format : it.meta.format,
-                     it.meta.type.empty() ? c.meta.type : it.meta.type,
-                     it.data});
-            }
-        }
-    }
-    // The device's package (or the session) ended with its object
-    // incomplete.
-    if (st_.receiving && package_ends) fail_incoming(424);
-    if (package_ends) {
-        // An exchange applies Results before Statuses: the Statuses held
-        // go with the package's last Results (ahead of this message's).
-        std::vector<status_report> earlier;
-        for (const auto &h : st_.held) {
-            auto found = st_.outstanding.find(h.first);
-            if (found == st_.outstanding.end()) continue;
-            earlier.push_back({found->second, h.second, {}});
-            answered_.insert(h.first);
-        }
-        r.statuses.insert(r.statuses.begin(), earlier.begin(), earlier.end());
-        st_.held.clear();
-    }
-    settle_objects(r);
-    check_sending(r, device_done() && !aborted);
-    // After a device abort (1223) the server sends no commands (§3.2);
-    // none either while the device's package goes on (no Final, or a large
-    // object not complete) or while ours does (commands kept in the
-    // session, a large object, go first), §3.3.
-    if (aborted || !device_done() || !st_.pending.empty() || st_.receiving
-        || st_.sending)
-        r.max_commands = 0;
-    return r;
 }
 
 void exchange::persist(const message &m)
 {
-    std::string body = encode_message(m, enc_);
-    sign_response(body);
-    st_.last_response_hmac = response_hmac_;
+    session_state &st = ctx_.st;
+    std::string body = encode_message(m, ctx_.enc);
+    out_.hmac = auth_.sign(body);
+    st.last_response_hmac = out_.hmac;
 
-    st_.server_msg_id += 1;
-    st_.last_device_msg_id = msg_.hdr.msg_id;
-    for (const auto &key : drops_)
-        objects().remove(objects().ctx, key.data(), key.size());
-    keep_objects_alive();
+    st.server_msg_id += 1;
+    st.last_device_msg_id = msg_.hdr.msg_id;
+    segments_.flush();
+    segments_.keep_alive(st);
     // Anyone can send unauthenticated messages: they make us keep nothing
     // (a repeat is answered afresh), and a session whose owner failed to
     // authenticate again ends.
-    std::string key = session_key(device_id_, session_id_);
-    if (st_.authenticated) {
-        st_.last_request_print = message_print();
-        st_.last_response = body;
-        std::string blob = serialize(st_);
-        if (store_.put(store_.ctx, key.data(), key.size(), blob.data(),
-                       blob.size(), cf_.session_ttl)
-            != OMADM_OK) {
+    std::string key = session_key(ctx_.device_id(), ctx_.session_id());
+    if (st.authenticated) {
+        st.last_request_print = message_print();
+        st.last_response = body;
+        if (!sessions_.put(key, serialize(st), ctx_.cf.session_ttl)) {
             // Answer anyway: a lost session only costs a re-authentication.
             error_ = "session store full: session state not kept";
         }
     } else if (owns_session_) {
-        store_.remove(store_.ctx, key.data(), key.size());
+        sessions_.remove(key);
     }
-
-    const omadm_store_t &c = counters();
-    if (throttle_ == throttle_change::increment && cf_.max_auth_failures) {
-        if (!count_failure(read_failures())) {  // fresh: a backend call passed
-            error_ += error_.empty() ? "" : "; ";
-            error_ += "session store full: failure count not kept";
-        }
-    } else if (throttle_ == throttle_change::reset) {
-        std::string fkey = failures_key(device_id_, peer_);
-        c.remove(c.ctx, fkey.data(), fkey.size());
+    if (!auth_.commit()) {
+        error_ += error_.empty() ? "" : "; ";
+        error_ += "session store full: failure count not kept";
     }
-
     respond_syncml(std::move(body));
-}
-
-std::string exchange::resp_uri() const
-{
-    if (cf_.resp_uri_len == 0) return std::string();
-    std::string uri(cf_.resp_uri, cf_.resp_uri_len);
-    if (st_.token.empty()) return uri;  // no session yet
-    uri += uri.find('?') == std::string::npos ? "?s=" : "&s=";
-    uri += st_.token;
-    return uri;
 }
 
 }  // namespace omadm

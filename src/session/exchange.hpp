@@ -1,32 +1,41 @@
-// One device message, from its body to the HTTP answer: authentication,
-// session bookkeeping, backend calls and the response message.  Driven by
-// the C ABI in c_api_exchange.cpp (see include/omadm.h for the loop).
+// One device message, from its body to the HTTP answer, as a short state
+// machine over named collaborators (docs/architecture.md):
+//
+//   authenticator      who sent it: Cred, x-syncml-hmac, throttle, the
+//                      server's own credentials; steps as auth_outcome
+//   request_builder    what the backend's "exchange" call carries
+//   incoming_objects   a device's large object, chunk by chunk
+//   outgoing_object_sender  one of ours, chunk by chunk
+//   reply_builder      our message, packed against the device's MaxMsgSize
+//   kv_store           the sessions in the shared store
+//
+// Driven by the C ABI in c_api/c_api_exchange.cpp (see include/omadm.h for
+// the loop).
 #pragma once
 
 #include <ctime>
-#include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "auth/verdict.hpp"
 #include "backend/contract.hpp"
+#include "codec/parse_error.hpp"
 #include "codec/syncml_codec.hpp"
 #include "codec/syncml_message.hpp"
-#include "codec/xml_decoder.hpp"
 #include "omadm.h"
-#include "session/session_state.hpp"
+#include "session/answers.hpp"
+#include "session/authenticator.hpp"
+#include "session/context.hpp"
+#include "session/incoming_object.hpp"
+#include "session/kv_store.hpp"
+#include "session/object_segments.hpp"
+#include "session/outgoing_object.hpp"
+#include "session/reply_builder.hpp"
+#include "session/request_builder.hpp"
 
 namespace omadm {
-
-// Shared by the exchange*.cpp files.
-// False when absent; throws std::bad_alloc.
-bool store_get(const omadm_store_t &s, const std::string &key,
-               std::string &out);
-// "backend <op> unreachable" / "... answered <status>"
-std::string backend_reason(const char *op, int status);
 
 class exchange {
 public:
@@ -35,6 +44,8 @@ public:
     exchange(const omadm_config_t &cf, const omadm_store_t &store,
              std::string_view body, encoding enc, std::string_view token,
              time_t now);
+    exchange(const exchange &) = delete;
+    exchange &operator=(const exchange &) = delete;
 
     // Next action; pointers in act stay valid until the next call.
     // OMADM_EINVAL when a backend answer is awaited but not given.
@@ -46,185 +57,93 @@ public:
     // empty when the variable has no value (yet); valid until destroy.
     std::string_view var(int which) const;
 
-    // The request's x-syncml-hmac header (exchange_auth.cpp); OMADM_EINVAL
-    // after the first run().
+    // The request's x-syncml-hmac header, and the client's address that
+    // failure counters are kept per; OMADM_EINVAL after the first run().
     int set_hmac(std::string_view value);
-
-    // The client's address, which failure counters are kept per;
-    // OMADM_EINVAL after the first run().
     int set_peer(std::string_view addr);
+    // The server's id and RespURI base for this message, where the
+    // configuration leaves them to the request.
+    int set_server_id(std::string_view id);
+    // An exception's text, for the glue's error log (noexcept).
+    void internal_error(const char *what) noexcept;
 
 private:
     enum class state { fresh, awaiting, answered, responded };
     enum class op { none, nonce, auth, exchange, object };
-    enum class throttle_change { none, increment, reset };
+
+    struct backend_call {
+        op which = op::none;
+        const char *name = "";
+        int status = 0;
+        std::string answer;
+    };
+    // the commands of this answer, in order: those kept from earlier
+    // messages (session_state::pending) first, then the backend's
+    struct queue {
+        std::vector<backend_command> cmds;
+        bool loaded = false;         // the session's pending are in cmds
+        unsigned failed_rounds = 0;  // see ask_failed()
+    };
+    struct action_out {
+        std::string body;
+        int http_status = 0;
+        const char *content_type = nullptr;
+        std::string hmac;         // x-syncml-hmac of the answer, "" for none
+        std::string retry_after;  // of a 503
+        omadm_header_t headers[2];
+    };
+
+    static std::optional<parse_error> decode(std::string_view body,
+                                             encoding enc,
+                                             const omadm_limits_t &limits,
+                                             message &out);
 
     // steps
     void begin();
-    bool in_request_encoding(std::string &kept) const;
-    void after_backend();
-    void on_nonce();
-    void on_auth();
-    void on_exchange();
-
-    void start_unauthenticated();
-    void challenge(int code);
-    void auth_failed(const char *reason);
-    void auth_stale(const char *reason);
-    bool digest_matches(const std::string &inner,
-                        const std::string &nonce_b64) const;
-    bool reserve_attempt();
-    void release_attempt();
-    const omadm_store_t &counters() const;
-    std::optional<std::string> read_failures() const;
-    bool count_failure(const std::optional<std::string> &current);
-    std::string message_print() const;
-    unsigned long mirrored_msg_id() const;
-    void ask_exchange(bool session_start);
+    void dispatch(auth_outcome o);
     void ask(op which, const char *name, std::string body);
+    void after_backend();
+    void ask_exchange(bool session_start);
+    void on_exchange();
+    void ask_failed(std::vector<failed_report> failed);
+    bool commands_go_out() const;
+    void answer();
+    void on_object();
 
     // answers
     void respond_text(int status, std::string reason);
     void respond_syncml(std::string body);
-    void respond_version();
-    void respond_unauthenticated();
     void respond_authenticated();
-    // packages (§3.3, exchange.cpp)
-    bool load_pending();
-    void ask_failed(std::vector<failed_report> failed);
-    message authenticated_head();
-    bool fits_alone(const backend_command &bc);
-    size_t encoded_size(const message &m) const;
     void respond_device_gone();
     void backend_failed(std::string reason);
-
-    // large objects (exchange_objects.cpp)
-    struct object_outcome {
-        std::string command_id;  // the Get's backend id
-        int code;                // 200: delivered; else the failure
-        int held_status;         // the Get's own Status, 0: none
-    };
-    const omadm_store_t &objects() const;
-    std::string segment_key(bool incoming, unsigned serial, unsigned n) const;
-    bool put_segment(const std::string &key, const std::string &val);
-    void drop_segments(bool incoming, unsigned serial, unsigned count);
-    void keep_objects_alive();
-    void receive_chunk(const command &c, const item &it,
-                       const std::string *get_id, exchange_request &r);
-    int store_chunk(const std::string &data);
-    bool load_incoming(std::string &out);
-    void fail_incoming(int code);
-    void settle_objects(exchange_request &r);
-    void forget_held(const std::string &command_id);
-    void chunk_answered(int code, exchange_request &r);
-    void check_sending(exchange_request &r, bool package_ends);
-    void end_sending();
-    std::optional<std::string> unsendable(const backend_command &bc);
-    bool is_large(const backend_command &bc);
-    bool commands_go_out() const;
-    void answer();
-    bool start_sending();
-    bool load_outgoing(unsigned long long offset, unsigned long long len,
-                       std::string &out);
-    void on_object();
-    bool add_chunk(message &m, unsigned &n);
-
-    // message building
-    bool device_done() const;
-    message reply_skeleton() const;
-    command hdr_status(const std::string &code) const;
-    void add_command_statuses(message &m, const std::string &code,
-                              unsigned &cmd_id) const;
-    exchange_request build_request(bool session_start);
     void persist(const message &m);
-    std::string resp_uri() const;
 
-    // syncml:auth-MAC and the server's own credentials (exchange_auth.cpp)
-    void start_hmac();
-    bool hmac_matches(const std::string &inner,
-                      const std::string &nonce_b64) const;
-    void verify_presented(const auth_reply &r, bool &ok, bool &stale);
-    bool session_needs_auth();
-    void ask_session_auth();
-    void on_session_auth(const auth_reply &r);
-    void take_server_credentials(const auth_reply &r);
-    void read_server_status();
-    void apply_server_status(exchange_request &r);
-    void on_authenticated();
-    void add_server_cred(message &m);
-    void sign_response(const std::string &body);
-    unsigned challenge_scheme() const;
+    std::string message_print() const;
+    unsigned long mirrored_msg_id() const;
+    bool device_done() const;
 
-    const omadm_config_t &cf_;
-    const omadm_store_t &store_;
-    time_t now_;
-    encoding enc_;
-    std::string token_;
-    std::string peer_;
-
-    bool parsed_ = false;
-    parse_error perr_;
     message msg_;
-
-    state state_ = state::fresh;
-    op op_ = op::none;
-    int backend_status_ = 0;
-    std::string backend_body_;
-
-    session_state st_;
-    bool session_start_ = false;
-    throttle_change throttle_ = throttle_change::none;
-    bool owns_session_ = false;                   // see begin()
-    bool attempt_reserved_ = false;               // see reserve_attempt()
-    std::optional<std::string> failures_before_;  // counter as first read
-
-    // authentication in progress
-    int chal_code_ = 0;
-    std::string chal_nonce_;   // base64, for md5 challenges
-    std::string auth_scheme_;  // "md5" | "basic"
-    std::string presented_user_;
-    std::string presented_secret_;         // md5: Cred/Data; basic: md5_inner
-    std::string used_nonce_, next_nonce_;  // base64
-    std::set<std::string> answered_;       // outstanding keys answered
-    // the commands of this answer, in order: those kept from earlier
-    // messages (session_state::pending) first, then the backend's that fit
-    std::vector<backend_command> kept_;
-    std::vector<std::string> kept_raw_;
-    bool pending_loaded_ = false;
-    unsigned failed_rounds_ = 0;        // see ask_failed()
+    std::optional<parse_error> bad_;  // the body is not usable SyncML
+    exchange_context ctx_;
+    kv_store sessions_;
+    std::string token_;
+    bool owns_session_ = false;  // the message carries the session's token
     bool answers_our_package_ = false;  // see device_done()
 
-    // large objects (exchange_objects.cpp)
-    std::map<std::string, std::string> answer_codes_;  // CmdID -> our
-        // Status code for a device command
-    std::vector<object_outcome> object_outcomes_;
-    std::vector<std::string> drops_;  // object store keys done with
-    bool chunk_stored_ = false;       // one per message
-    std::string fetched_;             // a piece of the object we send
-    unsigned long long asked_ = 0;    // ... its length as asked for
+    state state_ = state::fresh;
+    backend_call call_;
 
-    // syncml:auth-MAC and server credentials (exchange_auth.cpp)
-    std::string raw_body_;   // kept only where HMAC is accepted
-    bool has_hmac_ = false;  // the request had x-syncml-hmac
-    bool hmac_ok_ = false;   // ... and it parsed
-    std::string hmac_user_, hmac_mac_, hmac_why_;
-    bool mac_used_ = false;          // sign the response (device used MAC)
-    bool mid_session_auth_ = false;  // auth asked for a live session
-    std::string server_user_, server_inner_, server_basic_;
-    bool server_status_read_ = false;
-    int device_hdr_code_ = 0;        // device's Status on our SyncHdr
-    std::string device_chal_nonce_;  // ... and the nonce in its Chal
-    std::string response_hmac_;      // x-syncml-hmac of our response
+    device_answers answers_;
+    authenticator auth_;
+    object_segments segments_;
+    reply_builder reply_;
+    incoming_objects incoming_;
+    outgoing_object_sender outgoing_;
+    request_builder requests_;
+    queue queue_;
 
-    // action output
-    std::string op_name_;
-    std::string out_body_;
-    int http_status_ = 0;
-    const char *content_type_ = nullptr;
-
-    // variables
-    std::string device_id_, session_id_, msg_id_;
-    verdict auth_ = verdict::none;
+    action_out out_;
+    verdict verdict_ = verdict::none;
     std::string error_;
 };
 

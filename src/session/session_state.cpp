@@ -1,34 +1,14 @@
 #include "session/session_state.hpp"
 
+#include <stdexcept>
+
 #include <nlohmann/json.hpp>
+
+#include "backend/command_json.hpp"
 
 namespace omadm {
 
 using json = nlohmann::json;
-
-std::string session_key(std::string_view device_id, std::string_view session_id)
-{
-    // The prefix keeps the key families apart.  A device id holding '\n'
-    // could alias another pair, but only of ids the sender may claim
-    // anyway: the token, not the key, is what proves a session.
-    std::string k("s:");
-    k.append(device_id).append(1, '\n').append(session_id);
-    return k;
-}
-
-std::string failures_key(std::string_view device_id, std::string_view peer)
-{
-    std::string k("f:");
-    k.append(device_id).append(1, '\n').append(peer);
-    return k;
-}
-
-std::string object_key(std::string_view device_id, std::string_view session_id)
-{
-    std::string k("o:");
-    k.append(device_id).append(1, '\n').append(session_id);
-    return k;
-}
 
 namespace {
 
@@ -43,10 +23,14 @@ json to_json(const incoming_object &o)
 
 json to_json(const outgoing_object &o)
 {
-    return {{"command", o.command},     {"command_id", o.command_id},
-            {"size", o.size},           {"sent", o.sent},
-            {"chunk_key", o.chunk_key}, {"acked", o.acked},
-            {"fetch", o.fetch},         {"serial", o.serial},
+    return {{"command", to_json_value(o.command)},
+            {"command_id", o.command_id},
+            {"size", o.size},
+            {"sent", o.sent},
+            {"chunk_key", o.chunk_key},
+            {"acked", o.acked},
+            {"fetch", o.fetch},
+            {"serial", o.serial},
             {"stalled", o.stalled}};
 }
 
@@ -66,7 +50,9 @@ void from_json(const json &j, incoming_object &o)
 
 void from_json(const json &j, outgoing_object &o)
 {
-    o.command = j.at("command").get<std::string>();
+    std::string why;
+    if (!read_command(j.at("command"), o.command, why))
+        throw std::invalid_argument(why);
     o.command_id = j.at("command_id").get<std::string>();
     o.size = j.at("size").get<unsigned long long>();
     o.sent = j.at("sent").get<unsigned long long>();
@@ -84,6 +70,8 @@ void from_json(const json &j, outgoing_object &o)
 // response is copied rather than escaped and parsed on every message.
 std::string serialize(const session_state &s)
 {
+    json pending = json::array();
+    for (const auto &c : s.pending) pending.push_back(to_json_value(c));
     json j = {
         {"token", s.token},
         {"authenticated", s.authenticated},
@@ -92,16 +80,16 @@ std::string serialize(const session_state &s)
         {"last_request_print", s.last_request_print},
         {"outstanding", s.outstanding},
         {"ended", s.ended},
-        {"scheme", s.scheme},
-        {"mac_nonce", s.mac_nonce},
+        {"scheme", scheme_name(s.scheme)},
+        {"mac_nonce", s.mac_nonce.b64()},
         {"username", s.username},
         {"server_authenticated", s.server_authenticated},
         {"server_cred_sent", s.server_cred_sent},
         {"server_resends", s.server_resends},
-        {"server_nonce", s.server_nonce},
+        {"server_nonce", s.server_nonce.b64()},
         {"last_response_hmac", s.last_response_hmac},
         {"device_max_msg_size", s.device_max_msg_size},
-        {"pending", s.pending},
+        {"pending", pending},
         {"device_max_obj_size", s.device_max_obj_size},
         {"package_open", s.package_open},
         {"held", s.held},
@@ -137,16 +125,22 @@ bool deserialize(std::string_view blob, session_state &out)
             = j.at("outstanding").get<std::map<std::string, std::string>>();
         out.ended = j.at("ended").get<bool>();
         // auth fields: absent in a blob written before they existed
-        out.scheme = j.value("scheme", std::string());
-        out.mac_nonce = j.value("mac_nonce", std::string());
+        out.scheme = scheme_of_name(j.value("scheme", std::string()));
+        out.mac_nonce = nonce::from_b64(j.value("mac_nonce", std::string()));
         out.username = j.value("username", std::string());
         out.server_authenticated = j.value("server_authenticated", false);
         out.server_cred_sent = j.value("server_cred_sent", false);
         out.server_resends = j.value("server_resends", 0u);
-        out.server_nonce = j.value("server_nonce", std::string());
+        out.server_nonce
+            = nonce::from_b64(j.value("server_nonce", std::string()));
         out.last_response_hmac = j.value("last_response_hmac", std::string());
         out.device_max_msg_size = j.value("device_max_msg_size", 0ul);
-        out.pending = j.value("pending", std::vector<std::string>());
+        out.pending.clear();
+        for (const auto &c : j.value("pending", json::array())) {
+            std::string why;
+            out.pending.emplace_back();
+            if (!read_command(c, out.pending.back(), why)) return false;
+        }
         out.device_max_obj_size = j.value("device_max_obj_size", 0ull);
         out.package_open = j.value("package_open", false);
         out.held = j.value("held", std::map<std::string, int>());
@@ -156,6 +150,8 @@ bool deserialize(std::string_view blob, session_state &out)
         out.sending = j.contains("outgoing");
         if (out.sending) from_json(j.at("outgoing"), out.outgoing);
     } catch (const json::exception &) {
+        return false;
+    } catch (const std::invalid_argument &) {  // a kept command is not one
         return false;
     }
     out.last_response.assign(blob.substr(nul + 1));

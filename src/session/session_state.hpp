@@ -10,6 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/nonce.hpp"
+#include "auth/scheme.hpp"
+#include "backend/contract.hpp"
+
 namespace omadm {
 
 // A device's large object arriving in chunks (§3.3): the bytes so far
@@ -30,7 +34,7 @@ struct incoming_object {
 
 // One of our commands going out as a large object, chunk by chunk.
 struct outgoing_object {
-    std::string command;  // the backend's JSON, without data
+    backend_command command;  // as the backend gave it, without its data
     std::string command_id;
     unsigned long long size = 0;  // bytes of its data
     unsigned long long sent = 0;  // bytes sent in earlier chunks
@@ -59,19 +63,19 @@ struct session_state {
     std::map<std::string, std::string> outstanding;
     bool ended = false;  // kept only to answer a repeat
     // authentication (exchange_auth.cpp); nonces are base64, not secrets
-    std::string scheme;                 // "hmac": every message carries a MAC
-    std::string mac_nonce;              // the nonce those MACs use
-    std::string username;               // the device's registered name
-    bool server_authenticated = false;  // the device said 212
-    bool server_cred_sent = false;      // in our last message
-    unsigned server_resends = 0;        // after the device refused our Cred
-    std::string server_nonce;           // the latest the device issued us
-    std::string last_response_hmac;     // x-syncml-hmac of last_response
+    auth_scheme scheme = auth_scheme::none;  // hmac: every message has a MAC
+    omadm::nonce mac_nonce;                  // the nonce those MACs use
+    std::string username;                    // the device's registered name
+    bool server_authenticated = false;       // the device said 212
+    bool server_cred_sent = false;           // in our last message
+    unsigned server_resends = 0;     // after the device refused our Cred
+    omadm::nonce server_nonce;       // the latest the device issued us
+    std::string last_response_hmac;  // x-syncml-hmac of last_response
     // packages (§3.3): the device's MaxMsgSize (0: none declared), and the
     // commands handed out by the backend that did not fit in our messages
-    // yet, as the backend's JSON, in order; sent before any new command
+    // yet, in order; sent before any new command
     unsigned long device_max_msg_size = 0;
-    std::vector<std::string> pending;
+    std::vector<backend_command> pending;
     // "<server MsgID>:<CmdID>" of a Get -> its Status code, held while the
     // device's package goes on: its Results may follow in a later message,
     // and the backend takes none after a command's Status
@@ -93,13 +97,6 @@ struct auth_failures {
     unsigned count = 0;
     long long window_start = 0;  // time_t of the first failure counted
 };
-
-std::string session_key(std::string_view device_id,
-                        std::string_view session_id);
-// Failures count per device and client address: an outsider's wrong
-// guesses throttle the outsider, not the device.
-std::string failures_key(std::string_view device_id, std::string_view peer);
-std::string object_key(std::string_view device_id, std::string_view session_id);
 
 // Throws only std::bad_alloc.
 std::string serialize(const session_state &s);

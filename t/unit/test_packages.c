@@ -140,7 +140,7 @@ test_server_package(void **state)
             break;
         }
         assert_true(sent >= 1 && sent <= 5);
-        assert_non_null(strstr(session_blob(&f->mem, "2"), "\"pending\":[\""));
+        assert_non_null(strstr(session_blob(&f->mem, "2"), "\"pending\":[{\""));
         p += sprintf(p, "<Alert><CmdID>99</CmdID><Data>1222</Data></Alert>");
         outcome_free(&o);
         msg++;
