@@ -2,11 +2,11 @@
 /*
  * ngx_omadm: an OMA DM server inside nginx.
  *
- * This file defines the module: its directives and their configuration.
- * The rest of the nginx side is one file per concern under ngx/: the
- * content handler and backend subrequests, the session store on a shared
- * memory zone, the variables.  Everything that is OMA DM lives in the C++
- * core behind include/omadm.h.
+ * This file defines the module: its directives and their configuration,
+ * which merge_loc_conf turns once into the core's omadm_config_t.  The rest
+ * of the nginx side is one file per concern under ngx/ (see
+ * ngx/ngx_http_omadm_module.h).  Everything that is OMA DM lives in the
+ * C++ core behind include/omadm.h.
  */
 
 
@@ -17,18 +17,24 @@
 #include "ngx_http_omadm_module.h"
 
 
-#define NGX_HTTP_OMADM_DEFAULT_TTL        300
 #define NGX_HTTP_OMADM_MAX_COUNT          1000000
+
+
+/* a name=value parameter of omadm_xml_limits: where it goes, what it is */
+typedef struct {
+    ngx_str_t                         name;
+    size_t                            offset;   /* in omadm_limits_t */
+    ngx_uint_t                        is_size;  /* a size, else a count */
+} ngx_http_omadm_param_t;
 
 
 static ngx_int_t ngx_http_omadm_init(ngx_conf_t *cf);
 static void *ngx_http_omadm_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_omadm_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
-static char *ngx_http_omadm_session_zone(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_omadm(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-static char *ngx_http_omadm_object_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+static char *ngx_http_omadm_build_core(ngx_conf_t *cf,
+    ngx_http_omadm_loc_conf_t *conf);
+static char *ngx_http_omadm_set_zone_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_omadm_set_schemes(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -38,19 +44,14 @@ static char *ngx_http_omadm_set_auth_failures(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_omadm_set_xml_limits(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
-static char *ngx_http_omadm_set_backend_limit(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
+static char *ngx_http_omadm_endpoint(ngx_conf_t *cf, void *post, void *data);
 static char *ngx_http_omadm_check_backend(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_omadm_check_server_id(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_omadm_check_message_size(ngx_conf_t *cf, void *post,
     void *data);
-static ngx_int_t ngx_http_omadm_param(ngx_str_t *arg, char *name,
-    ngx_str_t *value);
 static ngx_int_t ngx_http_omadm_parse_count(ngx_str_t *s);
-static char *ngx_http_omadm_invalid(ngx_conf_t *cf, char *what,
-    ngx_str_t *value);
 
 
 static ngx_conf_enum_t  ngx_http_omadm_schemes[] = {
@@ -70,12 +71,27 @@ static ngx_conf_enum_t  ngx_http_omadm_server_auth[] = {
 };
 
 
+/* omadm_xml_limits depth=N elements=N text=size */
+static ngx_http_omadm_param_t  ngx_http_omadm_xml_params[] = {
+    { ngx_string("depth="), offsetof(omadm_limits_t, max_depth), 0 },
+    { ngx_string("elements="), offsetof(omadm_limits_t, max_elements), 0 },
+    { ngx_string("text="), offsetof(omadm_limits_t, max_text), 1 },
+    { ngx_null_string, 0, 0 }
+};
+
+
+/* a count directive that also takes "off" (as 0) */
+static ngx_uint_t  ngx_http_omadm_count_or_off = 1;
+
+
+static ngx_conf_post_t  ngx_http_omadm_endpoint_post =
+    { ngx_http_omadm_endpoint };
+
 static ngx_conf_post_t  ngx_http_omadm_backend_post =
     { ngx_http_omadm_check_backend };
 
 static ngx_conf_post_t  ngx_http_omadm_server_id_post =
     { ngx_http_omadm_check_server_id };
-
 
 static ngx_conf_post_handler_pt  ngx_http_omadm_max_message_size_post =
     ngx_http_omadm_check_message_size;
@@ -92,10 +108,10 @@ static ngx_command_t  ngx_http_omadm_commands[] = {
 
     { ngx_string("omadm"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_omadm,
+      ngx_http_omadm_set_zone_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      0,
-      NULL },
+      offsetof(ngx_http_omadm_loc_conf_t, zone),
+      &ngx_http_omadm_endpoint_post },
 
     { ngx_string("omadm_backend"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -141,9 +157,9 @@ static ngx_command_t  ngx_http_omadm_commands[] = {
 
     { ngx_string("omadm_object_zone"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_omadm_object_zone,
+      ngx_http_omadm_set_zone_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      0,
+      offsetof(ngx_http_omadm_loc_conf_t, object_zone),
       NULL },
 
     { ngx_string("omadm_max_commands"),
@@ -169,17 +185,17 @@ static ngx_command_t  ngx_http_omadm_commands[] = {
 
     { ngx_string("omadm_backend_limit"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_omadm_set_backend_limit,
+      ngx_http_omadm_set_count_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      0,
-      NULL },
+      offsetof(ngx_http_omadm_loc_conf_t, backend_limit),
+      &ngx_http_omadm_count_or_off },
 
     { ngx_string("omadm_xml_limits"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_omadm_set_xml_limits,
       NGX_HTTP_LOC_CONF_OFFSET,
-      0,
-      NULL },
+      offsetof(ngx_http_omadm_loc_conf_t, xml_limits),
+      &ngx_http_omadm_xml_params },
 
     { ngx_string("omadm_server_id"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -255,18 +271,19 @@ ngx_http_omadm_create_loc_conf(ngx_conf_t *cf)
     /*
      * set by ngx_pcalloc():
      *
-     *     conf->zone = NULL;
      *     conf->backend = { 0, NULL };
      *     conf->server_id = { 0, NULL };
-     *     conf->backend_busy = 0;
+     *     conf->core = { 0 }, conf->sessions = ... = { 0 };
+     *     conf->slots = NULL;
      */
 
+    conf->zone = NGX_CONF_UNSET_PTR;
+    conf->object_zone = NGX_CONF_UNSET_PTR;
     conf->auth = NGX_CONF_UNSET_UINT;
     conf->challenge = NGX_CONF_UNSET_UINT;
     conf->max_message_size = NGX_CONF_UNSET_SIZE;
     conf->max_object_size = NGX_CONF_UNSET_SIZE;
-    conf->object_zone = NGX_CONF_UNSET_PTR;
-    conf->max_commands = NGX_CONF_UNSET;
+    conf->max_commands = NGX_CONF_UNSET_UINT;
     conf->auth_failures = NGX_CONF_UNSET_UINT;
     conf->auth_failure_window = NGX_CONF_UNSET;
     conf->retry_after = NGX_CONF_UNSET;
@@ -288,6 +305,11 @@ ngx_http_omadm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_http_core_loc_conf_t  *clcf;
 
+    /* "omadm" makes this location the endpoint: it is not inherited */
+    if (conf->zone == NGX_CONF_UNSET_PTR) {
+        conf->zone = NULL;
+    }
+
     ngx_conf_merge_str_value(conf->backend, prev->backend, "");
     ngx_conf_merge_uint_value(conf->auth, prev->auth, OMADM_AUTH_MD5);
     ngx_conf_merge_uint_value(conf->challenge, prev->challenge,
@@ -297,7 +319,7 @@ ngx_http_omadm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_size_value(conf->max_object_size,
                               prev->max_object_size, 4 * 1024 * 1024);
     ngx_conf_merge_ptr_value(conf->object_zone, prev->object_zone, NULL);
-    ngx_conf_merge_value(conf->max_commands, prev->max_commands, 50);
+    ngx_conf_merge_uint_value(conf->max_commands, prev->max_commands, 50);
     ngx_conf_merge_uint_value(conf->auth_failures, prev->auth_failures, 5);
     ngx_conf_merge_value(conf->auth_failure_window,
                          prev->auth_failure_window, 60);
@@ -368,121 +390,110 @@ ngx_http_omadm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     clcf->client_max_body_size = conf->max_message_size;
 
-    return NGX_CONF_OK;
+    return ngx_http_omadm_build_core(cf, conf);
 }
 
 
+/*
+ * The core's configuration of an endpoint, made once: every exchange of
+ * the location reads it (and its stores) in place.  The server id is the
+ * request's where omadm_server_id is not set (ngx_http_omadm_handler.c).
+ */
+
 static char *
-ngx_http_omadm_session_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_omadm_build_core(ngx_conf_t *cf, ngx_http_omadm_loc_conf_t *conf)
 {
-    u_char                 *p;
-    ssize_t                 size;
-    ngx_int_t               ttl;
-    ngx_str_t              *value, name, s;
-    ngx_uint_t              i;
-    ngx_shm_zone_t         *shm_zone;
+    omadm_config_t         *core;
     ngx_http_omadm_zone_t  *zone;
 
-    value = cf->args->elts;
+    zone = conf->zone->data;
+    core = &conf->core;
 
-    size = 0;
-    ttl = NGX_HTTP_OMADM_DEFAULT_TTL;
-    ngx_str_null(&name);
+    core->auth_accept = conf->auth;
+    core->auth_challenge = conf->challenge;
+    core->server_auth = conf->server_auth;
+    core->session_ttl = zone->ttl;
+    core->max_auth_failures = conf->auth_failures;
+    core->auth_failure_window = conf->auth_failure_window;
+    core->max_commands = conf->max_commands;
+    core->max_message_size = conf->max_message_size;
+    core->max_object_size = conf->max_object_size;
+    core->limits = conf->xml_limits;
+    core->retry_after = conf->retry_after;
 
-    for (i = 1; i < cf->args->nelts; i++) {
+    if (conf->server_id.len) {
+        core->server_id = (const char *) conf->server_id.data;
+        core->server_id_len = conf->server_id.len;
+        core->resp_uri = core->server_id;
+        core->resp_uri_len = core->server_id_len;
+    }
 
-        if (ngx_http_omadm_param(&value[i], "zone=", &name) == NGX_OK) {
+    ngx_http_omadm_store_init(&conf->sessions, zone);
 
-            p = ngx_strlchr(name.data, name.data + name.len, ':');
-            if (p == NULL) {
-                return ngx_http_omadm_invalid(cf, "zone size in", &value[i]);
-            }
+    ngx_http_omadm_object_store_init(&conf->objects,
+                                     conf->object_zone
+                                     ? conf->object_zone->data : zone);
+    core->object_store = &conf->objects;
 
-            s.data = p + 1;
-            s.len = name.data + name.len - s.data;
-            name.len = p - name.data;
+    ngx_http_omadm_counter_store_init(&conf->counters, zone);
+    core->counter_store = &conf->counters;
 
-            size = ngx_parse_size(&s);
-            if (size == NGX_ERROR) {
-                return ngx_http_omadm_invalid(cf, "zone size", &s);
-            }
-
-            if (size < (ssize_t) (8 * ngx_pagesize)) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "\"omadm_session_zone\" zone \"%V\" is "
-                                   "too small", &name);
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
+    if (conf->backend_limit) {
+        conf->slots = ngx_pcalloc(cf->pool, sizeof(ngx_http_omadm_slots_t));
+        if (conf->slots == NULL) {
+            return NGX_CONF_ERROR;
         }
 
-        if (ngx_http_omadm_param(&value[i], "ttl=", &s) == NGX_OK) {
-
-            ttl = ngx_parse_time(&s, 1);
-            if (ttl == NGX_ERROR || ttl == 0) {
-                return ngx_http_omadm_invalid(cf, "ttl", &s);
-            }
-
-            continue;
-        }
-
-        return ngx_http_omadm_invalid(cf, "parameter", &value[i]);
+        conf->slots->limit = conf->backend_limit;
     }
-
-    if (name.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"omadm_session_zone\" must have \"zone\" "
-                           "parameter");
-        return NGX_CONF_ERROR;
-    }
-
-    zone = ngx_pcalloc(cf->pool, sizeof(ngx_http_omadm_zone_t));
-    if (zone == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    zone->ttl = ttl;
-
-    shm_zone = ngx_shared_memory_add(cf, &name, size, &ngx_http_omadm_module);
-    if (shm_zone == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (shm_zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "duplicate omadm_session_zone \"%V\"", &name);
-        return NGX_CONF_ERROR;
-    }
-
-    zone->shm_zone = shm_zone;
-
-    shm_zone->init = ngx_http_omadm_init_zone;
-    shm_zone->data = zone;
 
     return NGX_CONF_OK;
 }
 
 
+/*
+ * omadm and omadm_object_zone: an omadm_session_zone by name, found when
+ * the zones are known (merge_loc_conf checks it exists).  A post handler,
+ * if any, runs on the zone found.
+ */
+
 static char *
-ngx_http_omadm(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_omadm_set_zone_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_omadm_loc_conf_t *olcf = conf;
+    char  *p = conf;
 
-    ngx_str_t                 *value;
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_str_t         *value;
+    ngx_shm_zone_t   **zp;
+    ngx_conf_post_t   *post;
 
-    if (olcf->zone) {
+    zp = (ngx_shm_zone_t **) (p + cmd->offset);
+
+    if (*zp != NGX_CONF_UNSET_PTR) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
 
-    olcf->zone = ngx_shared_memory_add(cf, &value[1], 0,
-                                       &ngx_http_omadm_module);
-    if (olcf->zone == NULL) {
+    *zp = ngx_shared_memory_add(cf, &value[1], 0, &ngx_http_omadm_module);
+    if (*zp == NULL) {
         return NGX_CONF_ERROR;
     }
+
+    if (cmd->post) {
+        post = cmd->post;
+        return post->post_handler(cf, post, zp);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* "omadm": the location is the device endpoint */
+
+static char *
+ngx_http_omadm_endpoint(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_omadm_handler;
@@ -492,37 +503,9 @@ ngx_http_omadm(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 /*
- * omadm_object_zone: where the chunks of a device's large object wait for
- * the last one.  A zone of its own bounds that memory apart from sessions:
- * a device sending large objects then cannot evict other devices' sessions.
- */
-
-static char *
-ngx_http_omadm_object_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_omadm_loc_conf_t *olcf = conf;
-
-    ngx_str_t  *value;
-
-    if (olcf->object_zone != NGX_CONF_UNSET_PTR) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    olcf->object_zone = ngx_shared_memory_add(cf, &value[1], 0,
-                                              &ngx_http_omadm_module);
-    if (olcf->object_zone == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/*
- * omadm_auth (a set of schemes) and omadm_challenge (one): an OMADM_AUTH_*
- * bitmask.  Not ngx_conf_set_bitmask_slot(): its message does not name the
+ * omadm_auth (a set of schemes), omadm_challenge (one) and
+ * omadm_server_auth: an OMADM_AUTH_* bitmask from the enum in cmd->post.
+ * Not ngx_conf_set_bitmask_slot(): its message does not name the
  * directive, and a repeated directive would add to the set silently.
  */
 
@@ -555,7 +538,7 @@ ngx_http_omadm_set_schemes(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         if (e->name.len == 0) {
-            return ngx_http_omadm_invalid(cf, "value", &value[i]);
+            return ngx_http_omadm_conf_invalid(cf, "value", &value[i]);
         }
 
         *np |= e->value;
@@ -568,7 +551,10 @@ ngx_http_omadm_set_schemes(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /*
  * As ngx_conf_set_num_slot() with a lower bound of 1, but every error names
  * the directive and the value, as the other omadm directives' do (nginx's
- * own say "invalid number" or "value must be equal or more than 1").
+ * own say "invalid number" or "value must be equal or more than 1").  With
+ * cmd->post, "off" is 0 (omadm_backend_limit: off by default, like nginx's
+ * own limit_conn, because the right number is the backend's capacity
+ * divided by worker_processes, which only the operator knows).
  */
 
 static char *
@@ -577,21 +563,29 @@ ngx_http_omadm_set_count_slot(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     char  *p = conf;
 
-    ngx_int_t  *np;
-    ngx_str_t  *value;
+    ngx_int_t    n;
+    ngx_str_t   *value;
+    ngx_uint_t  *np;
 
-    np = (ngx_int_t *) (p + cmd->offset);
+    np = (ngx_uint_t *) (p + cmd->offset);
 
-    if (*np != NGX_CONF_UNSET) {
+    if (*np != NGX_CONF_UNSET_UINT) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
 
-    *np = ngx_http_omadm_parse_count(&value[1]);
-    if (*np == NGX_ERROR) {
-        return ngx_http_omadm_invalid(cf, "value", &value[1]);
+    if (cmd->post && ngx_strcmp(value[1].data, "off") == 0) {
+        *np = 0;
+        return NGX_CONF_OK;
     }
+
+    n = ngx_http_omadm_parse_count(&value[1]);
+    if (n == NGX_ERROR) {
+        return ngx_http_omadm_conf_invalid(cf, "value", &value[1]);
+    }
+
+    *np = n;
 
     return NGX_CONF_OK;
 }
@@ -614,14 +608,14 @@ ngx_http_omadm_set_auth_failures(ngx_conf_t *cf, ngx_command_t *cmd,
 
     n = ngx_http_omadm_parse_count(&value[1]);
     if (n == NGX_ERROR) {
-        return ngx_http_omadm_invalid(cf, "value", &value[1]);
+        return ngx_http_omadm_conf_invalid(cf, "value", &value[1]);
     }
 
     olcf->auth_failures = n;
 
     n = ngx_parse_time(&value[2], 1);
     if (n == NGX_ERROR || n == 0) {
-        return ngx_http_omadm_invalid(cf, "window", &value[2]);
+        return ngx_http_omadm_conf_invalid(cf, "window", &value[2]);
     }
 
     olcf->auth_failure_window = n;
@@ -630,20 +624,23 @@ ngx_http_omadm_set_auth_failures(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-/* depth=N elements=N text=size: any of them, the others are inherited */
+/*
+ * omadm_xml_limits: name=value parameters from the table in cmd->post,
+ * any of them; the others are inherited.
+ */
 
 static char *
 ngx_http_omadm_set_xml_limits(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_omadm_loc_conf_t *olcf = conf;
+    char  *p = conf;
 
-    size_t          *field;
-    ssize_t          n;
-    ngx_str_t       *value, s;
-    ngx_uint_t       i;
-    omadm_limits_t  *limits;
+    ssize_t                  n;
+    ngx_str_t               *value, s;
+    ngx_uint_t               i;
+    omadm_limits_t          *limits;
+    ngx_http_omadm_param_t  *param;
 
-    limits = &olcf->xml_limits;
+    limits = (omadm_limits_t *) (p + cmd->offset);
 
     if (limits->max_depth != NGX_CONF_UNSET_SIZE
         || limits->max_elements != NGX_CONF_UNSET_SIZE
@@ -656,68 +653,28 @@ ngx_http_omadm_set_xml_limits(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     for (i = 1; i < cf->args->nelts; i++) {
 
-        if (ngx_http_omadm_param(&value[i], "depth=", &s) == NGX_OK) {
-            field = &limits->max_depth;
-            n = ngx_http_omadm_parse_count(&s);
-
-        } else if (ngx_http_omadm_param(&value[i], "elements=", &s) == NGX_OK)
-        {
-            field = &limits->max_elements;
-            n = ngx_http_omadm_parse_count(&s);
-
-        } else if (ngx_http_omadm_param(&value[i], "text=", &s) == NGX_OK) {
-            field = &limits->max_text;
-            n = ngx_parse_size(&s);
-
-        } else {
-            return ngx_http_omadm_invalid(cf, "value", &value[i]);
+        for (param = cmd->post; param->name.len; param++) {
+            if (ngx_http_omadm_conf_param(&value[i], (char *) param->name.data,
+                                          &s)
+                == NGX_OK)
+            {
+                break;
+            }
         }
+
+        if (param->name.len == 0) {
+            return ngx_http_omadm_conf_invalid(cf, "value", &value[i]);
+        }
+
+        n = param->is_size ? ngx_parse_size(&s)
+                           : ngx_http_omadm_parse_count(&s);
 
         if (n == NGX_ERROR || n == 0) {
-            return ngx_http_omadm_invalid(cf, "value", &value[i]);
+            return ngx_http_omadm_conf_invalid(cf, "value", &value[i]);
         }
 
-        *field = n;
+        *(size_t *) ((char *) limits + param->offset) = n;
     }
-
-    return NGX_CONF_OK;
-}
-
-
-/*
- * omadm_backend_limit number | off: off (0) by default, like nginx's own
- * limit_conn and proxy max_conns, because the right number is the
- * backend's capacity divided by worker_processes, which only the operator
- * knows; without it an overloaded backend still yields 503s, only later
- * (after proxy_read_timeout) and after the backend did the work.
- */
-
-static char *
-ngx_http_omadm_set_backend_limit(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_omadm_loc_conf_t *olcf = conf;
-
-    ngx_int_t   n;
-    ngx_str_t  *value;
-
-    if (olcf->backend_limit != NGX_CONF_UNSET_UINT) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_strcmp(value[1].data, "off") == 0) {
-        olcf->backend_limit = 0;
-        return NGX_CONF_OK;
-    }
-
-    n = ngx_http_omadm_parse_count(&value[1]);
-    if (n == NGX_ERROR) {
-        return ngx_http_omadm_invalid(cf, "value", &value[1]);
-    }
-
-    olcf->backend_limit = n;
 
     return NGX_CONF_OK;
 }
@@ -749,45 +706,11 @@ ngx_http_omadm_check_server_id(ngx_conf_t *cf, void *post, void *data)
 {
     ngx_str_t  *id = data;
 
-    u_char  *p;
-
     if (id->len == 0 || ngx_strlchr(id->data, id->data + id->len, '?')) {
-        return ngx_http_omadm_invalid(cf, "value", id);
+        return ngx_http_omadm_conf_invalid(cf, "value", id);
     }
-
-    /* NUL-terminated for the core's convenience */
-
-    p = ngx_pnalloc(cf->pool, id->len + 1);
-    if (p == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memcpy(p, id->data, id->len);
-    p[id->len] = '\0';
-
-    id->data = p;
 
     return NGX_CONF_OK;
-}
-
-
-/* the value of a "name=value" parameter, if arg is one */
-
-static ngx_int_t
-ngx_http_omadm_param(ngx_str_t *arg, char *name, ngx_str_t *value)
-{
-    size_t  len;
-
-    len = ngx_strlen(name);
-
-    if (arg->len < len || ngx_strncmp(arg->data, name, len) != 0) {
-        return NGX_DECLINED;
-    }
-
-    value->data = arg->data + len;
-    value->len = arg->len - len;
-
-    return NGX_OK;
 }
 
 
@@ -802,7 +725,7 @@ ngx_http_omadm_check_message_size(ngx_conf_t *cf, void *post, void *data)
 
     if (*sp == 0) {
         value = cf->args->elts;
-        return ngx_http_omadm_invalid(cf, "value", &value[1]);
+        return ngx_http_omadm_conf_invalid(cf, "value", &value[1]);
     }
 
     return NGX_CONF_OK;
@@ -823,10 +746,30 @@ ngx_http_omadm_parse_count(ngx_str_t *s)
 }
 
 
+/* the value of a "name=value" parameter, if arg is one */
+
+ngx_int_t
+ngx_http_omadm_conf_param(ngx_str_t *arg, char *name, ngx_str_t *value)
+{
+    size_t  len;
+
+    len = ngx_strlen(name);
+
+    if (arg->len < len || ngx_strncmp(arg->data, name, len) != 0) {
+        return NGX_DECLINED;
+    }
+
+    value->data = arg->data + len;
+    value->len = arg->len - len;
+
+    return NGX_OK;
+}
+
+
 /* "omadm_x" has invalid <what> "<value>": in the directive's own words */
 
-static char *
-ngx_http_omadm_invalid(ngx_conf_t *cf, char *what, ngx_str_t *value)
+char *
+ngx_http_omadm_conf_invalid(ngx_conf_t *cf, char *what, ngx_str_t *value)
 {
     ngx_str_t  *args;
 

@@ -2,6 +2,16 @@
 /*
  * ngx_omadm: what the module's own C files share.  The C++ core never sees
  * this header; it knows only include/omadm.h.
+ *
+ *   ngx_omadm_module.c           the module, its directives, configuration
+ *   ngx/ngx_http_omadm_handler.c the content handler: admission, the run
+ *                                loop over the core's actions, the answer
+ *   ngx/ngx_http_omadm_request.c what the request brings: encoding, body,
+ *                                the URL used, x-syncml-hmac
+ *   ngx/ngx_http_omadm_backend.c backend calls as subrequests
+ *   ngx/ngx_http_omadm_shed.c    omadm_backend_limit: load shedding
+ *   ngx/ngx_http_omadm_zone.c    omadm_session_zone: the shared store
+ *   ngx/ngx_http_omadm_variables.c  $omadm_*
  */
 
 
@@ -30,6 +40,13 @@ typedef struct {
 } ngx_http_omadm_zone_t;
 
 
+/* omadm_backend_limit's count of device messages in progress, see shed.c */
+typedef struct {
+    ngx_uint_t                        limit;
+    ngx_uint_t                        busy;
+} ngx_http_omadm_slots_t;
+
+
 typedef struct {
     ngx_shm_zone_t                   *zone;          /* omadm */
     ngx_shm_zone_t                   *object_zone;   /* omadm_object_zone,
@@ -40,31 +57,31 @@ typedef struct {
     ngx_uint_t                        server_auth;   /* omadm_server_auth */
     size_t                            max_message_size;
     size_t                            max_object_size;
-    ngx_int_t                         max_commands;
+    ngx_uint_t                        max_commands;
     ngx_uint_t                        auth_failures;
     time_t                            auth_failure_window;
     time_t                            retry_after;
     omadm_limits_t                    xml_limits;
     ngx_str_t                         server_id;
     ngx_uint_t                        backend_limit; /* 0: off */
-    ngx_uint_t                        backend_busy;  /* per worker: each
-                                                        process has its own
-                                                        copy of the conf */
+
+    /* built once by merge_loc_conf where "omadm" is set */
+    omadm_config_t                    core;
+    omadm_store_t                     sessions;
+    omadm_store_t                     objects;
+    omadm_store_t                     counters;
+    ngx_http_omadm_slots_t           *slots;         /* NULL: no limit */
 } ngx_http_omadm_loc_conf_t;
 
 
 /* per device message; also read by the $omadm_* variables */
 typedef struct {
     omadm_exchange_t                 *ex;
-    omadm_config_t                    conf;    /* must outlive ex */
-    omadm_store_t                     store;   /* must outlive ex */
-    omadm_store_t                     objects; /* must outlive ex */
-    omadm_store_t                     counters; /* must outlive ex */
     ngx_str_t                         uri;     /* of the pending backend
                                                   subrequest, for logs */
     ngx_http_request_t               *sr;      /* that subrequest */
     off_t                             sr_body_len;
-    ngx_uint_t                       *busy;    /* the omadm_backend_limit
+    ngx_http_omadm_slots_t           *slot;    /* the omadm_backend_limit
                                                   slot held, or NULL */
     unsigned                          waiting:1;
     unsigned                          backend_done:1;
@@ -73,12 +90,43 @@ typedef struct {
 } ngx_http_omadm_ctx_t;
 
 
+/* ngx_omadm_module.c: directive helpers shared with the zone's */
+ngx_int_t ngx_http_omadm_conf_param(ngx_str_t *arg, char *name,
+    ngx_str_t *value);
+char *ngx_http_omadm_conf_invalid(ngx_conf_t *cf, char *what,
+    ngx_str_t *value);
+
 /* ngx_http_omadm_handler.c */
 ngx_int_t ngx_http_omadm_handler(ngx_http_request_t *r);
+void ngx_http_omadm_run(ngx_http_request_t *r, ngx_http_omadm_ctx_t *ctx);
+ngx_int_t ngx_http_omadm_send(ngx_http_request_t *r, u_char *body,
+    size_t len);
+ngx_int_t ngx_http_omadm_add_header(ngx_http_request_t *r, const char *key,
+    size_t key_len, ngx_str_t *value);
+
+/* ngx_http_omadm_request.c */
+ngx_int_t ngx_http_omadm_encoding(ngx_http_request_t *r);
+ngx_int_t ngx_http_omadm_read_body(ngx_http_request_t *r, ngx_str_t *body);
+ngx_int_t ngx_http_omadm_request_server_id(ngx_http_request_t *r,
+    ngx_http_omadm_ctx_t *ctx);
+ngx_int_t ngx_http_omadm_set_hmac(ngx_http_request_t *r,
+    omadm_exchange_t *ex);
+
+/* ngx_http_omadm_backend.c */
+ngx_int_t ngx_http_omadm_backend(ngx_http_request_t *r,
+    ngx_http_omadm_ctx_t *ctx, omadm_action_t *act);
 ngx_int_t ngx_http_omadm_backend_length(ngx_http_request_t *r);
 
+/* ngx_http_omadm_shed.c */
+ngx_uint_t ngx_http_omadm_busy(ngx_http_request_t *r);
+ngx_int_t ngx_http_omadm_shed(ngx_http_request_t *r);
+void ngx_http_omadm_take_slot(ngx_http_request_t *r,
+    ngx_http_omadm_ctx_t *ctx);
+void ngx_http_omadm_release(ngx_http_omadm_ctx_t *ctx);
+
 /* ngx_http_omadm_zone.c */
-ngx_int_t ngx_http_omadm_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+char *ngx_http_omadm_session_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 void ngx_http_omadm_store_init(omadm_store_t *store,
     ngx_http_omadm_zone_t *zone);
 void ngx_http_omadm_object_store_init(omadm_store_t *store,

@@ -70,33 +70,27 @@ ngx_http_omadm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
     ctx = ngx_http_get_module_ctx(r->main, ngx_http_omadm_module);
 
+    len = 0;
+
     if (ctx != NULL && ctx->shed) {
         /* shed by omadm_backend_limit before any exchange existed */
-        p = (data == OMADM_VAR_AUTH) ? "undecided"
-            : (data == OMADM_VAR_ERROR) ? "omadm_backend_limit reached"
-            : NULL;
+        if (data == OMADM_VAR_AUTH) {
+            p = omadm_verdict_name(OMADM_VERDICT_UNDECIDED, &len);
 
-        if (p == NULL) {
-            v->not_found = 1;
-            return NGX_OK;
+        } else if (data == OMADM_VAR_ERROR) {
+            p = "omadm_backend_limit reached";
+            len = sizeof("omadm_backend_limit reached") - 1;
+
+        } else {
+            p = NULL;
         }
 
-        v->data = (u_char *) p;
-        v->len = ngx_strlen(p);
-        v->valid = 1;
-        v->no_cacheable = 1;
-        v->not_found = 0;
+    } else if (ctx != NULL && ctx->ex != NULL) {
+        p = omadm_exchange_var(ctx->ex, (int) data, &len);
 
-        return NGX_OK;
+    } else {
+        p = NULL;
     }
-
-    if (ctx == NULL || ctx->ex == NULL) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    len = 0;
-    p = omadm_exchange_var(ctx->ex, (int) data, &len);
 
     if (p == NULL) {
         v->not_found = 1;
