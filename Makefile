@@ -39,6 +39,10 @@ ASAN_OBJS  := $(CORE_SRCS:src/%.cpp=$(BUILD)/asan/obj/%.o)
 ASAN_CORE  := $(BUILD)/asan/libomadm_core.a
 
 UNIT_SRCS  := $(wildcard t/unit/*.c)
+# the harness the test files share, compiled once (t/unit/harness/)
+HARNESS_SRCS := $(wildcard t/unit/harness/*.c)
+HARNESS      := $(BUILD)/unit-harness/libharness.a
+ASAN_HARNESS := $(BUILD)/asan/unit-harness/libharness.a
 UNIT_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%)
 ASAN_BINS  := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/asan/unit/%)
 
@@ -156,17 +160,38 @@ $(BUILD)/sim:
 # One binary per t/unit/*.c; CMOCKA_MESSAGE_OUTPUT=TAP makes each one a TAP
 # producer, and `--exec ''` makes prove run them directly.
 
-UNIT_CFLAGS := -std=c11 -O1 -g $(WARN) -Iinclude $(CMOCKA_CFLAGS)
+UNIT_CFLAGS := -std=c11 -O1 -g $(WARN) -Iinclude -It/unit/harness \
+               $(CMOCKA_CFLAGS)
 PROVE_BIN   := CMOCKA_MESSAGE_OUTPUT=TAP prove -v --exec ''
 
-$(BUILD)/unit/%: t/unit/%.c $(CORE) include/omadm.h | $(BUILD)/unit $(BUILD)/dep
-	$(CC) $(UNIT_CFLAGS) -MMD -MP -MF $(BUILD)/dep/unit-$*.d $< -o $@ \
-	    $(CORE) $(LINK_LIBS) $(CMOCKA_LIBS)
+$(BUILD)/unit-harness/%.o: t/unit/harness/%.c
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/asan/unit/%: t/unit/%.c $(ASAN_CORE) include/omadm.h \
+$(BUILD)/asan/unit-harness/%.o: t/unit/harness/%.c
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(HARNESS): $(HARNESS_SRCS:t/unit/harness/%.c=$(BUILD)/unit-harness/%.o)
+	rm -f $@
+	ar rcs $@ $^
+
+$(ASAN_HARNESS): $(HARNESS_SRCS:t/unit/harness/%.c=$(BUILD)/asan/unit-harness/%.o)
+	rm -f $@
+	ar rcs $@ $^
+
+-include $(HARNESS_SRCS:t/unit/harness/%.c=$(BUILD)/unit-harness/%.d) \
+         $(HARNESS_SRCS:t/unit/harness/%.c=$(BUILD)/asan/unit-harness/%.d)
+
+$(BUILD)/unit/%: t/unit/%.c $(HARNESS) $(CORE) include/omadm.h \
+                 | $(BUILD)/unit $(BUILD)/dep
+	$(CC) $(UNIT_CFLAGS) -MMD -MP -MF $(BUILD)/dep/unit-$*.d $< -o $@ \
+	    $(HARNESS) $(CORE) $(LINK_LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/asan/unit/%: t/unit/%.c $(ASAN_HARNESS) $(ASAN_CORE) include/omadm.h \
                       | $(BUILD)/asan/unit $(BUILD)/dep
 	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -MMD -MP -MF $(BUILD)/dep/asan-$*.d \
-	    $< -o $@ $(ASAN_CORE) $(LINK_LIBS) $(CMOCKA_LIBS)
+	    $< -o $@ $(ASAN_HARNESS) $(ASAN_CORE) $(LINK_LIBS) $(CMOCKA_LIBS)
 
 unit-build: $(UNIT_BINS)
 unit-asan-build: $(ASAN_BINS)

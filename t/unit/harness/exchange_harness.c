@@ -1,37 +1,8 @@
-/*
- * A harness for driving the exchange engine through the C ABI only: an
- * in-memory store, a backend played by the test (it reads op + JSON and
- * answers like docs/backend-api.md says), device messages written by hand,
- * answers checked by decoding them back with omadm_syncml_describe().
- * Shared by the engine's test files (test_exchange.c, test_commands.c,
- * test_packages.c, test_large_objects.c).
- */
+/* The exchange harness of the unit tests (exchange_harness.h). */
 
-#ifndef EXCHANGE_HARNESS_H
-#define EXCHANGE_HARNESS_H
+#include "exchange_harness.h"
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <cmocka.h>
-
-#include "omadm.h"
-
-
-#define DEV     "IMEI:490154203237518"
-#define SERVER  "https://dm.example.com/omadm"
-#define NONCE0  "00qRAH8Q7kJbLIgZwP8zpw=="
-#define T0      1700000000
-
-
-#include "mem_store.h"
-
-
-static inline entry_t *
+entry_t *
 session_entry(mem_store_t *s, const char *session_id)
 {
     char  key[128];
@@ -40,8 +11,7 @@ session_entry(mem_store_t *s, const char *session_id)
     return store_find(s, key, (size_t) n);
 }
 
-/* the bookkeeping part of a stored session (it ends at a NUL) */
-static inline const char *
+const char *
 session_blob(mem_store_t *s, const char *session_id)
 {
     entry_t  *e = session_entry(s, session_id);
@@ -49,37 +19,7 @@ session_blob(mem_store_t *s, const char *session_id)
     return e ? e->val : NULL;
 }
 
-
-/* ---- the backend, played by the test ----------------------------------- */
-
-typedef struct {
-    int         registered;
-    char        username[32];
-    char        inner[64];
-    char        nonce[64];          /* the device's next-session nonce */
-    char        previous[64];       /* the nonce it replaced */
-    const char *commands;           /* next exchange answer's array */
-    int         commands_stick;     /* ... handed out on every exchange */
-    char        fail_op[16];        /* one-shot failure injection */
-    int         fail_status;
-    const char *fail_body;
-    char        req[16384];
-    char        last_auth[512];
-    char        last_exchange[16384];
-    char        answer[16384];
-    /* "object": the value it serves pieces of (NULL: 404), and each
-       call as "<command_id>@<offset>+<length>;" */
-    const char *object_value;
-    char        object_log[2048];
-    /* more members of the "auth" answer (",\"server_inner\":...") */
-    const char *auth_extra;
-    /* "nonce" as the contract had it first: every challenge's nonce
-       replaces the device's, and the answer is {} */
-    int         stores_every_nonce;
-} backend_t;
-
-/* the string value of "key" in a compact JSON object, or "" */
-static inline void
+void
 json_str(const char *json, const char *key, char *out, size_t size)
 {
     char        pat[64];
@@ -99,8 +39,7 @@ json_str(const char *json, const char *key, char *out, size_t size)
     out[end - p] = '\0';
 }
 
-/* the unsigned number value of "key" in a compact JSON object */
-static inline unsigned long long
+unsigned long long
 json_num(const char *json, const char *key)
 {
     char        pat[64];
@@ -114,10 +53,7 @@ json_num(const char *json, const char *key)
     return strtoull(p + strlen(pat), NULL, 10);
 }
 
-/* "object": at most length bytes of the value from offset, cut back to a
-   UTF-8 character boundary, JSON-escaped ('"' and '\' only: test values
-   have no control characters) */
-static inline const char *
+const char *
 object_piece(backend_t *b, int *status)
 {
     char                id[64];
@@ -155,7 +91,7 @@ object_piece(backend_t *b, int *status)
     return b->answer;
 }
 
-static inline const char *
+const char *
 backend_handle(backend_t *b, const char *op, const char *body, size_t len,
     int *status)
 {
@@ -232,30 +168,7 @@ backend_handle(backend_t *b, const char *op, const char *body, size_t len,
     return b->answer;
 }
 
-
-/* ---- fixture and driver ------------------------------------------------ */
-
-typedef struct {
-    omadm_config_t  cf;
-    mem_store_t     mem;
-    omadm_store_t   store;
-    backend_t       be;
-    time_t          now;
-    const char     *peer;           /* the client's address, or NULL */
-} fixture_t;
-
-typedef struct {
-    int     http_status;
-    char    content_type[64];
-    char   *body;
-    size_t  len;
-    char   *desc;                   /* describe() of a SyncML answer */
-    char    ops[128];               /* "nonce,auth,..." */
-    char    auth[16];
-    char    error[256];
-} outcome_t;
-
-static inline int
+int
 setup(void **state)
 {
     fixture_t  *f = calloc(1, sizeof(fixture_t));
@@ -287,7 +200,7 @@ setup(void **state)
     return 0;
 }
 
-static inline int
+int
 teardown(void **state)
 {
     fixture_t  *f = *state;
@@ -297,7 +210,7 @@ teardown(void **state)
     return 0;
 }
 
-static inline void
+void
 outcome_free(outcome_t *o)
 {
     free(o->body);
@@ -305,7 +218,7 @@ outcome_free(outcome_t *o)
     memset(o, 0, sizeof(*o));
 }
 
-static inline void
+void
 copy_var(omadm_exchange_t *ex, int var, char *out, size_t size)
 {
     size_t       len = 0;
@@ -319,8 +232,7 @@ copy_var(omadm_exchange_t *ex, int var, char *out, size_t size)
     }
 }
 
-/* one device message in an encoding (OMADM_ENC_*), start to answer */
-static inline void
+void
 drive_as(fixture_t *f, int enc, const char *msg, size_t len,
     const char *token, outcome_t *o)
 {
@@ -389,15 +301,13 @@ drive_as(fixture_t *f, int enc, const char *msg, size_t len,
     }
 }
 
-/* one device message (XML), start to answer */
-static inline void
+void
 drive(fixture_t *f, const char *msg, const char *token, outcome_t *o)
 {
     drive_as(f, OMADM_ENC_XML, msg, strlen(msg), token, o);
 }
 
-/* a device message written in XML, sent as WBXML */
-static inline void
+void
 drive_wbxml(fixture_t *f, const char *xml, const char *token, outcome_t *o)
 {
     char    *w = NULL, *err = NULL;
@@ -413,8 +323,7 @@ drive_wbxml(fixture_t *f, const char *xml, const char *token, outcome_t *o)
     omadm_free(w);
 }
 
-/* a device message written in XML, sent in encoding enc (OMADM_ENC_*) */
-static inline void
+void
 drive_enc(fixture_t *f, int enc, const char *xml, const char *token,
     outcome_t *o)
 {
@@ -425,9 +334,7 @@ drive_enc(fixture_t *f, int enc, const char *xml, const char *token,
     }
 }
 
-/* the value of one describe() line into out (of size bytes); false
-   when there is no such line */
-static inline int
+int
 field_copy(const outcome_t *o, const char *path, char *out, size_t size)
 {
     size_t       plen = strlen(path);
@@ -450,8 +357,7 @@ field_copy(const outcome_t *o, const char *path, char *out, size_t size)
     return 0;
 }
 
-/* the value of one describe() line, or NULL */
-static inline const char *
+const char *
 field(const outcome_t *o, const char *path)
 {
     static char  buf[512];
@@ -459,37 +365,7 @@ field(const outcome_t *o, const char *path)
     return field_copy(o, path, buf, sizeof(buf)) ? buf : NULL;
 }
 
-#define expect_field(o, path, value)                                        \
-    do {                                                                    \
-        const char *v_ = field(o, path);                                    \
-        if (v_ == NULL) fail_msg("no %s in\n%s", path, (o)->desc);          \
-        assert_string_equal(v_, value);                                     \
-    } while (0)
-
-#define expect_no_field(o, path)                                            \
-    do {                                                                    \
-        if (field(o, path) != NULL)                                         \
-            fail_msg("unexpected %s in\n%s", path, (o)->desc);              \
-    } while (0)
-
-/* needle in the last exchange request, or fail showing it */
-#define expect_exchange(f, needle)                                          \
-    do {                                                                    \
-        if (strstr((f)->be.last_exchange, needle) == NULL)                  \
-            fail_msg("no %s in\n%s", needle, (f)->be.last_exchange);        \
-    } while (0)
-
-#define expect_no_exchange(f, needle)                                       \
-    do {                                                                    \
-        if (strstr((f)->be.last_exchange, needle) != NULL)                  \
-            fail_msg("unexpected %s in\n%s", needle, (f)->be.last_exchange);\
-    } while (0)
-
-/* an answer before the session exists: RespURI without a token */
-#define expect_no_token(o)  expect_field(o, "SyncHdr/RespURI", SERVER)
-
-/* the "s" token of the answer's RespURI */
-static inline void
+void
 resp_token(const outcome_t *o, char *out, size_t size)
 {
     const char  *uri = field(o, "SyncHdr/RespURI");
@@ -503,29 +379,7 @@ resp_token(const outcome_t *o, char *out, size_t size)
     assert_int_equal(strlen(out), 32);
 }
 
-
-/* ---- device messages --------------------------------------------------- */
-
-#define PKG1(a, r)                                                          \
-    "<Alert><CmdID>" a "</CmdID><Data>1201</Data></Alert>"                  \
-    "<Replace><CmdID>" r "</CmdID>"                                         \
-    "<Item><Source><LocURI>./DevInfo/DevId</LocURI></Source>"               \
-    "<Data>" DEV "</Data></Item>"                                           \
-    "<Item><Source><LocURI>./DevInfo/Man</LocURI></Source>"                 \
-    "<Data>Example Corp</Data></Item></Replace>"
-
-/* the device's MaxMsgSize, as SyncHdr extras */
-#define MAXMSG(n)                                                           \
-    "<Meta><MaxMsgSize xmlns=\"syncml:metinf\">" n "</MaxMsgSize></Meta>"
-
-#define HDR_STATUS(msgref)                                                  \
-    "<Status><CmdID>1</CmdID><MsgRef>" msgref "</MsgRef><CmdRef>0</CmdRef>" \
-    "<Cmd>SyncHdr</Cmd><TargetRef>" DEV "</TargetRef>"                      \
-    "<SourceRef>" SERVER "</SourceRef><Data>200</Data></Status>"
-
-/* one message of a device package: SyncHdr extras (Cred, Meta) after its
-   Source, Final only on the package's last message */
-static inline char *
+char *
 package_msg(const char *session, int msg_id, const char *hdr,
     const char *body, int final)
 {
@@ -544,15 +398,14 @@ package_msg(const char *session, int msg_id, const char *hdr,
     return buf;
 }
 
-/* a whole package in one message */
-static inline char *
+char *
 device_msg(const char *session, int msg_id, const char *cred,
     const char *body)
 {
     return package_msg(session, msg_id, cred, body, 1);
 }
 
-static inline char *
+char *
 md5_cred(const char *user, const char *pass, const char *nonce)
 {
     static char  buf[512];
@@ -569,7 +422,7 @@ md5_cred(const char *user, const char *pass, const char *nonce)
     return buf;
 }
 
-static inline char *
+char *
 basic_cred(const char *user, const char *pass)
 {
     static char  buf[512];
@@ -584,9 +437,7 @@ basic_cred(const char *user, const char *pass)
     return buf;
 }
 
-/* package 1 with a correct MD5 Cred and SyncHdr extras after it (a Meta),
-   in encoding enc: a session authenticated in one go */
-static inline void
+void
 login_with(fixture_t *f, int enc, const char *session, const char *extras,
     outcome_t *o, char *token)
 {
@@ -602,12 +453,9 @@ login_with(fixture_t *f, int enc, const char *session, const char *extras,
     resp_token(o, token, 33);
 }
 
-/* package 1 with a correct MD5 Cred: a session authenticated in one go */
-static inline void
+void
 login(fixture_t *f, const char *session, outcome_t *o, char *token)
 {
     login_with(f, OMADM_ENC_XML, session, "", o, token);
     assert_string_equal(o->ops, "auth,exchange");
 }
-
-#endif /* EXCHANGE_HARNESS_H */

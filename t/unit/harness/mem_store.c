@@ -1,41 +1,8 @@
-/*
- * An in-memory omadm_store_t for the unit tests (TTLs are recorded, not
- * enforced), shared by every test file that drives the exchange.
- */
+/* The in-memory omadm_store_t of the unit tests (mem_store.h). */
 
-#ifndef MEM_STORE_H
-#define MEM_STORE_H
+#include "mem_store.h"
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <cmocka.h>
-
-#include "omadm.h"
-
-
-#define STORE_MAX  32
-
-typedef struct {
-    char      *key;
-    size_t     key_len;
-    char      *val;
-    size_t     val_len;
-    unsigned   ttl;
-    unsigned   touched;     /* touch() calls since the last put */
-} entry_t;
-
-typedef struct {
-    entry_t    e[STORE_MAX];
-    int        n;
-    int        fail_put;
-} mem_store_t;
-
-static inline entry_t *
+entry_t *
 store_find(mem_store_t *s, const char *key, size_t key_len)
 {
     int  i;
@@ -50,7 +17,7 @@ store_find(mem_store_t *s, const char *key, size_t key_len)
     return NULL;
 }
 
-static inline int
+int
 store_get(void *ctx, const char *key, size_t key_len, omadm_sink_pt sink,
     void *sink_ctx)
 {
@@ -63,7 +30,7 @@ store_get(void *ctx, const char *key, size_t key_len, omadm_sink_pt sink,
     return OMADM_OK;
 }
 
-static inline int
+int
 store_put(void *ctx, const char *key, size_t key_len, const char *val,
     size_t val_len, unsigned ttl)
 {
@@ -92,7 +59,7 @@ store_put(void *ctx, const char *key, size_t key_len, const char *val,
     return OMADM_OK;
 }
 
-static inline int
+int
 store_remove(void *ctx, const char *key, size_t key_len)
 {
     mem_store_t  *s = ctx;
@@ -107,7 +74,7 @@ store_remove(void *ctx, const char *key, size_t key_len)
     return OMADM_OK;
 }
 
-static inline int
+int
 store_touch(void *ctx, const char *key, size_t key_len, unsigned ttl)
 {
     mem_store_t  *s = ctx;
@@ -121,8 +88,7 @@ store_touch(void *ctx, const char *key, size_t key_len, unsigned ttl)
     return OMADM_OK;
 }
 
-/* every key and value, for "the store did not change" */
-static inline char *
+char *
 store_snapshot(mem_store_t *s)
 {
     size_t  len = 1;
@@ -145,8 +111,7 @@ store_snapshot(mem_store_t *s)
     return out;
 }
 
-/* removes every entry */
-static inline void
+void
 store_clear(mem_store_t *s)
 {
     while (s->n > 0) {
@@ -154,8 +119,7 @@ store_clear(mem_store_t *s)
     }
 }
 
-/* the omadm_store_t over s */
-static inline omadm_store_t
+omadm_store_t
 mem_store(mem_store_t *s)
 {
     omadm_store_t  st = { s, store_get, store_put, store_remove,
@@ -163,5 +127,3 @@ mem_store(mem_store_t *s)
 
     return st;
 }
-
-#endif /* MEM_STORE_H */
