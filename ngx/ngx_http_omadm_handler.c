@@ -164,21 +164,7 @@ ngx_http_omadm_create_ctx(ngx_http_request_t *r)
         return NULL;
     }
 
-    if (ngx_http_omadm_set_hmac(r, ctx->ex) != NGX_OK
-        || ngx_http_omadm_request_server_id(r, ctx) != NGX_OK)
-    {
-        return NULL;
-    }
-
-    /* failed logins are counted per device and client address */
-
-    if (omadm_exchange_set_peer(ctx->ex,
-                                (const char *) r->connection->addr_text.data,
-                                r->connection->addr_text.len)
-        != OMADM_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "omadm: out of memory keeping the client address");
+    if (ngx_http_omadm_describe_request(r, ctx->ex) != NGX_OK) {
         return NULL;
     }
 

@@ -30,14 +30,26 @@
 typedef struct ngx_http_omadm_shctx_s  ngx_http_omadm_shctx_t;
 
 
-/* one omadm_session_zone, as each worker sees it (shm_zone->data) */
+typedef struct ngx_http_omadm_zone_s  ngx_http_omadm_zone_t;
+
+
+/* an omadm_store_t's context: the zone, and how its puts make room */
 typedef struct {
+    ngx_http_omadm_zone_t            *zone;
+    ngx_uint_t                        how;     /* ngx_http_omadm_put_e */
+} ngx_http_omadm_view_t;
+
+
+/* one omadm_session_zone, as each worker sees it (shm_zone->data) */
+struct ngx_http_omadm_zone_s {
     ngx_http_omadm_shctx_t           *sh;
     ngx_slab_pool_t                  *shpool;
     time_t                            ttl;
     ngx_shm_zone_t                   *shm_zone;
     time_t                            full_logged;  /* per worker */
-} ngx_http_omadm_zone_t;
+    ngx_http_omadm_view_t             views[3];     /* sessions, objects,
+                                                       counters */
+};
 
 
 /* omadm_backend_limit's count of device messages in progress, see shed.c */
@@ -107,9 +119,7 @@ ngx_int_t ngx_http_omadm_add_header(ngx_http_request_t *r, const char *key,
 /* ngx_http_omadm_request.c */
 ngx_int_t ngx_http_omadm_encoding(ngx_http_request_t *r);
 ngx_int_t ngx_http_omadm_read_body(ngx_http_request_t *r, ngx_str_t *body);
-ngx_int_t ngx_http_omadm_request_server_id(ngx_http_request_t *r,
-    ngx_http_omadm_ctx_t *ctx);
-ngx_int_t ngx_http_omadm_set_hmac(ngx_http_request_t *r,
+ngx_int_t ngx_http_omadm_describe_request(ngx_http_request_t *r,
     omadm_exchange_t *ex);
 
 /* ngx_http_omadm_backend.c */

@@ -14,6 +14,12 @@
 #include "ngx_http_omadm_module.h"
 
 
+static ngx_int_t ngx_http_omadm_request_server_id(ngx_http_request_t *r,
+    omadm_exchange_t *ex);
+static ngx_int_t ngx_http_omadm_set_hmac(ngx_http_request_t *r,
+    omadm_exchange_t *ex);
+
+
 /* the media types accepted, each with the encoding it means (OMADM_ENC_*) */
 static ngx_str_t  ngx_http_omadm_content_types[] = {
     ngx_string("application/vnd.syncml.dm+xml"),
@@ -126,9 +132,9 @@ ngx_http_omadm_read_body(ngx_http_request_t *r, ngx_str_t *body)
  * device used: scheme://host[:port]/uri.
  */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_omadm_request_server_id(ngx_http_request_t *r,
-    ngx_http_omadm_ctx_t *ctx)
+    omadm_exchange_t *ex)
 {
     u_char                     *p, *id;
     ngx_str_t                   scheme, host;
@@ -179,15 +185,8 @@ ngx_http_omadm_request_server_id(ngx_http_request_t *r,
 
     p = ngx_cpymem(p, r->uri.data, r->uri.len);
 
-    if (omadm_exchange_set_server_id(ctx->ex, (const char *) id, p - id)
-        != OMADM_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "omadm: out of memory keeping the server id");
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return (omadm_exchange_set_server_id(ex, (const char *) id, p - id)
+            == OMADM_OK) ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -197,7 +196,7 @@ ngx_http_omadm_request_server_id(ngx_http_request_t *r,
  * core is given both, joined, and refuses them.
  */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_omadm_set_hmac(ngx_http_request_t *r, omadm_exchange_t *ex)
 {
     ngx_str_t         found;
@@ -242,13 +241,42 @@ ngx_http_omadm_set_hmac(ngx_http_request_t *r, omadm_exchange_t *ex)
         ngx_str_set(&found, "duplicate=x-syncml-hmac");
     }
 
-    if (omadm_exchange_set_hmac(ex, (const char *) found.data, found.len)
-        != OMADM_OK)
+    return (omadm_exchange_set_hmac(ex, (const char *) found.data, found.len)
+            == OMADM_OK) ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * What the exchange needs of the request besides its body: x-syncml-hmac,
+ * the server id, and the client address that failed logins are counted
+ * per (so that an outsider throttles itself, not the device).
+ */
+
+ngx_int_t
+ngx_http_omadm_describe_request(ngx_http_request_t *r, omadm_exchange_t *ex)
+{
+    const char  *what;
+
+    if (ngx_http_omadm_set_hmac(r, ex) != NGX_OK) {
+        what = "its x-syncml-hmac";
+
+    } else if (ngx_http_omadm_request_server_id(r, ex) != NGX_OK) {
+        what = "the URL it used";
+
+    } else if (omadm_exchange_set_peer(ex,
+                   (const char *) r->connection->addr_text.data,
+                   r->connection->addr_text.len)
+               != OMADM_OK)
     {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "omadm: out of memory keeping x-syncml-hmac");
-        return NGX_ERROR;
+        what = "its client address";
+
+    } else {
+        return NGX_OK;
     }
 
-    return NGX_OK;
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "omadm: cannot give the exchange %s (out of memory?)",
+                  what);
+
+    return NGX_ERROR;
 }

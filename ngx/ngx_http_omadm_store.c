@@ -26,10 +26,8 @@ static int ngx_http_omadm_store_get(void *data, const char *key,
     size_t key_len, omadm_sink_pt sink, void *sink_ctx);
 static int ngx_http_omadm_store_put(void *data, const char *key,
     size_t key_len, const char *val, size_t val_len, unsigned ttl);
-static int ngx_http_omadm_object_put(void *data, const char *key,
-    size_t key_len, const char *val, size_t val_len, unsigned ttl);
-static int ngx_http_omadm_counter_put(void *data, const char *key,
-    size_t key_len, const char *val, size_t val_len, unsigned ttl);
+static void ngx_http_omadm_view_init(omadm_store_t *store,
+    ngx_http_omadm_zone_t *zone, ngx_http_omadm_put_e how);
 static int ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
     size_t key_len, const char *val, size_t val_len, unsigned ttl,
     ngx_http_omadm_put_e how);
@@ -53,10 +51,25 @@ static void ngx_http_omadm_delete(ngx_http_omadm_zone_t *zone,
 static void ngx_http_omadm_expire(ngx_http_omadm_zone_t *zone, time_t now);
 
 
-void
-ngx_http_omadm_store_init(omadm_store_t *store, ngx_http_omadm_zone_t *zone)
+/*
+ * The three stores on a zone differ only in what a put may evict: a
+ * session may evict others; a chunk of a large object evicts nothing (one
+ * device's chunks must not push other devices' sessions out: a chunk that
+ * does not fit is refused, Status 420); a failed-authentication counter
+ * evicts sessions and is never evicted (see the top of the file).
+ */
+
+static void
+ngx_http_omadm_view_init(omadm_store_t *store, ngx_http_omadm_zone_t *zone,
+    ngx_http_omadm_put_e how)
 {
-    store->ctx = zone;
+    ngx_http_omadm_view_t  *view;
+
+    view = &zone->views[how];
+    view->zone = zone;
+    view->how = how;
+
+    store->ctx = view;
     store->get = ngx_http_omadm_store_get;
     store->put = ngx_http_omadm_store_put;
     store->remove = ngx_http_omadm_store_remove;
@@ -64,29 +77,26 @@ ngx_http_omadm_store_init(omadm_store_t *store, ngx_http_omadm_zone_t *zone)
 }
 
 
-/*
- * The store for the chunks of large objects: the same entries, but a put
- * never evicts.  Chunks of one device must not push other devices'
- * sessions out; when the zone is full the chunk is refused (Status 420).
- */
+void
+ngx_http_omadm_store_init(omadm_store_t *store, ngx_http_omadm_zone_t *zone)
+{
+    ngx_http_omadm_view_init(store, zone, NGX_HTTP_OMADM_EVICTS_SESSIONS);
+}
+
 
 void
 ngx_http_omadm_object_store_init(omadm_store_t *store,
     ngx_http_omadm_zone_t *zone)
 {
-    ngx_http_omadm_store_init(store, zone);
-    store->put = ngx_http_omadm_object_put;
+    ngx_http_omadm_view_init(store, zone, NGX_HTTP_OMADM_EVICTS_NOTHING);
 }
 
-
-/* the store for failed-authentication counters, see the top of the file */
 
 void
 ngx_http_omadm_counter_store_init(omadm_store_t *store,
     ngx_http_omadm_zone_t *zone)
 {
-    ngx_http_omadm_store_init(store, zone);
-    store->put = ngx_http_omadm_counter_put;
+    ngx_http_omadm_view_init(store, zone, NGX_HTTP_OMADM_KEPT);
 }
 
 
@@ -96,7 +106,7 @@ static int
 ngx_http_omadm_store_get(void *data, const char *key, size_t key_len,
     omadm_sink_pt sink, void *sink_ctx)
 {
-    ngx_http_omadm_zone_t *zone = data;
+    ngx_http_omadm_zone_t *zone = ((ngx_http_omadm_view_t *) data)->zone;
 
     ngx_http_omadm_node_t  *node;
 
@@ -121,26 +131,10 @@ static int
 ngx_http_omadm_store_put(void *data, const char *key, size_t key_len,
     const char *val, size_t val_len, unsigned ttl)
 {
-    return ngx_http_omadm_put(data, key, key_len, val, val_len, ttl,
-                              NGX_HTTP_OMADM_EVICTS_SESSIONS);
-}
+    ngx_http_omadm_view_t *view = data;
 
-
-static int
-ngx_http_omadm_object_put(void *data, const char *key, size_t key_len,
-    const char *val, size_t val_len, unsigned ttl)
-{
-    return ngx_http_omadm_put(data, key, key_len, val, val_len, ttl,
-                              NGX_HTTP_OMADM_EVICTS_NOTHING);
-}
-
-
-static int
-ngx_http_omadm_counter_put(void *data, const char *key, size_t key_len,
-    const char *val, size_t val_len, unsigned ttl)
-{
-    return ngx_http_omadm_put(data, key, key_len, val, val_len, ttl,
-                              NGX_HTTP_OMADM_KEPT);
+    return ngx_http_omadm_put(view->zone, key, key_len, val, val_len, ttl,
+                              view->how);
 }
 
 
@@ -247,7 +241,7 @@ static int
 ngx_http_omadm_store_touch(void *data, const char *key, size_t key_len,
     unsigned ttl)
 {
-    ngx_http_omadm_zone_t *zone = data;
+    ngx_http_omadm_zone_t *zone = ((ngx_http_omadm_view_t *) data)->zone;
 
     time_t                  now;
     ngx_http_omadm_node_t  *node;
@@ -274,7 +268,7 @@ ngx_http_omadm_store_touch(void *data, const char *key, size_t key_len,
 static int
 ngx_http_omadm_store_remove(void *data, const char *key, size_t key_len)
 {
-    ngx_http_omadm_zone_t *zone = data;
+    ngx_http_omadm_zone_t *zone = ((ngx_http_omadm_view_t *) data)->zone;
 
     uint32_t    hash;
     ngx_uint_t  found;

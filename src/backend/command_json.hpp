@@ -17,4 +17,9 @@ nlohmann::json to_json_value(const backend_command &c);
 bool read_command(const nlohmann::json &j, backend_command &out,
                   std::string &why);
 
+// The same for nlohmann's conversions (a member of a kept value):
+// from_json throws std::invalid_argument with the reason.
+void to_json(nlohmann::json &j, const backend_command &c);
+void from_json(const nlohmann::json &j, backend_command &c);
+
 }  // namespace omadm

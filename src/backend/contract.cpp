@@ -1,5 +1,7 @@
 #include "backend/contract.hpp"
 
+#include <stdexcept>
+
 #include "auth/base64.hpp"
 #include "backend/command_json.hpp"
 
@@ -12,6 +14,15 @@ namespace {
 std::string dump(const json &j)
 {
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// A JSON array of each item as item_json makes it.
+template <class Items, class ToJson>
+json array_of(const Items &items, ToJson item_json)
+{
+    json a = json::array();
+    for (const auto &x : items) a.push_back(item_json(x));
+    return a;
 }
 
 // A member that must be a string when present; absent/null gives "".
@@ -212,6 +223,17 @@ json to_json_value(const backend_command &c)
     return j;
 }
 
+void to_json(json &j, const backend_command &c)
+{
+    j = to_json_value(c);
+}
+
+void from_json(const json &j, backend_command &c)
+{
+    std::string why;
+    if (!read_command(j, c, why)) throw std::invalid_argument(why);
+}
+
 bool read_command(const json &j, backend_command &out, std::string &why)
 {
     command_reader reader(why);
@@ -242,58 +264,42 @@ std::string to_json(const exchange_request &r)
     if (!r.next_nonce.empty()) j["next_nonce"] = r.next_nonce;
     if (!r.devinfo.empty()) j["devinfo"] = r.devinfo;
 
-    json alerts = json::array();
-    for (const auto &a : r.alerts) {
-        json items = json::array();
-        for (const auto &i : a.items) {
-            items.push_back({{"source", i.source},
-                             {"target", i.target},
-                             {"type", i.type},
-                             {"format", i.format},
-                             {"mark", i.mark},
-                             {"data", i.data}});
-        }
-        alerts.push_back({{"code", a.code},
-                          {"correlator", a.correlator},
-                          {"items", std::move(items)}});
-    }
-    j["alerts"] = std::move(alerts);
-
-    json statuses = json::array();
-    for (const auto &s : r.statuses) {
+    j["alerts"] = array_of(r.alerts, [](const device_alert &a) {
+        json items = array_of(a.items, [](const alert_item &i) {
+            return json{{"source", i.source}, {"target", i.target},
+                        {"type", i.type},     {"format", i.format},
+                        {"mark", i.mark},     {"data", i.data}};
+        });
+        return json{{"code", a.code},
+                    {"correlator", a.correlator},
+                    {"items", std::move(items)}};
+    });
+    j["statuses"] = array_of(r.statuses, [](const status_report &s) {
         json st = {{"command_id", s.command_id}, {"status", s.status}};
         if (!s.items.empty()) {
-            json items = json::array();
-            for (const auto &i : s.items) {
-                items.push_back({{"source", i.source},
-                                 {"target", i.target},
-                                 {"data", i.data}});
-            }
-            st["items"] = std::move(items);
+            st["items"] = array_of(s.items, [](const status_item &i) {
+                return json{{"source", i.source},
+                            {"target", i.target},
+                            {"data", i.data}};
+            });
         }
-        statuses.push_back(std::move(st));
-    }
-    j["statuses"] = std::move(statuses);
-
-    json results = json::array();
-    for (const auto &x : r.results) {
-        results.push_back({{"command_id", x.command_id},
-                           {"source", x.source},
-                           {"format", x.format},
-                           {"type", x.type},
-                           {"data", x.data}});
-    }
-    j["results"] = std::move(results);
+        return st;
+    });
+    j["results"] = array_of(r.results, [](const result_report &x) {
+        return json{{"command_id", x.command_id},
+                    {"source", x.source},
+                    {"format", x.format},
+                    {"type", x.type},
+                    {"data", x.data}};
+    });
     j["max_commands"] = r.max_commands;
     if (!r.server_next_nonce.empty())
         j["server_next_nonce"] = r.server_next_nonce;
     if (!r.requeue.empty()) j["requeue"] = r.requeue;
     if (!r.failed.empty()) {
-        json failed = json::array();
-        for (const auto &f : r.failed)
-            failed.push_back(
-                {{"command_id", f.command_id}, {"reason", f.reason}});
-        j["failed"] = std::move(failed);
+        j["failed"] = array_of(r.failed, [](const failed_report &f) {
+            return json{{"command_id", f.command_id}, {"reason", f.reason}};
+        });
     }
     return dump(j);
 }

@@ -11,6 +11,24 @@ struct omadm_exchange_s {
     omadm::exchange impl;
 };
 
+namespace {
+
+// A text given to the exchange before its first run: checked, then handed
+// to one of its setters.
+template <class Setter>
+int give_text(omadm_exchange_t *ex, const char *p, size_t len,
+              Setter set) noexcept
+{
+    if (ex == nullptr || (p == nullptr && len != 0)) return OMADM_EINVAL;
+    try {
+        return set(ex->impl, std::string_view(p ? p : "", len));
+    } catch (...) {
+        return OMADM_ERROR;
+    }
+}
+
+}  // namespace
+
 extern "C" {
 
 int omadm_exchange_create(const omadm_config_t *cf, const omadm_store_t *store,
@@ -41,35 +59,24 @@ int omadm_exchange_create(const omadm_config_t *cf, const omadm_store_t *store,
 int omadm_exchange_set_hmac(omadm_exchange_t *ex, const char *value,
                             size_t len) noexcept
 {
-    if (ex == nullptr || (value == nullptr && len != 0)) return OMADM_EINVAL;
-    if (value == nullptr) return OMADM_OK;
-    try {
-        return ex->impl.set_hmac(std::string_view(value, len));
-    } catch (...) {
-        return OMADM_ERROR;
-    }
+    if (ex != nullptr && value == nullptr && len == 0) return OMADM_OK;
+    return give_text(ex, value, len,
+                     [](auto &x, std::string_view v) { return x.set_hmac(v); });
 }
 
 int omadm_exchange_set_peer(omadm_exchange_t *ex, const char *addr,
                             size_t len) noexcept
 {
-    if (ex == nullptr || (addr == nullptr && len != 0)) return OMADM_EINVAL;
-    try {
-        return ex->impl.set_peer(std::string_view(addr ? addr : "", len));
-    } catch (...) {
-        return OMADM_ERROR;
-    }
+    return give_text(ex, addr, len,
+                     [](auto &x, std::string_view v) { return x.set_peer(v); });
 }
 
 int omadm_exchange_set_server_id(omadm_exchange_t *ex, const char *id,
                                  size_t len) noexcept
 {
-    if (ex == nullptr || (id == nullptr && len != 0)) return OMADM_EINVAL;
-    try {
-        return ex->impl.set_server_id(std::string_view(id ? id : "", len));
-    } catch (...) {
-        return OMADM_ERROR;
-    }
+    return give_text(ex, id, len, [](auto &x, std::string_view v) {
+        return x.set_server_id(v);
+    });
 }
 
 int omadm_exchange_run(omadm_exchange_t *ex, omadm_action_t *act) noexcept

@@ -94,21 +94,20 @@ syncml_builder::frame syncml_builder::child_of(const frame &p,
     if (p.k == kind::meta && (syncml || metinf)) {
         // Some clients leave metinf elements in the default namespace.
         meta *m = p.m;
+        // the MetInf leaves a meta keeps, by element name
+        static const std::pair<std::string_view, std::string meta::*> leaves[]
+            = {
+                {"Type", &meta::type},
+                {"Format", &meta::format},
+                {"Mark", &meta::mark},
+                {"Size", &meta::size},
+                {"NextNonce", &meta::next_nonce},
+                {"MaxMsgSize", &meta::max_msg_size},
+                {"MaxObjSize", &meta::max_obj_size},
+            };
         std::string *d = nullptr;
-        if (local == "Type")
-            d = &m->type;
-        else if (local == "Format")
-            d = &m->format;
-        else if (local == "Mark")
-            d = &m->mark;
-        else if (local == "Size")
-            d = &m->size;
-        else if (local == "NextNonce")
-            d = &m->next_nonce;
-        else if (local == "MaxMsgSize")
-            d = &m->max_msg_size;
-        else if (local == "MaxObjSize")
-            d = &m->max_obj_size;
+        for (const auto &[name, field] : leaves)
+            if (local == name) d = &(m->*field);
         if (d) {
             frame f{kind::leaf};
             f.dest = d;

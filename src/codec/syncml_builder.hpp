@@ -102,4 +102,17 @@ private:
     parse_error err_;
 };
 
+// Runs a decoder (constructed over body, limits and out, with a
+// run(parse_error &)) from a clean message and error: what parse_syncml and
+// parse_wbxml share.
+template <class Decoder>
+bool run_decoder(std::string_view body, const omadm_limits_t &limits,
+                 message &out, parse_error &err)
+{
+    out = message{};
+    err = parse_error{};
+    Decoder d(body, limits, out);
+    return d.run(err);
+}
+
 }  // namespace omadm

@@ -279,10 +279,7 @@ bool decoder::run(parse_error &err)
         }
         case ENTITY: {
             uint32_t cp;
-            if (!mb(cp)) {
-                ok = false;
-                break;
-            }
+            if (!(ok = mb(cp))) break;
             if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
                 ok = fail("WBXML ENTITY " + std::to_string(cp)
                           + " is not a character" + at());
@@ -314,10 +311,7 @@ bool decoder::run(parse_error &err)
         }
         case OPAQUE: {
             uint32_t len;
-            if (!mb(len)) {
-                ok = false;
-                break;
-            }
+            if (!(ok = mb(len))) break;
             if (len > in_.size() - pos_) {
                 ok = truncated();
                 break;
@@ -366,10 +360,7 @@ bool decoder::run(parse_error &err)
 bool parse_wbxml(std::string_view body, const omadm_limits_t &limits,
                  message &out, parse_error &err)
 {
-    out = message{};
-    err = parse_error{};
-    decoder d(body, limits, out);
-    return d.run(err);
+    return run_decoder<decoder>(body, limits, out, err);
 }
 
 }  // namespace omadm

@@ -204,10 +204,7 @@ bool decoder::run(parse_error &err)
 bool parse_syncml(std::string_view body, const omadm_limits_t &limits,
                   message &out, parse_error &err)
 {
-    out = message{};
-    err = parse_error{};
-    decoder d(body, limits, out);
-    return d.run(err);
+    return run_decoder<decoder>(body, limits, out, err);
 }
 
 }  // namespace omadm

@@ -130,7 +130,7 @@ bool outgoing_object_sender::start(const backend_command &bc)
     return true;
 }
 
-outgoing_object_sender::piece outgoing_object_sender::next_piece()
+object_piece outgoing_object_sender::next_piece()
 {
     const session_state &st = ctx_.st;
     const outgoing_object &o = st.outgoing;
@@ -138,7 +138,7 @@ outgoing_object_sender::piece outgoing_object_sender::next_piece()
     unsigned long long room
         = st.device_max_msg_size ? st.device_max_msg_size : k_max_piece;
     asked_ = std::min({left, room, k_max_piece});
-    piece p;
+    object_piece p;
     if (o.fetch) {
         p.fetch
             = object_request(ctx_.device_id(), o.command_id, o.sent, asked_);

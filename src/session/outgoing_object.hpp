@@ -6,16 +6,20 @@
 // there) or in pieces from the backend's "object" call.
 #pragma once
 
-#include <optional>
-#include <string>
-
-#include "backend/contract.hpp"
-#include "session/context.hpp"
 #include "session/object_segments.hpp"
-#include "session/reply_builder.hpp"
+#include "session/reply_builder.hpp"  // the messages chunks go in
 
 namespace omadm {
 
+// Where the bytes of the next chunk come from: the "object" call to make
+// (its body), or none when they came from the object store; lost: evicted
+// from the store meanwhile.
+struct object_piece {
+    bool lost = false;
+    std::string fetch;  // the "object" request, when not empty
+};
+
+// Reads and writes ctx.st.outgoing and ctx.st.sending.
 class outgoing_object_sender {
 public:
     outgoing_object_sender(exchange_context &ctx, object_segments &segments,
@@ -41,13 +45,8 @@ public:
     // its value.
     bool start(const backend_command &bc);
 
-    // The bytes of the next chunk: the "object" call to make (its body), or
-    // none when they came from the store; lost: evicted from the store.
-    struct piece {
-        bool lost = false;
-        std::string fetch;  // the "object" request, when not empty
-    };
-    piece next_piece();
+    // The bytes of the next chunk.
+    object_piece next_piece();
     // The backend's "object" answer: "" when it is the piece asked for,
     // else why the object fails (the backend unreachable or failing is
     // the caller's: status 0 or 5xx).

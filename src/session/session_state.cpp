@@ -10,60 +10,14 @@ namespace omadm {
 
 using json = nlohmann::json;
 
-namespace {
-
-json to_json(const incoming_object &o)
-{
-    return {{"command_id", o.command_id}, {"source", o.source},
-            {"format", o.format},         {"type", o.type},
-            {"declared", o.declared},     {"received", o.received},
-            {"get_status", o.get_status}, {"serial", o.serial},
-            {"segments", o.segments},     {"tail", o.tail}};
-}
-
-json to_json(const outgoing_object &o)
-{
-    return {{"command", to_json_value(o.command)},
-            {"command_id", o.command_id},
-            {"size", o.size},
-            {"sent", o.sent},
-            {"chunk_key", o.chunk_key},
-            {"acked", o.acked},
-            {"fetch", o.fetch},
-            {"serial", o.serial},
-            {"stalled", o.stalled}};
-}
-
-void from_json(const json &j, incoming_object &o)
-{
-    o.command_id = j.at("command_id").get<std::string>();
-    o.source = j.at("source").get<std::string>();
-    o.format = j.at("format").get<std::string>();
-    o.type = j.at("type").get<std::string>();
-    o.declared = j.at("declared").get<unsigned long long>();
-    o.received = j.at("received").get<unsigned long long>();
-    o.get_status = j.at("get_status").get<int>();
-    o.serial = j.at("serial").get<unsigned>();
-    o.segments = j.at("segments").get<unsigned>();
-    o.tail = j.at("tail").get<unsigned long long>();
-}
-
-void from_json(const json &j, outgoing_object &o)
-{
-    std::string why;
-    if (!read_command(j.at("command"), o.command, why))
-        throw std::invalid_argument(why);
-    o.command_id = j.at("command_id").get<std::string>();
-    o.size = j.at("size").get<unsigned long long>();
-    o.sent = j.at("sent").get<unsigned long long>();
-    o.chunk_key = j.at("chunk_key").get<std::string>();
-    o.acked = j.at("acked").get<bool>();
-    o.fetch = j.at("fetch").get<bool>();
-    o.serial = j.at("serial").get<unsigned>();
-    o.stalled = j.at("stalled").get<unsigned>();
-}
-
-}  // namespace
+// The large objects' bookkeeping, field by field (a missing one throws
+// json::exception, and the blob is not one we wrote).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(incoming_object, command_id, source, format,
+                                   type, declared, received, get_status, serial,
+                                   segments, tail)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(outgoing_object, command, command_id, size,
+                                   sent, chunk_key, acked, fetch, serial,
+                                   stalled)
 
 // The bookkeeping as JSON, then a NUL (which JSON text never holds), then
 // the last response as raw bytes: a resend is byte-identical, and the
@@ -95,8 +49,8 @@ std::string serialize(const session_state &s)
         {"held", s.held},
         {"object_serial", s.object_serial},
     };
-    if (s.receiving) j["incoming"] = to_json(s.incoming);
-    if (s.sending) j["outgoing"] = to_json(s.outgoing);
+    if (s.receiving) j["incoming"] = s.incoming;
+    if (s.sending) j["outgoing"] = s.outgoing;
     std::string blob = j.dump(-1, ' ', false, json::error_handler_t::replace);
     blob.push_back('\0');
     blob.append(s.last_response);
@@ -146,9 +100,9 @@ bool deserialize(std::string_view blob, session_state &out)
         out.held = j.value("held", std::map<std::string, int>());
         out.object_serial = j.value("object_serial", 0u);
         out.receiving = j.contains("incoming");
-        if (out.receiving) from_json(j.at("incoming"), out.incoming);
+        if (out.receiving) j.at("incoming").get_to(out.incoming);
         out.sending = j.contains("outgoing");
-        if (out.sending) from_json(j.at("outgoing"), out.outgoing);
+        if (out.sending) j.at("outgoing").get_to(out.outgoing);
     } catch (const json::exception &) {
         return false;
     } catch (const std::invalid_argument &) {  // a kept command is not one

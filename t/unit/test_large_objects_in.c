@@ -489,36 +489,21 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_incoming_chunks, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_incoming_chunks_wbxml, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_incoming_retry, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_incoming_size_short, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_incoming_size_over, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_incoming_failed_with_held_status,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_incoming_declared_too_large,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_incoming_undeclared_too_large,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_incoming_two_chunks_one_message,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_incoming_two_chunks_one_results,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_incoming_none_taken, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(
-            test_incoming_next_object_same_message, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_incoming_object_after_its_get_status, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_incoming_results_after_held_status, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_generic_alert_chunk, setup,
-                                        teardown),
+        EXCHANGE_TEST(test_incoming_chunks),
+        EXCHANGE_TEST(test_incoming_chunks_wbxml),
+        EXCHANGE_TEST(test_incoming_retry),
+        EXCHANGE_TEST(test_incoming_size_short),
+        EXCHANGE_TEST(test_incoming_size_over),
+        EXCHANGE_TEST(test_incoming_failed_with_held_status),
+        EXCHANGE_TEST(test_incoming_declared_too_large),
+        EXCHANGE_TEST(test_incoming_undeclared_too_large),
+        EXCHANGE_TEST(test_incoming_two_chunks_one_message),
+        EXCHANGE_TEST(test_incoming_two_chunks_one_results),
+        EXCHANGE_TEST(test_incoming_none_taken),
+        EXCHANGE_TEST(test_incoming_next_object_same_message),
+        EXCHANGE_TEST(test_incoming_object_after_its_get_status),
+        EXCHANGE_TEST(test_incoming_results_after_held_status),
+        EXCHANGE_TEST(test_generic_alert_chunk),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,31 @@
 
 #include "large_objects.h"
 
+/* max_object_size is declared as the server's MaxObjSize. */
+static void
+test_server_max_obj_size(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        token[33];
+
+    login_with(f, OMADM_ENC_XML, "1", "", &o, token);
+    expect_no_field(&o, "SyncHdr/Meta/MaxObjSize");
+    outcome_free(&o);
+
+    f->cf.max_object_size = 4096;
+    login_with(f, OMADM_ENC_XML, "2", "", &o, token);
+    expect_field(&o, "SyncHdr/Meta/MaxObjSize", "4096");
+    outcome_free(&o);
+
+    /* the challenge too */
+    drive(f, device_msg("3", 1, NULL, PKG1("1", "2")), NULL, &o);
+    expect_field(&o, "SyncBody/Status[1]/Data", "407");
+    expect_field(&o, "SyncHdr/Meta/MaxObjSize", "4096");
+    outcome_free(&o);
+}
+
+
 /* Chunks go to the object store when one is configured, with the session's
    lifetime, and leave it when the object is complete. */
 static void
@@ -229,52 +254,19 @@ test_incoming_device_abort(void **state)
     outcome_free(&o);
 }
 
-/* max_object_size is declared as the server's MaxObjSize. */
-static void
-test_server_max_obj_size(void **state)
-{
-    fixture_t  *f = *state;
-    outcome_t   o;
-    char        token[33];
-
-    login_with(f, OMADM_ENC_XML, "1", "", &o, token);
-    expect_no_field(&o, "SyncHdr/Meta/MaxObjSize");
-    outcome_free(&o);
-
-    f->cf.max_object_size = 4096;
-    login_with(f, OMADM_ENC_XML, "2", "", &o, token);
-    expect_field(&o, "SyncHdr/Meta/MaxObjSize", "4096");
-    outcome_free(&o);
-
-    /* the challenge too */
-    drive(f, device_msg("3", 1, NULL, PKG1("1", "2")), NULL, &o);
-    expect_field(&o, "SyncBody/Status[1]/Data", "407");
-    expect_field(&o, "SyncHdr/Meta/MaxObjSize", "4096");
-    outcome_free(&o);
-}
-
-
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_object_store, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_object_store_full, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_incoming_segment_evicted,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_incoming_first_segment_evicted,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_incoming_segments_kept_alive,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_object_store_full_later, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_incoming_unfinished_at_final,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_incoming_device_abort, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_server_max_obj_size, setup,
-                                        teardown),
+        EXCHANGE_TEST(test_object_store),
+        EXCHANGE_TEST(test_object_store_full),
+        EXCHANGE_TEST(test_incoming_segment_evicted),
+        EXCHANGE_TEST(test_incoming_first_segment_evicted),
+        EXCHANGE_TEST(test_incoming_segments_kept_alive),
+        EXCHANGE_TEST(test_object_store_full_later),
+        EXCHANGE_TEST(test_incoming_unfinished_at_final),
+        EXCHANGE_TEST(test_incoming_device_abort),
+        EXCHANGE_TEST(test_server_max_obj_size),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

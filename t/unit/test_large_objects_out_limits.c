@@ -275,107 +275,6 @@ test_outgoing_markup_heavy_fetched(void **state)
     markup_heavy(state, FETCHED);
 }
 
-/* the server's credentials toward the device (docs/backend-api.md) */
-#define SERVER_CREDS                                                        \
-    ",\"server_username\":\"dm.example.com\","                              \
-    "\"server_inner\":\"wDGTSxGnVP/fNkcMNfd+3A==\","                        \
-    "\"server_nonce\":\"AQIDBAUGBwgJCgsMDQ4PEA==\""
-
-/*
- * With our MD5 Cred in every message (omadm_server_auth), the device
- * refuses the message that held a chunk (401 on our SyncHdr, and on the
- * chunk when chunk_answered): it executed none of it, so the
- * command goes back to the backend in "requeue", not as a Status 401 nor
- * as failed, and the object is dropped; handed out again, it starts over
- * from its first byte.  Fetched or inline.
- */
-static void
-chunk_server_refused(void **state, int fetched, int chunk_answered)
-{
-    fixture_t    *f = *state;
-    outcome_t     o;
-    follow_t      fl;
-    char          body[1024];
-    static char   value[3001];
-    int           k, n;
-
-    f->cf.server_auth = OMADM_AUTH_MD5;
-    f->be.auth_extra = SERVER_CREDS;
-    make_value(value, 3000, 1);
-    queue_with_big(f, "", value, fetched, GET_AFTER);
-    follow_start(f, &fl, 3000, fetched, &o);
-    assert_non_null(field(&o, "SyncHdr/Cred/Data"));
-    fl.queued = 1;
-    assert_true(take_chunk(f, &fl, &o));
-    outcome_free(&o);
-
-    n = snprintf(body, sizeof(body),
-                 "<Status><CmdID>1</CmdID><MsgRef>%d</MsgRef>"
-                 "<CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd>"
-                 "<TargetRef>" DEV "</TargetRef><SourceRef>" SERVER
-                 "</SourceRef><Data>401</Data></Status>", fl.server_msg);
-    if (chunk_answered) {
-        snprintf(body + n, sizeof(body) - (size_t) n,
-                 "<Status><CmdID>2</CmdID><MsgRef>%d</MsgRef>"
-                 "<CmdRef>%s</CmdRef><Cmd>Replace</Cmd>"
-                 "<TargetRef>./Big</TargetRef><Data>401</Data></Status>",
-                 fl.server_msg, fl.cmd_id);
-    }
-    drive(f, package_msg("1", 2, NULL, body, 0), fl.token, &o);
-    assert_int_equal(o.http_status, 200);
-    assert_string_equal(o.ops, "auth,exchange");
-    expect_exchange(f, "\"requeue\":[\"big\"]");
-    expect_exchange(f, "\"statuses\":[]");
-    expect_no_exchange(f, "\"failed\"");
-    /* our Cred again, the Get that waited behind the object, no chunk */
-    assert_non_null(field(&o, "SyncHdr/Cred/Data"));
-    assert_int_equal(command_index(&o, "Replace"), 0);
-    k = expect_get_of(&o, "./After");
-    assert_null(strstr(session_blob(&f->mem, "1"), "\"outgoing\""));
-    assert_false(holds_object(&f->mem));
-    fl.server_msg = atoi(field(&o, "SyncHdr/MsgID"));
-    snprintf(body, sizeof(body),
-             "<Status><CmdID>1</CmdID><MsgRef>%d</MsgRef><CmdRef>0</CmdRef>"
-             "<Cmd>SyncHdr</Cmd><TargetRef>" DEV "</TargetRef>"
-             "<SourceRef>" SERVER "</SourceRef><Data>212</Data></Status>"
-             "<Status><CmdID>2</CmdID><MsgRef>%d</MsgRef><CmdRef>%s</CmdRef>"
-             "<Cmd>Get</Cmd><Data>404</Data></Status>",
-             fl.server_msg, fl.server_msg, item_field(&o, "Get", k, "CmdID"));
-    outcome_free(&o);
-
-    /* the backend hands it out again: from the start */
-    queue_big(f, value, fetched);
-    fl.log_seen = strlen(f->be.object_log);
-    drive(f, package_msg("1", 3, NULL, body, 1), fl.token, &o);
-    assert_int_equal(o.http_status, 200);
-    expect_exchange(f, told_status("after", "404"));
-    fl.got[0] = '\0';
-    fl.dev_msg = 3;
-    fl.queued = 0;
-    deliver_whole(f, &fl, value, &o);
-    assert_false(holds_object(&f->mem));
-    outcome_free(&o);
-}
-
-static void
-test_outgoing_chunk_server_refused(void **state)
-{
-    chunk_server_refused(state, FETCHED, 1);
-}
-
-static void
-test_outgoing_chunk_server_refused_inline(void **state)
-{
-    chunk_server_refused(state, INLINE, 1);
-}
-
-/* the device's 401 on our SyncHdr alone, no Status for the chunk */
-static void
-test_outgoing_chunk_server_refused_unanswered(void **state)
-{
-    chunk_server_refused(state, INLINE, 0);
-}
-
 /* An inline value too large for a message goes to the object store to be
    sent from; the store full, the command fails to the backend with the
    reason, and the answer goes on without it. */
@@ -520,34 +419,17 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_outgoing_no_room, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_outgoing_no_room_sweep, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_outgoing_no_room_later, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_outgoing_markup_heavy, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_outgoing_markup_heavy_fetched,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_outgoing_chunk_server_refused,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_outgoing_chunk_server_refused_inline, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_outgoing_chunk_server_refused_unanswered, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_outgoing_zone_full, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_outgoing_evicted, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_outgoing_segments_kept_alive,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_outgoing_fetched_empty, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_outgoing_fetch_refused, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_outgoing_fetch_size_changed,
-                                        setup, teardown),
+        EXCHANGE_TEST(test_outgoing_no_room),
+        EXCHANGE_TEST(test_outgoing_no_room_sweep),
+        EXCHANGE_TEST(test_outgoing_no_room_later),
+        EXCHANGE_TEST(test_outgoing_markup_heavy),
+        EXCHANGE_TEST(test_outgoing_markup_heavy_fetched),
+        EXCHANGE_TEST(test_outgoing_zone_full),
+        EXCHANGE_TEST(test_outgoing_evicted),
+        EXCHANGE_TEST(test_outgoing_segments_kept_alive),
+        EXCHANGE_TEST(test_outgoing_fetched_empty),
+        EXCHANGE_TEST(test_outgoing_fetch_refused),
+        EXCHANGE_TEST(test_outgoing_fetch_size_changed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -182,6 +182,10 @@ void
 resp_token(const outcome_t *o, char *out, size_t size);
 
 
+/* a test of the engine on the fixture of setup() and teardown() */
+#define EXCHANGE_TEST(f)  cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+
 /* ---- device messages --------------------------------------------------- */
 
 #define PKG1(a, r)                                                          \
