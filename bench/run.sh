@@ -16,7 +16,8 @@
 #   BENCH_ZONE (10m)        omadm_session_zone size
 #   BENCH_FLEET (1000)      omadm-sim devices of the fleet phase (0: skip it)
 #   BENCH_KEEP=1            keep the temporary directory (logs, config)
-#   OMADM_NGINX, OMADM_BACKEND  other binaries to measure
+#   OMADM_NGINX, OMADM_BACKEND, OMADM_MODULE, OMADM_SIM  other binaries
+#                           to measure
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,7 +25,7 @@ lib_prefix=bench
 . "$root/scripts/lib.sh"    # alive, stop_pid, port_open, wait_ready, fail
 bench=$root/bench
 nginx=${OMADM_NGINX:-/usr/sbin/nginx}
-module=$root/build/ngx_http_omadm_module.so
+module=${OMADM_MODULE:-$root/build/ngx_http_omadm_module.so}
 backend=${OMADM_BACKEND:-$root/build/omadm-backend}
 seconds=${BENCH_SECONDS:-10}
 threads=${BENCH_THREADS:-2}
@@ -33,7 +34,7 @@ workers=${BENCH_WORKERS:-2}
 devices=${BENCH_DEVICES:-64}
 zone=${BENCH_ZONE:-10m}
 fleet=${BENCH_FLEET:-1000}
-sim=$root/build/omadm-sim
+sim=${OMADM_SIM:-$root/build/omadm-sim}
 
 for f in "$module" "$backend" "$nginx" "$sim"; do
     [ -x "$f" ] || [ -f "$f" ] || { echo "bench: $f is missing; run make" >&2; exit 1; }
@@ -149,15 +150,16 @@ hdr_status() {    # the Data of the first Status (the SyncHdr's)
 
 [ "$(message cached IMEI:bench-0 | post /floor)" = ok ] || fail "/floor is not 'ok'"
 
-# b: prime the session cache; a repeat must be the very same 407 (same
+# b: prime the session cache with a one-message Basic session (only an
+# authenticated session is kept); a repeat must be the very same 212 (same
 # NextNonce: nothing was recomputed) and must not reach the backend.
 n0=$(calls)
-first=$(message cached IMEI:bench-0 | post /omadm)
-again=$(message cached IMEI:bench-0 | post /omadm)
-[ "$(hdr_status "$first")" = 407 ] || fail "priming answer is not a 407: $first"
+first=$(message cached IMEI:bench-0 "$basic_cred" | post /omadm)
+again=$(message cached IMEI:bench-0 "$basic_cred" | post /omadm)
+[ "$(hdr_status "$first")" = 212 ] || fail "priming answer is not a 212: $first"
 grep -q '<NextNonce' <<<"$first" || fail "priming answer has no NextNonce: $first"
 [ "$first" = "$again" ] || fail "a repeat was not answered from the cache"
-[ "$(calls)" = $((n0 + 1)) ] || fail "a repeat reached the backend"
+[ "$(calls)" = $((n0 + 2)) ] || fail "a repeat reached the backend"
 
 [ "$(hdr_status "$(message check-c IMEI:bench-1 | post /omadm)")" = 407 ] \
     || fail "a new session without Cred did not get 407"
@@ -209,7 +211,7 @@ echo "bench: wrk -t$threads -c$conns -d${seconds}s over TLS keepalive," \
      "nginx workers: $workers, devices: $devices"
 read -r rss_w0 shm_w0 rss_b0 < <(rss)
 run a1 /floor same_message.lua
-run b  /omadm same_message.lua
+run b  /omadm same_message.lua BENCH_CRED="$basic_cred"
 run a2 /floor same_message.lua
 run c  /omadm new_session.lua BENCH_TAG=c
 run a3 /floor same_message.lua
