@@ -13,6 +13,11 @@ namespace omadm_backend {
 
 namespace {
 
+// The device endpoint takes at most 256 bytes of Source/LocURI (the
+// device id) and of LocName (the user name): a longer one could never log
+// in, and a longer id would hardly fit the URL that deletes it.
+constexpr size_t max_name_bytes = 256;
+
 bool has_control_char(const std::string &s)
 {
     return std::any_of(s.begin(), s.end(), [](char c) {
@@ -381,6 +386,10 @@ std::optional<NewDevice> parse_new_device(const json &body, std::string &error)
         || !non_empty_string(body, "password", d.password, error)) {
         return std::nullopt;
     }
+    if (!within(d.device_id, "device_id", max_name_bytes, error)
+        || !within(d.username, "username", max_name_bytes, error)) {
+        return std::nullopt;
+    }
     if (has_control_char(d.device_id) || has_control_char(d.username)) {
         error = "\"device_id\" and \"username\" must not hold control"
                 " characters";
@@ -394,6 +403,10 @@ std::optional<NewDevice> parse_new_device(const json &body, std::string &error)
                               error)
             || !non_empty_string(body, "server_password", d.server_password,
                                  error)) {
+            return std::nullopt;
+        }
+        if (!within(d.server_username, "server_username", max_name_bytes,
+                    error)) {
             return std::nullopt;
         }
         if (has_control_char(d.server_username)) {

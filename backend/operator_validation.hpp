@@ -9,7 +9,8 @@
 
 namespace omadm_backend {
 
-// {"device_id","username","password"}: non-empty strings.
+// {"device_id","username","password"}: non-empty strings, the id and the
+// user name (and the optional server_username) of at most 256 bytes.
 std::optional<NewDevice> parse_new_device(const json &body, std::string &error);
 
 // {"verb","target","data"?,"format"?,"type"?,"correlator"? (Exec only)},
