@@ -17,7 +17,8 @@ std::optional<NewDevice> parse_new_device(const json &body, std::string &error);
 // Copy's "source", an Alert's "data" (its code), "options", "text",
 // "choices", a container's "commands" (nested, within the container
 // limits), all within the size limits of contract_command.hpp
-// (docs/backend-api.md, "Commands").
+// (docs/backend-api.md, "Commands") and without control characters XML
+// cannot carry.
 std::optional<NewCommand> parse_new_command(const json &body,
                                             std::string &error);
 

@@ -592,21 +592,21 @@ is_deeply(command_ids($b), [ $big[3] ], '... and repeats that answer');
                      statuses => [ { command_id => $big[3], status => 200 } ]);
 is_deeply($b->{commands}, [], '... then nothing more');
 
-# A command alone over half an answer still goes out on its own: 64 KiB of
-# control characters is 384 KiB once escaped.
+# A command alone over half an answer still goes out on its own: an Exec's
+# 150 KiB of quotes is 300 KiB once escaped.
 my @half;
 for my $n (1 .. 2) {
     ($st, my $c) = api('POST', "$LP/commands",
-                       { verb => 'Replace', target => "./Control/$n",
-                         data => "\x01" x (64 * $KiB) });
-    is($st, 201, "queue 64 KiB of control characters ($n), 384 KiB once escaped");
+                       { verb => 'Exec', target => "./Control/$n",
+                         data => '"' x (150 * $KiB) });
+    is($st, 201, "queue an Exec with 150 KiB of quotes ($n), 300 KiB once escaped");
     push @half, $c->{id};
 }
 ($st, $b, $r) = exchange(device_id => 'IMEI:large', session_id => '3', msg_id => '1',
                          session_start => JSON::PP::true);
 is_deeply(command_ids($b), [ $half[0] ], 'escaped size counts: one per answer');
 cmp_ok(length $r->{content}, '<=', 512 * $KiB, '... within 512 KiB');
-is($b->{commands}[0]{data}, "\x01" x (64 * $KiB), '... data intact');
+is($b->{commands}[0]{data}, '"' x (150 * $KiB), '... data intact');
 ($st, $b) = exchange(device_id => 'IMEI:large', session_id => '3', msg_id => '2',
                      statuses => [ { command_id => $half[0], status => 200 } ]);
 is_deeply(command_ids($b), [ $half[1] ], '... the other in the next');

@@ -5,7 +5,12 @@
 # * device ids and user names over 256 bytes (the device endpoint's bound
 #   on Source/LocURI and LocName): such a device could never log in, and
 #   its id would not even fit a DELETE's URL; a 256-byte id works (create,
-#   a session, get, delete).
+#   a session, get, delete);
+# * control characters (other than TAB, LF, CR) in anything a command puts
+#   into the SyncML message: XML cannot carry them, so an XML device would
+#   get U+FFFD in their place while the command reported `done`.  Binary
+#   data goes base64-encoded with "format": "b64".  Nested commands of an
+#   Atomic or a Sequence are checked too.
 
 use strict;
 use warnings;
@@ -60,6 +65,66 @@ is($t->get_command($id, $cid)->{state}, 'done', '... which is done');
 is($st, 204, '256-byte id: DELETE');
 ($st) = $t->api(GET => '/devices/' . esc($id));
 is($st, 404, '... gone');
+
+# --- control characters in command data ------------------------------------
+
+my $cdev = 'IMEI:ctrl';
+$t->register_device($cdev, 'uc', 'pc');
+sub queue { $t->api(POST => '/devices/' . esc($cdev) . '/commands', $_[0]) }
+
+my $replace = { verb => 'Replace', target => './Vendor/Acme/X' };
+for my $case (
+    [ 'data with \x01', { %$replace, data => "a\x01b" }, qr/"data".*b64/ ],
+    [ 'data with NUL, format chr', { %$replace, data => "\0", format => 'chr' },
+      qr/"data".*b64/ ],
+    [ 'data with ESC in an Exec', { verb => 'Exec', target => './X', data => "\e[1m" },
+      qr/"data".*b64/ ],
+    [ 'b64 data with a control character (not base64)',
+      { %$replace, data => "QUJD\x02", format => 'b64' }, qr/"data".*base64/ ],
+    [ 'nested in an Atomic',
+      { verb => 'Atomic', commands => [ { %$replace, data => "x\x1fy" } ] },
+      qr/^commands\[0\]: "data".*b64/ ],
+    [ 'nested in a Sequence in an Atomic',
+      { verb => 'Atomic', commands => [
+          { verb => 'Get', target => './A' },
+          { verb => 'Sequence', commands => [ { %$replace, data => "\x7f\x08" } ] } ] },
+      qr/^commands\[1\]: commands\[0\]: "data"/ ],
+    [ 'an Alert text with BEL',
+      { verb => 'Alert', data => 1100, text => "ring\a" }, qr/"text"/ ],
+    [ 'an Alert choice with \x0b',
+      { verb => 'Alert', data => 1103, text => 'Pick', choices => [ 'a', "b\x0b" ] },
+      qr/"choices"/ ],
+    [ 'a type with \x0c', { %$replace, data => '1', type => "text/plain\x0c" },
+      qr/"type"/ ],
+    [ 'a format with \x00', { %$replace, data => '1', format => "int\0" },
+      qr/"format"/ ],
+    [ 'a correlator with \x1b',
+      { verb => 'Exec', target => './X', correlator => "job\e" }, qr/"correlator"/ ],
+) {
+    my ($name, $cmd, $re) = @$case;
+    my ($cst, $b) = queue($cmd);
+    is($cst, 400, "$name: 400");
+    like(ref $b ? $b->{error} : $b, $re, '... with a clear error') or diag explain $b;
+}
+my ($lst, $list) = $t->api(GET => '/devices/' . esc($cdev) . '/commands');
+is(scalar @$list, 0, 'none of them was queued');
+
+# TAB, LF and CR are XML characters, and base64 is plain text: accepted and
+# delivered as they are.
+my $text = "line 1\r\n\tline 2\n";
+my $c1 = $t->queue_command($cdev, { %$replace, data => $text });
+my $c2 = $t->queue_command($cdev, { %$replace, target => './Vendor/Acme/B',
+                                    data => "AAEC\r\nAw==", format => 'b64' });
+my $c3 = $t->queue_command($cdev, { verb => 'Sequence', commands => [
+    { verb => 'Alert', data => 1100, text => "tab\there" } ] });
+my $cd = $t->device(id => $cdev, user => 'uc', pass => 'pc', register => 0,
+                    auth => 'basic');
+$res = $cd->post($cd->package1);
+is(hdr_code($res), '212', 'the device logs in');
+my @cmds = OmadmTest::Device::commands($res->{syncml});
+is($cmds[0]{items}[0]{data}, $text, 'TAB, LF and CR reach the device intact');
+is($cmds[1]{items}[0]{data}, "AAEC\r\nAw==", 'base64 data with a line break too');
+is(scalar @cmds, 3, 'and the Sequence with its Alert');
 
 $t->check_error_log;
 done_testing;
