@@ -1,7 +1,9 @@
-// The HTTP server: limits, error shapes, logging and both APIs.
+// The HTTP servers: limits, error shapes, logging and the APIs each one
+// serves.
 #pragma once
 
 #include "contract_command.hpp"
+#include "guarded_server.hpp"
 #include "options.hpp"
 #include "store.hpp"
 
@@ -15,7 +17,14 @@ namespace omadm_backend {
 // its request; small enough that a runaway client cannot exhaust memory.
 constexpr size_t max_body_bytes = 6 * max_object_bytes + 8 * 1024 * 1024;
 
+// What one listener serves: both APIs, or one of them when the contract
+// has a listener of its own (--contract-listen).
+enum class Apis { both, operator_api, contract };
+
+// The connection limits of the command line.
+ConnectionLimits connection_limits(const Options &opt);
+
 void configure_server(httplib::Server &server, Store &store,
-                      const Options &opt);
+                      const Options &opt, Apis apis);
 
 }  // namespace omadm_backend

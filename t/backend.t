@@ -11,6 +11,7 @@ use Digest::MD5 qw(md5_base64);
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use IO::Socket::INET;
+use IO::Socket::UNIX;
 use JSON::PP;
 use POSIX qw(WNOHANG);
 use Test::More;
@@ -176,6 +177,44 @@ is(run_refused(args => ['--token-file', "$dir/token",
    2, 'unreadable key file: exit 2');
 is(run_refused(args => ['--bogus', 'x']), 2, 'unknown option: exit 2');
 like(read_file($log), qr/no operator token/, 'message names the missing secret');
+
+# The listeners and connection limits (t/backend_slow_clients.t runs them).
+my @secrets = ('--token-file', "$dir/token", '--key-file', "$dir/key");
+for my $bad ([ '--header-timeout', 0 ], [ '--body-timeout', 'x' ],
+             [ '--max-client-connections', -1 ], [ '--threads', 1025 ],
+             [ '--contract-listen', 'unix:' ], [ '--contract-listen', '127.0.0.1' ]) {
+    is(run_refused(args => [ @secrets, @$bad ]), 2, "@$bad: usage error, exit 2");
+}
+like(read_file($log), qr/--contract-listen wants HOST:PORT or unix:PATH/,
+     '... with a message');
+write_file("$dir/not-a-socket", "x\n");
+is(run_refused(args => [ @secrets, '--contract-listen', "unix:$dir/not-a-socket" ]), 1,
+   'a contract socket path that is a file: exit 1');
+like(read_file($log), qr/not-a-socket: exists and is not a socket/, '... and says so');
+is(read_file("$dir/not-a-socket"), "x\n", '... the file is left alone');
+is(run_refused(args => [ @secrets, '--contract-listen', "unix:$dir/no/such/dir.sock" ]), 1,
+   'a contract socket in a missing directory: exit 1');
+{
+    # a socket file left by a backend that was killed: replaced
+    my $stale = "$dir/stale.sock";
+    IO::Socket::UNIX->new(Local => $stale, Listen => 1) or die "$stale: $!";
+    my $child = fork // die $!;
+    if (!$child) {
+        open STDERR, '>>', $log or die $!;
+        exec $BIN, '--listen', '127.0.0.1:' . free_port(), '--db', "$dir/x.db",
+            @secrets, '--contract-listen', "unix:$stale" or exit 127;
+    }
+    my $up;
+    for (1 .. 200) {
+        last if $up = IO::Socket::UNIX->new(Peer => $stale);
+        sleep 0.05;
+    }
+    ok($up, 'a stale contract socket file is replaced');
+    kill 'TERM', $child;
+    waitpid($child, 0);
+    is($? >> 8, 0, '... SIGTERM: exit 0');
+    ok(!-e $stale, '... and the socket file is removed');
+}
 
 start_backend();
 
