@@ -5,7 +5,8 @@
 # lives in $OMADM_STATE_DIR and is reused by the next run.
 #
 #   OMADM_HTTPS_PORT (8443)  device endpoint, TLS
-#   OMADM_API_PORT   (8080)  operator API and backend contract
+#   OMADM_API_PORT   (8080)  operator API (the contract is on a unix socket,
+#                            $OMADM_STATE_DIR/contract/contract.sock)
 #   OMADM_STATE_DIR  (./var)
 set -euo pipefail
 
@@ -61,19 +62,34 @@ searchable() {
     done
 }
 user_line=""
+worker_group=""
 if [ "$(id -u)" = 0 ]; then
     if searchable "$state"; then
         user_line="user nobody nogroup;"
+        worker_group=nogroup
     else
         user_line="user root;    # $state is not reachable by nobody"
         echo "run.sh: note: $state is not world-searchable; nginx workers run as root" >&2
     fi
 fi
 
+# The backend contract on a unix socket that only nginx's workers reach:
+# the backend makes it 0660, and the setgid directory gives it the
+# workers' group (workers of our own user need nothing more).
+contract_dir=$state/contract
+contract_sock=$contract_dir/contract.sock
+mkdir -p "$contract_dir"
+if [ -n "$worker_group" ]; then
+    chgrp "$worker_group" "$contract_dir"
+    chmod 2750 "$contract_dir"
+else
+    chmod 0700 "$contract_dir"
+fi
+
 (umask 077
  sed -e "s|@MODULE@|$module|g" -e "s|@STATE@|$state|g" \
      -e "s|@USER@|$user_line|" -e "s|@HTTPS_PORT@|$https_port|g" \
-     -e "s|@API_PORT@|$api_port|g" \
+     -e "s|@CONTRACT_SOCKET@|$contract_sock|g" \
      -e "s|@CONTRACT_KEY@|$(cat "$state/contract.key")|g" \
      "$root/scripts/nginx.conf.in" > "$state/nginx.conf")
 
@@ -102,6 +118,7 @@ fi
 # umask 077: the database holds credential digests
 chmod 0600 "$state"/omadm.db* 2>/dev/null || true
 (umask 077; exec "$backend" --listen "127.0.0.1:$api_port" \
+    --contract-listen "unix:$contract_sock" \
     --db "$state/omadm.db" --token-file "$state/admin.token" \
     --key-file "$state/contract.key" </dev/null >>"$state/backend.log" 2>&1) &
 backend_pid=$!
@@ -120,6 +137,7 @@ ngx_omadm is running.
   CA certificate  : $state/ca.crt   (devices and curl: --cacert)
   operator API    : http://127.0.0.1:$api_port/api/v1
   operator token  : $state/admin.token
+  backend contract: $contract_sock   (nginx's internal location only)
   logs            : $state/error.log, access.log, backend.log
 
 Register a device and queue a command:

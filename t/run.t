@@ -1,0 +1,142 @@
+#!/usr/bin/perl
+# `make run` as shipped: scripts/run.sh with a private OMADM_STATE_DIR and
+# free ports, stopped by scripts/stop.sh.
+#
+# * The backend contract is on a unix socket in the state directory
+#   (mode 0660, its directory only for nginx's workers): a device session
+#   runs through it, and the operator API's port does not serve it.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use File::Temp qw(tempdir);
+use HTTP::Tiny;
+use JSON::PP;
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep time);
+use OmadmTest;
+use OmadmTest::Device;
+
+OmadmTest::require_binaries();
+alarm 180;
+
+my $top = tempdir('omadm-run-XXXXXX', TMPDIR => 1, CLEANUP => 0);
+chmod 0755, $top;    # nginx's workers (nobody) reach the state inside
+my $state = "$top/var";
+my %env = (OMADM_STATE_DIR => $state, OMADM_HTTPS_PORT => OmadmTest::free_port(),
+           OMADM_API_PORT => OmadmTest::free_port());
+my $api = "http://127.0.0.1:$env{OMADM_API_PORT}/api/v1";
+my $run_pid;
+
+# scripts/run.sh in the background until it says it is running
+sub start_run {
+    my ($n) = @_;
+    my $out = "$top/run-$n.out";
+    $run_pid = fork // die "fork: $!\n";
+    if ($run_pid == 0) {
+        $SIG{$_} = 'DEFAULT' for qw(INT TERM ALRM PIPE);
+        @ENV{ keys %env } = values %env;
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', $out;
+        open STDERR, '>&', \*STDOUT;
+        exec "$OmadmTest::ROOT/scripts/run.sh" or POSIX::_exit(127);
+    }
+    my $deadline = time + 60;
+    while (time < $deadline) {
+        return 1 if OmadmTest::_slurp($out) =~ /ngx_omadm is running/;
+        last if waitpid($run_pid, WNOHANG) == $run_pid;
+        sleep 0.1;
+    }
+    diag("run.sh did not start:\n" . OmadmTest::_slurp($out));
+    return 0;
+}
+
+# scripts/stop.sh, then run.sh notices and exits; its exit status
+sub stop_run {
+    return unless $run_pid;
+    local $ENV{OMADM_STATE_DIR} = $state;
+    system("$OmadmTest::ROOT/scripts/stop.sh >> $top/stop.out 2>&1");
+    my $deadline = time + 15;
+    while (time < $deadline) {
+        if (waitpid($run_pid, WNOHANG) == $run_pid) {
+            undef $run_pid;
+            return $? >> 8;
+        }
+        sleep 0.1;
+    }
+    kill 'TERM', $run_pid;    # its trap stops nginx and the backend
+    waitpid($run_pid, 0);
+    undef $run_pid;
+    return -1;
+}
+
+END {
+    my $status = $?;
+    stop_run();
+    if ($status == 0 && Test::More->builder->is_passing && !$ENV{OMADM_KEEP}) {
+        system('rm', '-rf', $top);
+    } else {
+        diag("test directory kept: $top");
+    }
+    $? = $status;
+}
+
+sub token { (split /\n/, OmadmTest::_slurp("$state/admin.token"))[0] }
+
+sub api {
+    my ($method, $path, $body) = @_;
+    my $r = HTTP::Tiny->new(timeout => 10)->request($method, "$api$path", {
+        headers => { Authorization => 'Bearer ' . token() },
+        ($body ? (content => encode_json($body)) : ()) });
+    return ($r->{status}, eval { decode_json($r->{content}) } // $r->{content});
+}
+
+sub device {
+    my (%o) = @_;
+    return OmadmTest::Device->new(url => "https://127.0.0.1:$env{OMADM_HTTPS_PORT}/omadm",
+                                  ca => "$state/ca.crt", %o);
+}
+
+sub hdr_code { OmadmTest::Device::hdr_status($_[0]{syncml})->{Data} }
+
+# --- the first run ----------------------------------------------------------
+
+ok(start_run(1), 'run.sh starts') or BAIL_OUT('make run does not start');
+
+# The contract's unix socket
+my $sock = "$state/contract/contract.sock";
+ok(-S $sock, 'the contract is on a unix socket in the state directory');
+is(sprintf('%04o', ((stat $sock)[2] // 0) & 07777), '0660', '... mode 0660');
+if ($> == 0) {
+    my @dir = stat "$state/contract";
+    is(sprintf('%04o', ($dir[2] // 0) & 07777), '2750', '... in a directory of mode 2750');
+    is($dir[5], scalar getgrnam('nogroup'), "... of nginx's workers' group");
+}
+my ($st) = api(POST => '/devices',
+               { device_id => 'IMEI:run-1', username => 'run', password => 'secret' });
+is($st, 201, 'operator API: a device registered');
+my ($qst, $cmd) = api(POST => '/devices/IMEI%3Arun-1/commands',
+                      { verb => 'Get', target => './DevDetail/SwV' });
+my $d = device(id => 'IMEI:run-1', user => 'run', pass => 'secret');
+my $res = $d->post($d->package1(cred => undef));
+is(hdr_code($res), '407', 'a device session through nginx: 407');
+$res = $d->post($d->package1);
+is(hdr_code($res), '212', '... 212');
+$d->post($d->answer($res->{syncml}, tree => { './DevDetail/SwV' => '1.0' }));
+is((api(GET => "/devices/IMEI%3Arun-1/commands/$cmd->{id}"))[1]{state}, 'done',
+   '... the Get is done');
+my $key = (split /\n/, OmadmTest::_slurp("$state/contract.key"))[0];
+my $r = HTTP::Tiny->new(timeout => 10)->post(
+    "http://127.0.0.1:$env{OMADM_API_PORT}/contract/auth",
+    { headers => { 'X-Omadm-Key' => $key },
+      content => '{"device_id":"IMEI:run-1","username":""}' });
+is($r->{status}, 404, 'the operator port does not serve the contract');
+
+my @bad = grep { /\[(alert|crit|emerg)\]/ } split /\n/, OmadmTest::_slurp("$state/error.log");
+ok(!@bad, 'error log has no alert/crit/emerg') or diag(join "\n", @bad);
+is(stop_run(), 0, 'stop.sh stops it; run.sh exits 0');
+ok(!-e $sock, 'the contract socket is gone');
+
+done_testing;
