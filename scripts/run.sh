@@ -117,6 +117,14 @@ fi
 
 # umask 077: the database holds credential digests
 chmod 0600 "$state"/omadm.db* 2>/dev/null || true
+# The logs are for their owner alone: nginx quotes request lines, RespURI
+# session tokens included, in its error log.  Those of an earlier run are
+# made 0600 here; nginx creates its logs 0644 less its umask, also when it
+# reopens them after a rotation (USR1), so it runs under umask 077.
+for f in error.log access.log backend.log nginx.out; do
+    touch "$state/$f"
+    chmod 0600 "$state/$f"
+done
 (umask 077; exec "$backend" --listen "127.0.0.1:$api_port" \
     --contract-listen "unix:$contract_sock" \
     --db "$state/omadm.db" --token-file "$state/admin.token" \
@@ -125,8 +133,8 @@ backend_pid=$!
 echo "$backend_pid" > "$state/backend.pid"
 wait_ready omadm-backend "$backend_pid" "$api_port" "$state/backend.log"
 
-"$nginx" -p "$state/" -c "$state/nginx.conf" -e "$state/error.log" \
-    </dev/null >>"$state/nginx.out" 2>&1 &
+(umask 077; exec "$nginx" -p "$state/" -c "$state/nginx.conf" -e "$state/error.log" \
+    </dev/null >>"$state/nginx.out" 2>&1) &
 nginx_pid=$!    # daemon off: this is the master; it writes nginx.pid too
 wait_ready nginx "$nginx_pid" "$https_port" "$state/error.log"
 

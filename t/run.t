@@ -5,6 +5,9 @@
 # * The backend contract is on a unix socket in the state directory
 #   (mode 0660, its directory only for nginx's workers): a device session
 #   runs through it, and the operator API's port does not serve it.
+# * The logs (session tokens are in nginx's error log) are 0600: those of
+#   an earlier run too, and those nginx creates when it reopens its logs
+#   after a rotation (USR1).
 
 use strict;
 use warnings;
@@ -101,7 +104,15 @@ sub device {
 
 sub hdr_code { OmadmTest::Device::hdr_status($_[0]{syncml})->{Data} }
 
+sub mode { my @s = stat $_[0]; return @s ? sprintf('%04o', $s[2] & 07777) : 'missing' }
+
+my @LOGS = qw(error.log access.log backend.log nginx.out);
+
 # --- the first run ----------------------------------------------------------
+
+# logs an earlier run left readable by everyone
+mkdir $state or die "$state: $!\n";
+OmadmTest::_write("$state/$_", "earlier run\n", 0644) for @LOGS;
 
 ok(start_run(1), 'run.sh starts') or BAIL_OUT('make run does not start');
 
@@ -134,7 +145,26 @@ my $r = HTTP::Tiny->new(timeout => 10)->post(
       content => '{"device_id":"IMEI:run-1","username":""}' });
 is($r->{status}, 404, 'the operator port does not serve the contract');
 
-my @bad = grep { /\[(alert|crit|emerg)\]/ } split /\n/, OmadmTest::_slurp("$state/error.log");
+is(mode("$state/$_"), '0600', "$_ is 0600") for @LOGS;
+
+# a rotation: the logs moved away, nginx told to reopen them
+for my $log (qw(error.log access.log)) {
+    rename "$state/$log", "$state/$log.1" or die "$log: $!\n";
+}
+kill 'USR1', (split /\n/, OmadmTest::_slurp("$state/nginx.pid"))[0];
+my $deadline = time + 10;
+sleep 0.1 while time < $deadline && !(-e "$state/error.log" && -e "$state/access.log");
+$d->new_session;
+$d->post($d->package1(cred => undef));    # something for the access log
+for my $log (qw(error.log access.log)) {
+    is(mode("$state/$log"), '0600', "reopened after a rotation: $log is 0600");
+}
+$deadline = time + 5;    # nginx logs once the client has its answer
+sleep 0.05 while time < $deadline
+                 && OmadmTest::_slurp("$state/access.log") !~ /IMEI:run-1/;
+like(OmadmTest::_slurp("$state/access.log"), qr/IMEI:run-1/, '... and written to');
+
+my @bad = grep { /\[(alert|crit|emerg)\]/ } split /\n/, OmadmTest::_slurp("$state/error.log.1");
 ok(!@bad, 'error log has no alert/crit/emerg') or diag(join "\n", @bad);
 is(stop_run(), 0, 'stop.sh stops it; run.sh exits 0');
 ok(!-e $sock, 'the contract socket is gone');
