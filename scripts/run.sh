@@ -8,6 +8,9 @@
 #   OMADM_API_PORT   (8080)  operator API (the contract is on a unix socket,
 #                            $OMADM_STATE_DIR/contract/contract.sock)
 #   OMADM_STATE_DIR  (./var)
+#   OMADM_CA_DIR     ($OMADM_STATE_DIR-ca, i.e. ./var-ca)  the private key of
+#                    the CA that signs the server certificate: out of the
+#                    running server's reach, needed only to sign a new one
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,7 +45,9 @@ for f in backend.pid nginx.pid; do
 done
 
 # certificates, operator token and contract key: created once, then reused
-"$root/scripts/gen-certs.sh" "$state"
+(umask 077; mkdir -p "${OMADM_CA_DIR:-$state-ca}")
+ca_dir=$(cd "${OMADM_CA_DIR:-$state-ca}" && pwd)
+"$root/scripts/gen-certs.sh" "$state" "$ca_dir"
 for f in admin.token contract.key; do
     if [ ! -s "$state/$f" ]; then
         (umask 077; openssl rand -hex 32 > "$state/$f")
@@ -142,7 +147,7 @@ cat <<INFO
 
 ngx_omadm is running.
   device endpoint : https://127.0.0.1:$https_port/omadm
-  CA certificate  : $state/ca.crt   (devices and curl: --cacert)
+  CA certificate  : $state/ca.crt   (devices and curl: --cacert; its key: $ca_dir)
   operator API    : http://127.0.0.1:$api_port/api/v1
   operator token  : $state/admin.token
   backend contract: $contract_sock   (nginx's internal location only)

@@ -1,6 +1,6 @@
 #!/usr/bin/perl
 # `make run` as shipped: scripts/run.sh with a private OMADM_STATE_DIR and
-# free ports, stopped by scripts/stop.sh.
+# free ports, stopped by scripts/stop.sh, twice on the same state.
 #
 # * The backend contract is on a unix socket in the state directory
 #   (mode 0660, its directory only for nginx's workers): a device session
@@ -8,6 +8,10 @@
 # * The logs (session tokens are in nginx's error log) are 0600: those of
 #   an earlier run too, and those nginx creates when it reopens its logs
 #   after a rotation (USR1).
+# * The CA's private key is not in the state directory, which the running
+#   server uses, but beside it (<state>-ca/, 0700): a key an earlier
+#   version left in the state directory is moved there, and the second run
+#   reuses the certificates.
 
 use strict;
 use warnings;
@@ -110,11 +114,60 @@ my @LOGS = qw(error.log access.log backend.log nginx.out);
 
 # --- the first run ----------------------------------------------------------
 
-# logs an earlier run left readable by everyone
+sub openssl_out {
+    my $pid = open(my $fh, '-|') // die "fork: $!\n";
+    if ($pid == 0) {
+        open STDERR, '>', '/dev/null';
+        exec('openssl', @_) or POSIX::_exit(127);
+    }
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    return $? == 0 ? $out : "openssl @_ failed";
+}
+
+# whether nginx's workers' user could read a file (tried as that user)
+sub nobody_reads {
+    my ($file) = @_;
+    my $pid = fork // die "fork: $!\n";
+    if ($pid == 0) {
+        POSIX::setgid(scalar getgrnam('nogroup'));
+        POSIX::setuid(scalar getpwnam('nobody'));
+        POSIX::_exit(open(my $fh, '<', $file) ? 0 : 1);
+    }
+    waitpid($pid, 0);
+    return $? == 0;
+}
+
+# An earlier run: logs readable by everyone, and the CA (key and all) in
+# the state directory, as gen-certs.sh used to leave it.
 mkdir $state or die "$state: $!\n";
 OmadmTest::_write("$state/$_", "earlier run\n", 0644) for @LOGS;
+system('openssl', 'req', '-x509', '-new', '-newkey', 'rsa:2048', '-nodes', '-sha256',
+       '-days', 2, '-subj', '/CN=earlier run CA', '-keyout', "$state/ca.key",
+       '-out', "$state/ca.crt", '-addext', 'basicConstraints=critical,CA:TRUE',
+       '-addext', 'keyUsage=critical,keyCertSign,cRLSign') == 0 or die "openssl\n";
+my $old_key = OmadmTest::_slurp("$state/ca.key");
+my $old_ca = OmadmTest::_slurp("$state/ca.crt");
 
 ok(start_run(1), 'run.sh starts') or BAIL_OUT('make run does not start');
+
+# The CA's key: beside the state directory, not in it.
+my $ca_dir = "$state-ca";
+ok(!-e "$state/ca.key", "the CA's key is no longer in the state directory");
+is(OmadmTest::_slurp("$ca_dir/ca.key"), $old_key, "... but in $ca_dir, the same key");
+is(mode($ca_dir), '0700', '... a directory of mode 0700');
+is(mode("$ca_dir/ca.key"), '0600', '... and the key 0600');
+is(OmadmTest::_slurp("$state/ca.crt"), $old_ca, 'the CA certificate stays');
+like(openssl_out('verify', '-CAfile', "$state/ca.crt", "$state/server.crt"), qr/: OK$/m,
+     'the new server certificate is signed by that CA');
+my @keys = grep { OmadmTest::_slurp($_) =~ /PRIVATE KEY/ }
+           split /\n/, `find $state -type f`;
+is_deeply(\@keys, [ "$state/server.key" ],
+          'the only private key in the state directory is the server\'s');
+ok(!nobody_reads("$state/server.key"), "... which nginx's workers cannot read")
+    if $> == 0;
+my %cert = map { $_ => OmadmTest::_slurp("$state/$_") } qw(ca.crt server.crt server.key);
 
 # The contract's unix socket
 my $sock = "$state/contract/contract.sock";
@@ -168,5 +221,17 @@ my @bad = grep { /\[(alert|crit|emerg)\]/ } split /\n/, OmadmTest::_slurp("$stat
 ok(!@bad, 'error log has no alert/crit/emerg') or diag(join "\n", @bad);
 is(stop_run(), 0, 'stop.sh stops it; run.sh exits 0');
 ok(!-e $sock, 'the contract socket is gone');
+
+# --- the second run: the same certificates ------------------------------------
+
+ok(start_run(2), 'run.sh starts again');
+for my $f (sort keys %cert) {
+    is(OmadmTest::_slurp("$state/$f"), $cert{$f}, "$f is reused");
+}
+is(OmadmTest::_slurp("$ca_dir/ca.key"), $old_key, "the CA's key too");
+$d->new_session;
+$res = $d->post($d->package1);
+is(hdr_code($res), '212', 'a device trusting the same CA logs in');
+is(stop_run(), 0, 'stopped again');
 
 done_testing;
