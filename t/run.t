@@ -12,6 +12,11 @@
 #   server uses, but beside it (<state>-ca/, 0700): a key an earlier
 #   version left in the state directory is moved there, and the second run
 #   reuses the certificates.
+# * TLS as the sample configuration sets it: 1.2 and 1.3 only, and on 1.2
+#   forward-secret AEAD suites only (ECDHE with AES-GCM or ChaCha20).
+# * limit_req on the device endpoint: a client (127.0.0.2) sending
+#   requests as fast as it can gets 503 past its burst, while a device
+#   session of loopback's 127.0.0.1 (exempt: the host's own tools) runs.
 
 use strict;
 use warnings;
@@ -20,6 +25,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
+use IO::Socket::SSL;
 use JSON::PP;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
@@ -197,6 +203,48 @@ my $r = HTTP::Tiny->new(timeout => 10)->post(
     { headers => { 'X-Omadm-Key' => $key },
       content => '{"device_id":"IMEI:run-1","username":""}' });
 is($r->{status}, 404, 'the operator port does not serve the contract');
+
+# --- TLS -------------------------------------------------------------------------
+
+# a handshake with the device endpoint: "ok <protocol> <cipher>" or "failed"
+sub handshake {
+    my (%o) = @_;
+    my $s = IO::Socket::SSL->new(PeerAddr => '127.0.0.1', PeerPort => $env{OMADM_HTTPS_PORT},
+        Timeout => 5, SSL_ca_file => "$state/ca.crt", SSL_verifycn_scheme => 'http',
+        SSL_verifycn_name => '127.0.0.1', %o);
+    return $s ? join(' ', 'ok', $s->get_sslversion, $s->get_cipher) : 'failed';
+}
+like(handshake(), qr/^ok TLSv1_3 /, 'TLS 1.3 by default');
+like(handshake(SSL_version => 'TLSv1_2', SSL_cipher_list => 'ECDHE-RSA-AES128-GCM-SHA256'),
+     qr/^ok TLSv1_2 ECDHE-RSA-AES128-GCM-SHA256$/, 'TLS 1.2 with ECDHE and AES-GCM');
+like(handshake(SSL_version => 'TLSv1_2', SSL_cipher_list => 'ECDHE-RSA-CHACHA20-POLY1305'),
+     qr/^ok TLSv1_2 ECDHE-RSA-CHACHA20-POLY1305$/, '... and with ChaCha20-Poly1305');
+for my $suite (qw(ECDHE-RSA-AES128-SHA ECDHE-RSA-AES256-SHA384 AES128-GCM-SHA256 AES256-SHA)) {
+    is(handshake(SSL_version => 'TLSv1_2', SSL_cipher_list => "$suite:\@SECLEVEL=0"),
+       'failed', "TLS 1.2 with $suite (not AEAD, or not forward-secret) is refused");
+}
+is(handshake(SSL_version => 'TLSv1_1', SSL_cipher_list => 'DEFAULT:@SECLEVEL=0'), 'failed',
+   'TLS 1.1 is refused');
+
+# --- limit_req ------------------------------------------------------------------
+
+my $fast = HTTP::Tiny->new(timeout => 10, keep_alive => 1, local_address => '127.0.0.2',
+    verify_SSL => 1, SSL_options => { SSL_ca_file => "$state/ca.crt" });
+my @got = map { $fast->get("https://127.0.0.1:$env{OMADM_HTTPS_PORT}/omadm")->{status} }
+          1 .. 200;
+my %n;
+$n{$_}++ for @got;
+is(join(' ', @got[0 .. 39]), join(' ', ('405') x 40),
+   '127.0.0.2 as fast as it can: its first 40 requests are served (the burst)')
+    or diag explain \%n;
+ok($n{503}, "past the burst it gets 503 ($n{503} of 200)") or diag explain \%n;
+is(($n{405} // 0) + ($n{503} // 0), 200, '... and nothing else');
+like(OmadmTest::_slurp("$state/error.log"), qr/limiting requests.*client: 127\.0\.0\.2/,
+     '... from limit_req');
+$d->new_session;
+is(hdr_code($d->post($d->package1)), '212', 'meanwhile a device on 127.0.0.1 logs in');
+
+# --- logs ----------------------------------------------------------------------
 
 is(mode("$state/$_"), '0600', "$_ is 0600") for @LOGS;
 
