@@ -3,6 +3,7 @@
 #include "json_text.hpp"
 #include "request_log.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -79,11 +80,17 @@ void GuardedServer::stop_serving()
 
 bool GuardedServer::serve(int listen_fd)
 {
+    // Non-blocking: a client gone between poll() and accept() must not
+    // leave the loop blocked where stop_serving() cannot wake it.
+    fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
     httplib::ThreadPool pool(limits_.threads);
     pollfd fds[2] = {{listen_fd, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
     bool ok = true;
     while (!stopping_) {
-        if (::poll(fds, 2, -1) < 0 && errno != EINTR) {
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
             ok = false;
             break;
         }

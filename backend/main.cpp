@@ -73,8 +73,9 @@ int run(Options &opt)
                           Apis::contract};
     for (int i = 0; i < 2; i++) {
         if (listeners[i]) {
-            configure_server(listeners[i]->server.emplace(connection_limits(opt)),
-                             store, opt, apis[i]);
+            configure_server(
+                listeners[i]->server.emplace(connection_limits(opt, apis[i])),
+                store, opt, apis[i]);
         }
     }
     if (!open_listeners(listeners)) {

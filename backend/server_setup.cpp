@@ -7,13 +7,16 @@
 #include "request_stream.hpp"
 
 #include <exception>
+#include <limits>
 
 namespace omadm_backend {
 
-ConnectionLimits connection_limits(const Options &opt)
+ConnectionLimits connection_limits(const Options &opt, Apis apis)
 {
     return {static_cast<size_t>(opt.threads),
-            static_cast<size_t>(opt.max_client_connections),
+            apis == Apis::contract
+                ? std::numeric_limits<size_t>::max()
+                : static_cast<size_t>(opt.max_client_connections),
             std::chrono::seconds(opt.header_timeout),
             std::chrono::seconds(opt.body_timeout)};
 }

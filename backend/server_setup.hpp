@@ -21,8 +21,11 @@ constexpr size_t max_body_bytes = 6 * max_object_bytes + 8 * 1024 * 1024;
 // has a listener of its own (--contract-listen).
 enum class Apis { both, operator_api, contract };
 
-// The connection limits of the command line.
-ConnectionLimits connection_limits(const Options &opt);
+// The connection limits of the command line for a listener serving
+// `apis`.  The contract's own listener is for nginx alone, which is one
+// client address with as many connections as devices wait on the backend:
+// it is not capped per address (where it listens decides who connects).
+ConnectionLimits connection_limits(const Options &opt, Apis apis);
 
 void configure_server(httplib::Server &server, Store &store,
                       const Options &opt, Apis apis);

@@ -12,6 +12,7 @@ use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use IO::Socket::INET;
 use IO::Socket::UNIX;
+use IO::Select;
 use JSON::PP;
 use POSIX qw(WNOHANG);
 use Test::More;
@@ -214,6 +215,42 @@ is(run_refused(args => [ @secrets, '--contract-listen', "unix:$dir/no/such/dir.s
     waitpid($child, 0);
     is($? >> 8, 0, '... SIGTERM: exit 0');
     ok(!-e $stale, '... and the socket file is removed');
+}
+{
+    # --max-client-connections caps the operator port, not the contract's
+    # own listener (nginx is one address with many connections)
+    my ($api_port, $contract_port) = (free_port(), free_port());
+    my $child = fork // die $!;
+    if (!$child) {
+        open STDERR, '>>', $log or die $!;
+        exec $BIN, '--listen', "127.0.0.1:$api_port", '--db', "$dir/x.db", @secrets,
+            '--contract-listen', "127.0.0.1:$contract_port",
+            '--max-client-connections', 1 or exit 127;
+    }
+    for (1 .. 200) {    # no probe connection: it would count for a moment
+        last if read_file($log) =~ /listening on 127\.0\.0\.1:$api_port /;
+        sleep 0.05;
+    }
+    # one idle connection, then a request on a second one: its status
+    my $second = sub {
+        my ($port, $path, $header) = @_;
+        my $held = IO::Socket::INET->new("127.0.0.1:$port") or die $!;
+        sleep 0.2;
+        my $s = IO::Socket::INET->new("127.0.0.1:$port") or die $!;
+        # a refusal comes unasked (sending first could earn a reset instead)
+        print $s "POST $path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n$header"
+            . "Content-Length: 2\r\n\r\n{}"
+            unless IO::Select->new($s)->can_read(1);
+        local $/;
+        my $answer = <$s> // '';
+        return $answer =~ m{^HTTP/1\.1 (\d+)} ? $1 : 'none';
+    };
+    is($second->($api_port, '/api/v1/devices', "Authorization: Bearer $TOKEN\r\n"), 503,
+       '--max-client-connections 1: a second connection to the operator port gets 503');
+    is($second->($contract_port, '/contract/auth', "X-Omadm-Key: $KEY\r\n"), 400,
+       '... to the contract\'s own listener it is served');
+    kill 'TERM', $child;
+    waitpid($child, 0);
 }
 
 start_backend();
