@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -38,6 +39,7 @@ struct Listener {
     int fd = -1;
 };
 
+// All or none: a socket file of one that did open is removed again.
 bool open_listeners(std::optional<Listener> (&listeners)[2])
 {
     for (auto &l : listeners) {
@@ -48,6 +50,12 @@ bool open_listeners(std::optional<Listener> (&listeners)[2])
         l->fd = open_listener(l->address, error);
         if (l->fd < 0) {
             log_line("error: cannot listen on " + error);
+            for (auto &opened : listeners) {
+                if (opened && opened->fd >= 0) {
+                    close(opened->fd);
+                    remove_socket_file(opened->address);
+                }
+            }
             return false;
         }
     }

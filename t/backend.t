@@ -196,6 +196,14 @@ is(read_file("$dir/not-a-socket"), "x\n", '... the file is left alone');
 is(run_refused(args => [ @secrets, '--contract-listen', "unix:$dir/no/such/dir.sock" ]), 1,
    'a contract socket in a missing directory: exit 1');
 {
+    my $busy = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                     Listen => 1) or die $!;
+    is(run_refused(args => [ @secrets, '--listen', "unix:$dir/api.sock",
+                             '--contract-listen', '127.0.0.1:' . $busy->sockport ]),
+       1, 'the contract port taken: exit 1');
+    ok(!-e "$dir/api.sock", '... and the socket it had opened is removed again');
+}
+{
     # a socket file left by a backend that was killed: replaced
     my $stale = "$dir/stale.sock";
     IO::Socket::UNIX->new(Local => $stale, Listen => 1) or die "$stale: $!";
