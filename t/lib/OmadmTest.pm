@@ -19,7 +19,10 @@ package OmadmTest;
 # proxy_read_timeout => '1s', ... } } (directive overrides, undef removes),
 # ssl_certificate / ssl_certificate_key => files (default: the
 # gen-certs.sh server.crt / server.key in the test directory),
-# worker_processes => N (default 2).
+# worker_processes => N (default 2), backend_args => [...] (more
+# omadm-backend options), contract_socket => 1 (the backend serves the
+# contract on <dir>/contract/contract.sock, apart from the operator API,
+# and the internal location proxies to it).
 
 use strict;
 use warnings;
@@ -122,15 +125,38 @@ sub _spawn {
 sub start_backend {
     my ($self) = @_;
     my $d = $self->{dir};
+    my @contract = $self->{contract_socket}
+        ? ('--contract-listen', $self->contract_upstream) : ();
     $self->{backend_pid} = $self->_spawn("$d/backend.log", $BACKEND,
         '--listen', "127.0.0.1:$self->{api_port}", '--db', "$d/omadm.db",
-        '--token-file', "$d/admin.token", '--key-file', "$d/contract.key");
+        '--token-file', "$d/admin.token", '--key-file', "$d/contract.key",
+        @contract, @{ $self->{backend_args} || [] });
     $self->_wait_until('backend', $self->{backend_pid}, "$d/backend.log", sub {
         my $r = HTTP::Tiny->new(timeout => 1)->get($self->api_url('/devices'),
             { headers => { Authorization => "Bearer $self->{token}" } });
         return $r->{status} != 599;
     });
     return $self;
+}
+
+# Where nginx reaches the contract: the operator API's port, or with
+# contract_socket "unix:<dir>/contract/contract.sock".  The directory lets
+# only nginx's workers (group nogroup when we are root) reach the socket,
+# which the backend makes 0660; setgid, so the socket gets its group.
+sub contract_upstream {
+    my ($self) = @_;
+    return $self->{api_port} unless $self->{contract_socket};
+    my $dir = "$self->{dir}/contract";
+    unless (-d $dir) {
+        mkdir $dir or die "$dir: $!\n";
+        if ($> == 0) {
+            chown 0, scalar(getgrnam('nogroup')), $dir or die "chown $dir: $!\n";
+            chmod 02750, $dir;
+        } else {
+            chmod 0700, $dir;
+        }
+    }
+    return "unix:$dir/contract.sock";
 }
 
 sub stop_backend {
@@ -338,14 +364,16 @@ sub _location_conf {
 }
 
 # The internal location a device location's omadm_backend points at; $to
-# is a port or { port => $port, directive => value } (undef removes one).
+# is a port (or "unix:/path") or { port => $port, directive => value }
+# (undef removes one).
 sub backend_location {
     my ($self, $prefix, $to) = @_;
     my %over = ref $to ? %$to : (port => $to);
     my $port = delete $over{port};
+    my $upstream = $port =~ /^unix:/ ? "$port:" : "127.0.0.1:$port";
     my @lines = (
         [ internal => undef ],
-        [ proxy_pass => "http://127.0.0.1:$port/contract/" ],
+        [ proxy_pass => "http://$upstream/contract/" ],
         [ proxy_method => 'POST' ],
         [ proxy_pass_request_headers => 'off' ],
         [ proxy_set_header => 'Content-Type application/json' ],
@@ -372,7 +400,7 @@ sub nginx_conf {
     my $d = $self->{dir};
     my $locs = join '', map { $self->_location_conf($_, $self->{locations}{$_}) }
                         sort keys %{ $self->{locations} };
-    my %backends = ('/omadm-backend/' => $self->{api_port},
+    my %backends = ('/omadm-backend/' => $self->contract_upstream,
                     %{ $self->{backends} });
     $locs .= join '', map { $self->backend_location($_, $backends{$_}) }
                       sort keys %backends;
