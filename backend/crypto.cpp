@@ -60,4 +60,19 @@ bool secret_equal(const std::string &a, const std::string &b)
     return CRYPTO_memcmp(ha.data(), hb.data(), ha.size()) == 0;
 }
 
+std::string keyed_nonce(const std::string &key, const std::string &message)
+{
+    unsigned char out[EVP_MAX_MD_SIZE];
+    size_t        len = 0;
+    if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(),
+                  key.size(),
+                  reinterpret_cast<const unsigned char *>(message.data()),
+                  message.size(), out, sizeof(out), &len)
+            == nullptr
+        || len < 16) {
+        throw std::runtime_error("HMAC-SHA-256 failed");
+    }
+    return base64(std::string(reinterpret_cast<char *>(out), 16));
+}
+
 }  // namespace omadm_backend

@@ -24,4 +24,9 @@ bool secret_equal(const std::string &a, const std::string &b);
 // Lower-case hex SHA-256, for fingerprints (not secrets).
 std::string sha256_hex(const std::string &in);
 
+// B64 of the first 16 bytes of HMAC-SHA-256(key, message): a value that is
+// the same on every call and every backend sharing the key, and that no one
+// without the key can tell from a random nonce.
+std::string keyed_nonce(const std::string &key, const std::string &message);
+
 }  // namespace omadm_backend

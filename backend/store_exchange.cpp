@@ -267,8 +267,12 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
     // committed): the same answer, nothing applied twice. Checked before the
     // nonce, which that first call already rotated.  The whole request is
     // compared, not just (session, msg): a device that reuses a SessionID
-    // in a new session must not get the old session's answer.
-    if (last_answer && last_request == req.fingerprint) {
+    // in a new session must not get the old session's answer.  Not for a
+    // login that used a nonce: the module never repeats one (a device's
+    // retry finds the nonce rotated and is challenged afresh), so a second
+    // one is a copy racing the first, and the compare-and-swap must fail it.
+    bool login = req.session_start && req.used_nonce;
+    if (last_answer && last_request == req.fingerprint && !login) {
         json answer = json::parse(*last_answer, nullptr, false);
         if (answer.is_object()) {
             // The module sends the device this attempt's next nonce.

@@ -237,7 +237,11 @@ void exchange::begin()
     // nothing.  Its print covers the token it came with and its
     // credentials, so only the sender of the original can repeat it;
     // another message with the same MsgID is a new attempt.
+    // A login without a token is answered from the cache only while its
+    // session goes on: once it ended, the same package 1 (a Basic device
+    // reusing its SessionID) starts a new session.
     if (have && stored.authenticated && !stored.last_response.empty()
+        && (!token_.empty() || !stored.ended)
         && msg_.hdr.msg_id == stored.last_device_msg_id
         && secure_equal(message_print(), stored.last_request_print)
         && in_request_encoding(stored.last_response)) {
@@ -276,11 +280,8 @@ void exchange::begin()
 
 void exchange::start_unauthenticated()
 {
-    auth_failures f;
-    if (cf_.max_auth_failures > 0) failures_before_ = read_failures();
-    if (failures_before_ && deserialize(*failures_before_, f)
-        && f.count >= cf_.max_auth_failures
-        && now_ - f.window_start < (long long) cf_.auth_failure_window) {
+    failures().load();
+    if (failures().throttled()) {
         auth_ = "throttled";
         error_ = "too many failed authentications";
         // No NextNonce: the device's stored nonce stays the valid one.
@@ -346,8 +347,7 @@ void exchange::start_unauthenticated()
 // not open the door to unlimited guesses.
 bool exchange::reserve_attempt()
 {
-    if (cf_.max_auth_failures == 0) return true;
-    if (!count_failure(failures_before_)) {  // read by start_unauthenticated()
+    if (!failures().reserve()) {    // read by start_unauthenticated()
         backend_failed("session store full: failed authentications cannot "
                        "be counted");
         return false;
@@ -358,47 +358,18 @@ bool exchange::reserve_attempt()
 
 void exchange::release_attempt()
 {
-    std::string key = failures_key(device_id_, peer_);
-    const omadm_store_t &c = counters();
-    if (failures_before_) {
-        c.put(c.ctx, key.data(), key.size(), failures_before_->data(),
-              failures_before_->size(), cf_.auth_failure_window);
-    } else {
-        c.remove(c.ctx, key.data(), key.size());
-    }
+    failures().release();
     attempt_reserved_ = false;
 }
 
-const omadm_store_t &exchange::counters() const
+failure_counts &exchange::failures()
 {
-    return cf_.counter_store ? *cf_.counter_store : store_;
-}
-
-std::optional<std::string> exchange::read_failures() const
-{
-    std::string blob;
-    if (!store_get(counters(), failures_key(device_id_, peer_), blob))
-        return {};
-    return blob;
-}
-
-// One more failure on top of `current` (the stored counter, if any); false
-// when the store could not keep it.
-bool exchange::count_failure(const std::optional<std::string> &current)
-{
-    std::string   key = failures_key(device_id_, peer_);
-    auth_failures f;
-    if (!current || !deserialize(*current, f)
-        || now_ - f.window_start >= (long long) cf_.auth_failure_window) {
-        f = auth_failures{0, (long long) now_};
+    if (!failures_) {
+        failures_.emplace(cf_.counter_store ? *cf_.counter_store : store_,
+                          device_id_, peer_, cf_.max_auth_failures,
+                          cf_.auth_failure_window, now_);
     }
-    f.count++;
-    long long   left = f.window_start + cf_.auth_failure_window - now_;
-    std::string blob = serialize(f);
-    const omadm_store_t &c = counters();
-    return c.put(c.ctx, key.data(), key.size(), blob.data(), blob.size(),
-                 left > 0 ? (unsigned) left : 1)
-           == OMADM_OK;
+    return *failures_;
 }
 
 void exchange::challenge(int code)
@@ -544,6 +515,9 @@ void exchange::on_auth()
     }
     if (!ok) {
         used_nonce_.clear();
+        // The guess was evaluated: it stays counted, whatever becomes of
+        // the challenge that answers it (a failing nonce call included).
+        attempt_reserved_ = false;
         auth_failed("invalid credentials");
         return;
     }
@@ -1077,15 +1051,13 @@ void exchange::persist(const message &m)
         store_.remove(store_.ctx, key.data(), key.size());
     }
 
-    const omadm_store_t &c = counters();
-    if (throttle_ == throttle_change::increment && cf_.max_auth_failures) {
-        if (!count_failure(read_failures())) {  // fresh: a backend call passed
+    if (throttle_ == throttle_change::increment) {
+        if (!failures().add()) {    // afresh: a backend call passed
             error_ += error_.empty() ? "" : "; ";
             error_ += "session store full: failure count not kept";
         }
     } else if (throttle_ == throttle_change::reset) {
-        std::string fkey = failures_key(device_id_, peer_);
-        c.remove(c.ctx, fkey.data(), fkey.size());
+        failures().reset();
     }
 
     respond_syncml(std::move(body));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backend_json.hpp"
+#include "failure_counts.hpp"
 #include "omadm.h"
 #include "session_state.hpp"
 #include "syncml_codec.hpp"
@@ -79,9 +80,7 @@ private:
                         const std::string &nonce_b64) const;
     bool reserve_attempt();
     void release_attempt();
-    const omadm_store_t &counters() const;
-    std::optional<std::string> read_failures() const;
-    bool count_failure(const std::optional<std::string> &current);
+    failure_counts &failures();
     std::string message_print() const;
     unsigned long mirrored_msg_id() const;
     void ask_exchange(bool session_start);
@@ -181,7 +180,7 @@ private:
     throttle_change throttle_ = throttle_change::none;
     bool          owns_session_ = false;         // see begin()
     bool          attempt_reserved_ = false;     // see reserve_attempt()
-    std::optional<std::string> failures_before_;  // counter as first read
+    std::optional<failure_counts> failures_;     // see failures()
 
     // authentication in progress
     int         chal_code_ = 0;

@@ -160,6 +160,53 @@ test_failures_per_address(void **state)
     assert_string_equal(o.auth, "ok");
     expect_field(&o, "SyncBody/Status[1]/Data", "212");
     outcome_free(&o);
+
+    /* IPv6 counts by /64: another host of the same /64 is throttled too,
+       a host of another /64 is not */
+    for (i = 0; i < 3; i++) {
+        f->peer = "2001:db8:1:2::66";
+        snprintf(sid, sizeof(sid), "v%d", i);
+        drive(f, device_msg(sid, 1, md5_cred("dev1", "guess", f->be.nonce),
+                            PKG1("1", "2")), NULL, &o);
+        outcome_free(&o);
+    }
+    f->peer = "2001:db8:1:2:aaaa:bbbb:cccc:dddd";
+    drive(f, device_msg("v8", 1, md5_cred("dev1", "secret", f->be.nonce),
+                        PKG1("1", "2")), NULL, &o);
+    assert_string_equal(o.auth, "throttled");
+    outcome_free(&o);
+    f->peer = "2001:db8:1:3::66";
+    drive(f, device_msg("v9", 1, md5_cred("dev1", "secret", f->be.nonce),
+                        PKG1("1", "2")), NULL, &o);
+    assert_string_equal(o.auth, "ok");
+    outcome_free(&o);
+}
+
+/* a wrong guess stays counted when the challenge that answers it fails
+   (the nonce call): an attacker who slows the backend gets no free guess */
+static void
+test_failure_counted_when_the_challenge_fails(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        sid[16];
+    int         i;
+
+    for (i = 0; i < 3; i++) {
+        snprintf(sid, sizeof(sid), "n%d", i);
+        strcpy(f->be.fail_op, "nonce");
+        f->be.fail_status = 502;
+        f->be.fail_body = "";
+        drive(f, device_msg(sid, 1, md5_cred("dev1", "guess", f->be.nonce),
+                            PKG1("1", "2")), NULL, &o);
+        assert_string_equal(o.ops, "auth,nonce");
+        assert_int_equal(o.http_status, 503);
+        outcome_free(&o);
+    }
+    drive(f, device_msg("n9", 1, md5_cred("dev1", "secret", f->be.nonce),
+                        PKG1("1", "2")), NULL, &o);
+    assert_string_equal(o.auth, "throttled");
+    outcome_free(&o);
 }
 
 /* the token an unauthenticated message could see never reaches a
@@ -220,6 +267,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_failures_per_address, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_failure_counted_when_the_challenge_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_fixation, setup, teardown),
     };
 
