@@ -255,6 +255,37 @@ test_no_fixation(void **state)
 }
 
 
+/* a Basic device that starts every session with the same SessionID sends
+   the same package 1 again: once its session ended, that is a new session
+   (the backend is asked), not a repeat answered from the cache */
+static void
+test_basic_reused_session_id(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        msg[16384];
+
+    f->cf.auth_accept = OMADM_AUTH_BASIC;
+    snprintf(msg, sizeof(msg), "%s", device_msg("1", 1,
+             basic_cred("dev1", "secret"), PKG1("1", "2")));
+    drive(f, msg, NULL, &o);
+    assert_string_equal(o.ops, "auth,exchange");
+    assert_non_null(strstr(session_blob(&f->mem, "1"), "\"ended\":true"));
+    outcome_free(&o);
+
+    f->be.commands = "[{\"id\":\"c9\",\"verb\":\"Get\",\"target\":\"./A\"}]";
+    drive(f, msg, NULL, &o);
+    assert_string_equal(o.ops, "auth,exchange");
+    expect_field(&o, "SyncBody/Get[4]/Item[1]/Target", "./A");
+    outcome_free(&o);
+
+    /* while that session goes on, the same message is a repeat */
+    drive(f, msg, NULL, &o);
+    assert_string_equal(o.ops, "");
+    expect_field(&o, "SyncBody/Get[4]/Item[1]/Target", "./A");
+    outcome_free(&o);
+}
+
 int
 main(void)
 {
@@ -270,6 +301,8 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_failure_counted_when_the_challenge_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_fixation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_basic_reused_session_id, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
