@@ -74,9 +74,12 @@ bool load_one(const char *env, const std::string &file, const char *what,
 
 const char *usage()
 {
-    return "usage: omadm-backend --listen HOST:PORT --db PATH"
-           " --token-file PATH --key-file PATH [--threads N]\n"
-           "  env OMADM_ADMIN_TOKEN / OMADM_CONTRACT_KEY override the files\n";
+    static const std::string text =
+        std::string("usage: omadm-backend --listen HOST:PORT --db PATH"
+                    " --token-file PATH --key-file PATH [--threads N]\n")
+        + enrollment_usage
+        + "  env OMADM_ADMIN_TOKEN / OMADM_CONTRACT_KEY override the files\n";
+    return text.c_str();
 }
 
 bool parse_options(int argc, char **argv, Options &opt, std::string &error)
@@ -110,6 +113,10 @@ bool parse_options(int argc, char **argv, Options &opt, std::string &error)
                 error = "--threads wants a number from 1 to 1024";
                 return false;
             }
+        } else if (is_enrollment_option(arg)) {
+            if (!set_enrollment_option(arg, val, opt.enrollment, error)) {
+                return false;
+            }
         } else {
             error = "unknown option " + arg;
             return false;
@@ -119,7 +126,7 @@ bool parse_options(int argc, char **argv, Options &opt, std::string &error)
         error = "--listen and --db are required";
         return false;
     }
-    return true;
+    return finish_enrollment_options(opt.enrollment, error);
 }
 
 bool load_secrets(Options &opt, std::string &error)

@@ -1,6 +1,8 @@
 // Command line and secrets.
 #pragma once
 
+#include "enrollment_options.hpp"
+
 #include <string>
 
 namespace omadm_backend {
@@ -12,6 +14,7 @@ struct Options {
     std::string token_file;
     std::string key_file;
     int threads = 8;
+    EnrollmentOptions enrollment;
     bool help = false;         // -h/--help: print usage, exit 0
     std::string admin_token;   // loaded by load_secrets()
     std::string contract_key;  // loaded by load_secrets()
