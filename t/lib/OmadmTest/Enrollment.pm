@@ -92,17 +92,15 @@ CONF
 
 # --- the client -----------------------------------------------------------------
 
-# new($t, cert => name) : name.crt / name.key in the test directory are
-# presented as the TLS client certificate.
+# new($t, cert => file, key => file): the TLS client certificate to
+# present (PEM files), as a renewing device does.
 sub new {
     my ($class, $t, %o) = @_;
     my $self = bless { t => $t, n => 0, %o }, $class;
-    my $dir = $t->dir;
     $self->{http} = HTTP::Tiny->new(timeout => 20, keep_alive => 0,
         verify_SSL => 1, SSL_options => {
             SSL_ca_file => $t->ca_file,
-            ($o{cert} ? (SSL_cert_file => "$dir/$o{cert}.crt",
-                         SSL_key_file => "$dir/$o{cert}.key") : ()) });
+            ($o{cert} ? (SSL_cert_file => $o{cert}, SSL_key_file => $o{key}) : ()) });
     return $self;
 }
 

@@ -29,9 +29,15 @@ sub new {
         devinfo => { Man => 'Dell Inc.', Mod => 'XPS 13 9310', Lang => 'en-US' },
         %o);
     $self->{addr} = $addr;
+    return $self->present($o{cert}, $o{key});
+}
+
+# From now on presents this certificate (PEM files) in TLS, e.g. a renewed one.
+sub present {
+    my ($self, $cert, $key) = @_;
     $self->{http} = OmadmTest::NoDelay->new(timeout => 10, keep_alive => 0,
-        verify_SSL => 1, SSL_options => { SSL_ca_file => $o{ca},
-            ($o{cert} ? (SSL_cert_file => $o{cert}, SSL_key_file => $o{key}) : ()) });
+        verify_SSL => 1, SSL_options => { SSL_ca_file => $self->{ca},
+            ($cert ? (SSL_cert_file => $cert, SSL_key_file => $key) : ()) });
     return $self;
 }
 
