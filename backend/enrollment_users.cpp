@@ -56,6 +56,17 @@ bool parse_new_user(const json &body, std::string &username,
                 + std::to_string(max_password_bytes) + " bytes";
         return false;
     }
+    // The services read the UsernameToken's values without the white space
+    // around them (Microsoft's samples indent them).
+    auto space = [](char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    };
+    if (space(username.front()) || space(username.back())
+        || space(password.front()) || space(password.back())) {
+        error = "\"username\" and \"password\" must not begin or end with"
+                " white space";
+        return false;
+    }
     return true;
 }
 
