@@ -42,6 +42,10 @@ done
 
 # certificates, operator token and contract key: created once, then reused
 "$root/scripts/gen-certs.sh" "$state"
+# the device-issuing CA of Windows enrollment, under that root: the root's
+# key signs it once here, and only this intermediate's key goes to the
+# backend
+"$root/scripts/gen-device-ca.sh" "$state" "$state/ca.key"
 for f in admin.token contract.key; do
     if [ ! -s "$state/$f" ]; then
         (umask 077; openssl rand -hex 32 > "$state/$f")
@@ -103,7 +107,10 @@ fi
 chmod 0600 "$state"/omadm.db* 2>/dev/null || true
 (umask 077; exec "$backend" --listen "127.0.0.1:$api_port" \
     --db "$state/omadm.db" --token-file "$state/admin.token" \
-    --key-file "$state/contract.key" </dev/null >>"$state/backend.log" 2>&1) &
+    --key-file "$state/contract.key" \
+    --public-url "https://127.0.0.1:$https_port" \
+    --device-ca-cert "$state/device-ca.crt" --device-ca-key "$state/device-ca.key" \
+    --root-ca-cert "$state/ca.crt" </dev/null >>"$state/backend.log" 2>&1) &
 backend_pid=$!
 echo "$backend_pid" > "$state/backend.pid"
 wait_ready omadm-backend "$backend_pid" "$api_port" "$state/backend.log"
@@ -121,6 +128,8 @@ ngx_omadm is running.
   operator API    : http://127.0.0.1:$api_port/api/v1
   operator token  : $state/admin.token
   logs            : $state/error.log, access.log, backend.log
+  Windows enrollment: https://127.0.0.1:$https_port/EnrollmentServer/Discovery.svc
+                    (device CA $state/device-ca.crt; README, "Windows enrollment")
 
 Register a device and queue a command:
   TOKEN=\$(cat $state/admin.token)
@@ -129,6 +138,12 @@ Register a device and queue a command:
        http://127.0.0.1:$api_port/api/v1/devices
   curl -s -H "Authorization: Bearer \$TOKEN" -d '{"verb":"Get","target":"./DevDetail/SwV"}' \\
        http://127.0.0.1:$api_port/api/v1/devices/IMEI%3A490154203237518/commands
+
+Let a Windows user enroll (Settings > Accounts > Access work or school >
+Enroll only in device management, with this user and password):
+  curl -s -H "Authorization: Bearer \$TOKEN" \\
+       -d '{"username":"user@example.com","password":"a long passphrase"}' \\
+       http://127.0.0.1:$api_port/api/v1/enrollment-users
 
 Ctrl-C stops both (or, from another shell: make stop).
 INFO
