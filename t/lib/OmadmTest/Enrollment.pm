@@ -21,7 +21,6 @@ use warnings;
 use Digest::SHA qw(sha1_hex);
 use HTTP::Tiny;
 use MIME::Base64 qw(encode_base64 decode_base64);
-use POSIX ();
 use XML::LibXML;
 use OmadmTest;
 
@@ -174,6 +173,17 @@ sub fault_of {
         $x->findvalue('//s:Fault/s:Reason/s:Text');
 }
 
+# Posts the operation $op (a key of %ACTION) with this Body: action =>
+# another a:Action, message_id => undef for none; user/password sign in
+# (wsse:UsernameToken).
+sub call {
+    my ($self, $op, $svc, $body, %o) = @_;
+    my $sec = defined $o{user} ? username_token($o{user}, $o{password}) : '';
+    return $self->post($svc, $self->envelope(action => $o{action} // $ACTION{$op},
+        to => $self->url($svc), security => $sec, body => $body,
+        map { exists $o{$_} ? ($_ => $o{$_}) : () } 'message_id'), %o);
+}
+
 sub discover {
     my ($self, %o) = @_;
     my $policies = join '', map { "<AuthPolicy>$_</AuthPolicy>" }
@@ -185,9 +195,7 @@ sub discover {
         . '<ApplicationVersion>10.0.19043.1</ApplicationVersion>'
         . '<OSEdition>48</OSEdition>'
         . "<AuthPolicies>$policies</AuthPolicies></request></Discover>";
-    return $self->post('Discovery.svc', $self->envelope(action =>
-        $o{action} // $ACTION{discover}, to => $self->url('Discovery.svc'),
-        body => $body, %o));
+    return $self->call(discover => 'Discovery.svc', $body, %o);
 }
 
 sub get_policies {
@@ -197,10 +205,7 @@ sub get_policies {
         . '<preferredLanguage xsi:nil="true" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>'
         . '</client><requestFilter xsi:nil="true" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>'
         . '</GetPolicies>';
-    my $sec = defined $o{user} ? username_token($o{user}, $o{password}) : '';
-    return $self->post('Policy.svc', $self->envelope(action =>
-        $o{action} // $ACTION{policies}, to => $self->url('Policy.svc'),
-        security => $sec, body => $body, %o));
+    return $self->call(policies => 'Policy.svc', $body, %o);
 }
 
 # enroll(user, password, csr => DER, context => {Name => value},
@@ -226,10 +231,7 @@ sub enroll {
         . '</wsse:BinarySecurityToken>'
         . "<ac:AdditionalContext>$items</ac:AdditionalContext>"
         . '</wst:RequestSecurityToken>';
-    my $sec = defined $o{user} ? username_token($o{user}, $o{password}) : '';
-    return $self->post('Enrollment.svc', $self->envelope(action =>
-        $o{action} // $ACTION{enroll}, to => $self->url('Enrollment.svc'),
-        security => $sec, body => $body, %o));
+    return $self->call(enroll => 'Enrollment.svc', $body, %o);
 }
 
 # The wap-provisioningdoc of an RSTRC answer, decoded and parsed (dies if
@@ -275,19 +277,7 @@ sub store_certs {
 
 # --- keys and certificate requests ----------------------------------------------
 
-sub openssl {
-    my ($self, @args) = @_;
-    my $log = $self->{t}->dir . '/openssl.log';
-    my $pid = fork // die "fork: $!\n";
-    if ($pid == 0) {
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>>', $log;
-        open STDERR, '>&', \*STDOUT;
-        exec('openssl', @args) or POSIX::_exit(127);
-    }
-    waitpid($pid, 0);
-    die "openssl @args failed:\n" . OmadmTest::_slurp($log) . "\n" if $?;
-}
+sub openssl { my ($self, @args) = @_; $self->{t}->openssl(@args) }
 
 sub file { my ($self, $name) = @_; return $self->{t}->dir . "/$name" }
 
