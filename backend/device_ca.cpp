@@ -17,18 +17,10 @@ namespace omadm_backend {
 
 namespace {
 
-struct BioFree {
-    void operator()(BIO *b) const { BIO_free(b); }
-};
-struct BnFree {
-    void operator()(BIGNUM *b) const { BN_free(b); }
-};
-struct CmsFree {
-    void operator()(CMS_ContentInfo *c) const { CMS_ContentInfo_free(c); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
-using CmsPtr = std::unique_ptr<CMS_ContentInfo, CmsFree>;
+using BioPtr = std::unique_ptr<BIO, OpenSslFree<BIO_free>>;
+using BnPtr = std::unique_ptr<BIGNUM, OpenSslFree<BN_free>>;
+using CmsPtr =
+    std::unique_ptr<CMS_ContentInfo, OpenSslFree<CMS_ContentInfo_free>>;
 
 // How far back a certificate's validity starts: a device whose clock is a
 // little behind must not find its new certificate not yet valid.
@@ -202,7 +194,8 @@ DeviceCa::DeviceCa(const std::string &cert_file, const std::string &key_file,
                                  + "\"");
     }
     if (X509_check_ca(ca_.get()) == 0) {
-        throw std::runtime_error("\"" + cert_file + "\" is not a CA certificate");
+        throw std::runtime_error("\"" + cert_file
+                                 + "\" is not a CA certificate");
     }
     EVP_PKEY *root_key = X509_get0_pubkey(root_.get());
     if (!root_key || X509_verify(ca_.get(), root_key) != 1) {

@@ -14,18 +14,13 @@
 
 namespace omadm_backend {
 
-struct X509Free {
-    void operator()(X509 *x) const { X509_free(x); }
+// An OpenSSL object owned by a unique_ptr, freed with its own function.
+template <auto free_fn> struct OpenSslFree {
+    template <class T> void operator()(T *p) const { free_fn(p); }
 };
-struct X509ReqFree {
-    void operator()(X509_REQ *r) const { X509_REQ_free(r); }
-};
-struct EvpPkeyFree {
-    void operator()(EVP_PKEY *k) const { EVP_PKEY_free(k); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using X509ReqPtr = std::unique_ptr<X509_REQ, X509ReqFree>;
-using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyFree>;
+using X509Ptr = std::unique_ptr<X509, OpenSslFree<X509_free>>;
+using X509ReqPtr = std::unique_ptr<X509_REQ, OpenSslFree<X509_REQ_free>>;
+using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslFree<EVP_PKEY_free>>;
 
 // Smallest RSA key a device may enroll with (the policy service asks for
 // it; MS-XCEP minimalKeyLength).

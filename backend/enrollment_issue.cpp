@@ -90,7 +90,8 @@ std::optional<SoapFault> read_token_request(const SoapRequest &r,
                                               : std::string()));
     }
     if (enc && *enc != base64_encoding) {
-        return bad(std::string("the BinarySecurityToken's EncodingType must be ")
+        return bad(std::string("the BinarySecurityToken's EncodingType must"
+                               " be ")
                    + base64_encoding);
     }
     std::optional<std::string> der = base64_decode(bst->text);

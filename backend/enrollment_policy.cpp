@@ -35,7 +35,8 @@ SoapAnswer get_policies(EnrollmentContext &ctx, const SoapCall &call)
     const char *nil = " xsi:nil=\"true\"/>";
     SoapAnswer a;
     a.body =
-        std::string("<GetPoliciesResponse xmlns=\"") + std::string(mde::policy_ns)
+        std::string("<GetPoliciesResponse xmlns=\"")
+        + std::string(mde::policy_ns)
         + "\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
           "<response><policyID/><policyFriendlyName" + nil
         + "<nextUpdateHours" + nil + "<policiesNotChanged" + nil

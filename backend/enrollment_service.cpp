@@ -80,9 +80,11 @@ void answer(EnrollmentContext &ctx, const Service &svc,
             httplib::Response &res)
 {
     SoapCall call;
+    identify_client(req, contract_key, call);
     auto refuse = [&](int status, const SoapFault &f) {
         log_line(std::string("enrollment: ") + svc.path + " refused ("
-                 + f.subcode + "): " + f.reason);
+                 + f.subcode + ") for " + call.client_address + ": "
+                 + f.reason);
         reply_soap(res, status,
                    soap_fault(svc.answer_action, call.request.message_id, f));
     };
@@ -103,7 +105,8 @@ void answer(EnrollmentContext &ctx, const Service &svc,
     }
     if (call.request.action != svc.action) {
         refuse(400, {true, "a:ActionNotSupported",
-                     "this service answers the action " + std::string(svc.action)
+                     "this service answers the action "
+                         + std::string(svc.action)
                          + ", not \"" + call.request.action + "\""});
         return;
     }
@@ -112,7 +115,6 @@ void answer(EnrollmentContext &ctx, const Service &svc,
                      "the request has no a:MessageID in its header"});
         return;
     }
-    identify_client(req, contract_key, call);
     SoapAnswer a;
     try {
         a = svc.run(ctx, call);
@@ -150,7 +152,9 @@ std::optional<SoapFault> sign_in(EnrollmentContext &ctx, const SoapCall &call,
                          " carries no wsse:UsernameToken with a user name"
                          " and a password"};
     }
+    // WS-Security's Type is unqualified; Microsoft's samples qualify it
     const std::string *type = password->attribute("", "Type");
+    if (!type) type = password->attribute(mde::wsse_ns, "Type");
     if (type && type->find("#PasswordText") == std::string::npos
         && *type != "PasswordText") {
         return SoapFault{true, fault::invalid_security,
@@ -164,7 +168,6 @@ std::optional<SoapFault> sign_in(EnrollmentContext &ctx, const SoapCall &call,
                              + std::to_string(s.wait_seconds) + " seconds"};
     }
     if (!s.ok) {
-        log_line("enrollment: failed sign-in from " + call.client_address);
         return SoapFault{true, fault::authentication,
                          "wrong user name or password"};
     }

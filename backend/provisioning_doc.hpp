@@ -23,7 +23,8 @@ struct ProvisionedCertificates {
     // EnrollmentType Device: the client certificate goes to My/System
     // (the machine's store), otherwise to My/User.
     bool device_store = false;
-    std::string device_id;  // the client certificate's CN, for SSLCLIENTCERTSEARCHCRITERIA
+    // the client certificate's CN, for SSLCLIENTCERTSEARCHCRITERIA
+    std::string device_id;
 };
 
 // How long before expiry the device renews its certificate itself (ROBO),

@@ -127,8 +127,8 @@ refused($e->discover(auth_policies => ['Federated']), 400,
 is($e->discover->{res}{status}, 200, 'the backend still serves discovery');
 is($good{enroll}->()->{res}{status}, 200, '... and enrollment');
 my $log = $t->backend_log;
-like($log, qr/enrollment: \S+ refused \(s:Authentication\): wrong user name or password/,
-     'refusals are logged with their reason');
+like($log, qr/enrollment: \S+ refused \(s:Authentication\) for 127\.0\.0\.1: wrong user name or password/,
+     'refusals are logged with the client address and the reason');
 ok(index($log, 'guess 3') < 0 && index($log, 'not-carols-password') < 0
    && index($log, $PASSWORD) < 0, '... never with a password');
 
