@@ -62,6 +62,8 @@ my $policy_url = $x->findvalue("$result/m:EnrollmentPolicyServiceUrl");
 my $enroll_url = $x->findvalue("$result/m:EnrollmentServiceUrl");
 is($policy_url, "$base/EnrollmentServer/Policy.svc", '... the policy URL from --public-url');
 is($enroll_url, "$base/EnrollmentServer/Enrollment.svc", '... the enrollment URL');
+is($e->discover(slash => 0)->{xpc}->findvalue("$result/m:AuthPolicy"), 'OnPremise',
+   'Discover in the namespace without the trailing slash too');
 for ([ '3.0', '4.0' ], [ '4.0', '4.0' ], [ '6.0', '5.0' ], [ '', '4.0' ]) {
     my ($asked, $answer) = @$_;
     is($e->discover(version => $asked)->{xpc}->findvalue("$result/m:EnrollmentVersion"), $answer,

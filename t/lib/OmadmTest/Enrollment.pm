@@ -188,7 +188,10 @@ sub discover {
     my ($self, %o) = @_;
     my $policies = join '', map { "<AuthPolicy>$_</AuthPolicy>" }
         @{ $o{auth_policies} || ['OnPremise'] };
-    my $body = qq{<Discover xmlns="$NS{m}/"><request xmlns:i="http://www.w3.org/2001/XMLSchema-instance">}
+    # Microsoft's sample writes the namespace with a trailing '/', the
+    # WSDL without: slash => 0 for the latter
+    my $ns = $NS{m} . (($o{slash} // 1) ? '/' : '');
+    my $body = qq{<Discover xmlns="$ns"><request xmlns:i="http://www.w3.org/2001/XMLSchema-instance">}
         . '<EmailAddress>' . ($o{email} // 'user@example.com') . '</EmailAddress>'
         . '<RequestVersion>' . ($o{version} // '5.0') . '</RequestVersion>'
         . '<DeviceType>CIMClient_Windows</DeviceType>'
