@@ -124,7 +124,8 @@ $(BUILD)/backend/%.o: backend/%.cpp | $(BUILD)/backend
 	    -MMD -MP -c $< -o $@
 
 $(BACKEND): $(BACKEND_OBJS)
-	$(CXX) -o $@ $^ $(HTTPLIB_FLAGS) -lsqlite3 -lssl -lcrypto -lpthread
+	$(CXX) -o $@ $^ $(HTTPLIB_FLAGS) -lsqlite3 -lexpat -lssl -lcrypto \
+	    -lpthread
 
 
 # ---- fleet simulator ------------------------------------------------------
@@ -209,9 +210,16 @@ $(FUZZ_CORE): $(FUZZ_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.cpp $(FUZZ_CORE) | $(FUZZ_DIR)/dep
-	$(FUZZ_CXX) $(FUZZ_FLAGS) $(WARN) -fsanitize=fuzzer \
-	    -MMD -MP -MF $(FUZZ_DIR)/dep/$*.d $< -o $@ $(FUZZ_CORE) $(LINK_LIBS)
+# A target that fuzzes a self-contained backend unit compiles it in (the
+# fuzzers link the core only): FUZZ_UNITS_<name>.
+FUZZ_UNITS_soap := backend/soap_reader.cpp backend/xml_escape.cpp
+
+.SECONDEXPANSION:
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.cpp $(FUZZ_CORE) $$(FUZZ_UNITS_$$*) \
+                    $$(patsubst %.cpp,%.hpp,$$(FUZZ_UNITS_$$*)) | $(FUZZ_DIR)/dep
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -Ibackend $(WARN) -fsanitize=fuzzer \
+	    -MMD -MP -MF $(FUZZ_DIR)/dep/$*.d $< $(FUZZ_UNITS_$*) -o $@ \
+	    $(FUZZ_CORE) $(LINK_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -1,5 +1,6 @@
 #include "operator_api.hpp"
 
+#include "enrollment_users.hpp"
 #include "http_json.hpp"
 #include "operator_validation.hpp"
 #include "path_router.hpp"
@@ -110,6 +111,7 @@ void mount_operator_api(httplib::Server &server, Store &store,
     // Shared by every method's handler, alive as long as the server.
     auto router = std::make_shared<PathRouter>();
     add_routes(*router, store);
+    add_enrollment_user_routes(*router, store);
 
     httplib::Server::Handler handler = [router, &admin_token](const Req &req,
                                                               Res &res) {

@@ -74,13 +74,16 @@ constexpr NumberOption number_options[] = {
 
 const char *usage()
 {
-    return "usage: omadm-backend --listen ADDRESS --db PATH"
-           " --token-file PATH --key-file PATH\n"
-           "         [--contract-listen ADDRESS] [--threads N]"
-           " [--max-client-connections N]\n"
-           "         [--header-timeout SECONDS] [--body-timeout SECONDS]\n"
-           "  ADDRESS: HOST:PORT ([::1]:PORT) or unix:PATH\n"
-           "  env OMADM_ADMIN_TOKEN / OMADM_CONTRACT_KEY override the files\n";
+    static const std::string text =
+        std::string("usage: omadm-backend --listen ADDRESS --db PATH"
+                    " --token-file PATH --key-file PATH\n"
+                    "         [--contract-listen ADDRESS] [--threads N]"
+                    " [--max-client-connections N]\n"
+                    "         [--header-timeout SECONDS] [--body-timeout SECONDS]\n")
+        + enrollment_usage
+        + "  ADDRESS: HOST:PORT ([::1]:PORT) or unix:PATH\n"
+          "  env OMADM_ADMIN_TOKEN / OMADM_CONTRACT_KEY override the files\n";
+    return text.c_str();
 }
 
 bool parse_options(int argc, char **argv, Options &opt, std::string &error)
@@ -128,6 +131,10 @@ bool parse_options(int argc, char **argv, Options &opt, std::string &error)
             opt.token_file = val;
         } else if (arg == "--key-file") {
             opt.key_file = val;
+        } else if (is_enrollment_option(arg)) {
+            if (!set_enrollment_option(arg, val, opt.enrollment, error)) {
+                return false;
+            }
         } else {
             error = "unknown option " + arg;
             return false;
@@ -137,7 +144,7 @@ bool parse_options(int argc, char **argv, Options &opt, std::string &error)
         error = "--listen and --db are required";
         return false;
     }
-    return true;
+    return finish_enrollment_options(opt.enrollment, error);
 }
 
 bool load_secrets(Options &opt, std::string &error)

@@ -1,6 +1,7 @@
 // Command line and secrets.
 #pragma once
 
+#include "enrollment_options.hpp"
 #include "listen_address.hpp"
 
 #include <optional>
@@ -24,6 +25,7 @@ struct Options {
     // Seconds a request may take to send its headers, and then its body.
     int header_timeout = 10;
     int body_timeout = 60;
+    EnrollmentOptions enrollment;
     bool help = false;         // -h/--help: print usage, exit 0
     std::string admin_token;   // loaded by load_secrets()
     std::string contract_key;  // loaded by load_secrets()

@@ -1,6 +1,7 @@
 #include "server_setup.hpp"
 
 #include "contract_api.hpp"
+#include "enrollment_service.hpp"
 #include "http_json.hpp"
 #include "operator_api.hpp"
 #include "request_log.hpp"
@@ -67,6 +68,7 @@ void configure_server(httplib::Server &server, Store &store, const Options &opt,
     }
     if (apis != Apis::contract) {
         mount_operator_api(server, store, opt.admin_token);
+        mount_enrollment_services(server, store, opt);
     }
 }
 

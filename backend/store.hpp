@@ -61,6 +61,29 @@ struct ExchangeAnswer {
     json body;  // {"commands": [...]} when ok
 };
 
+// A Windows PC's enrollment (MS-MDE2): the device record it creates, with
+// the OMA DM account the provisioning document hands the device.
+struct NewEnrollment {
+    std::string device_id;  // the DeviceID the PC sent
+    std::string user;       // the enrollment user who enrolled it
+    std::string device_name, os_version, hw_dev_id, enrollment_type;
+    // generated: the device's OMA DM login and first nonce, the server's
+    // secret toward the device and the nonce the server uses first
+    std::string username, password, nonce;
+    std::string server_username, server_password, server_nonce;
+    std::string cert_serial, cert_thumbprint, cert_not_after;
+};
+
+enum class EnrollOutcome {
+    created,
+    replaced,  // the DeviceID had enrolled before: new account, new nonce
+    registered_by_operator  // refused: the operator's device, never enrolled
+};
+
+struct EnrolledDevice {
+    std::string device_id, enrollment_type;
+};
+
 // Some bytes of a command's data, for the contract's `object` call.
 struct StoredRange {
     size_t size = 0;    // bytes of the whole value (0 when it has none)
@@ -83,6 +106,25 @@ public:
                                 const std::string &command_id);
     std::optional<json> commands(const std::string &device_id);
     std::optional<json> alerts(const std::string &device_id);
+
+    // Windows enrollment (store_enrollment.cpp).  User names are compared
+    // as given; the caller folds their case.
+    // {"username", "created_at"}; nullopt: that user exists
+    std::optional<json> add_enrollment_user(const std::string &username,
+                                            const std::string &password_hash);
+    json enrollment_users();
+    bool delete_enrollment_user(const std::string &username);  // false: unknown
+    std::optional<std::string> enrollment_user_hash(const std::string &username);
+    EnrollOutcome enroll(const NewEnrollment &e);
+    // The enrolled device whose current client certificate this is.
+    std::optional<EnrolledDevice> enrolled_by_certificate(
+        const std::string &thumbprint);
+    // false: that certificate is no longer the device's current one.
+    bool renew_certificate(const std::string &device_id,
+                           const std::string &old_thumbprint,
+                           const std::string &serial,
+                           const std::string &thumbprint,
+                           const std::string &not_after);
 
     // Contract.
     std::optional<DeviceCredentials> credentials(const std::string &device_id);
@@ -122,6 +164,13 @@ private:
     void merge_devinfo(const std::string &device_id, const json &devinfo);
     void append_alerts(const ExchangeRequest &req, const std::string &now);
     json take_queued(const ExchangeRequest &req, const std::string &now);
+    // enrollment (store_enrollment.cpp)
+    json enrollment_json(const std::string &device_id);  // null: none
+    // an unenrolled device: its credentials are refused
+    bool management_ended(const std::string &device_id);
+    // the Windows unenrollment alert ends management (open commands fail)
+    void end_management_if_asked(const ExchangeRequest &req,
+                                 const std::string &now);
 
     std::mutex mu_;
     Db db_;
@@ -130,6 +179,10 @@ private:
 // Adds the columns command trees need to an older database, whatever its
 // schema version (store_command_tree.cpp); idempotent.
 void add_command_tree_columns(Db &db);
+
+// The enrollment tables (store_enrollment.cpp), whatever the schema
+// version; idempotent.
+void add_enrollment_tables(Db &db);
 
 // An alerts row (id, code, correlator, items, received_at) in its API shape.
 json alert_json(const Stmt &st);

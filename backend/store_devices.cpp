@@ -108,6 +108,7 @@ std::optional<json> Store::create_device(const NewDevice &d)
     sel.bind(1, d.device_id);
     sel.step();
     json out = device_row(sel);
+    out["enrollment"] = nullptr;  // registered by the operator
     tx.commit();
     return out;
 }
@@ -122,7 +123,9 @@ std::optional<json> Store::device(const std::string &device_id)
     if (!st.step()) {
         return std::nullopt;
     }
-    return device_row(st);
+    json out = device_row(st);
+    out["enrollment"] = enrollment_json(device_id);
+    return out;
 }
 
 json Store::devices()
@@ -133,7 +136,9 @@ json Store::devices()
                      .c_str());
     json out = json::array();
     while (st.step()) {
-        out.push_back(device_row(st));
+        json d = device_row(st);
+        d["enrollment"] = enrollment_json(st.text(0));
+        out.push_back(std::move(d));
     }
     return out;
 }
@@ -154,6 +159,9 @@ std::optional<DeviceCredentials>
 Store::credentials(const std::string &device_id)
 {
     std::lock_guard<std::mutex> lock(mu_);
+    if (management_ended(device_id)) {
+        return std::nullopt;  // unenrolled: its credentials are refused
+    }
     Stmt st(db_,
             "SELECT device_id, username, password_inner, nonce,"
             " previous_nonces, server_username, server_inner, server_basic,"
@@ -181,6 +189,9 @@ std::optional<std::string> Store::issue_nonce(const std::string &device_id,
                                               const std::string &candidate)
 {
     std::lock_guard<std::mutex> lock(mu_);
+    if (management_ended(device_id)) {
+        return std::nullopt;
+    }
     Stmt cur(db_, "SELECT nonce FROM devices WHERE device_id = ?");
     cur.bind(1, device_id);
     if (!cur.step()) {

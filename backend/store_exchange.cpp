@@ -253,7 +253,7 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
         Stmt dev(db_, "SELECT nonce, last_request, last_answer"
                       " FROM devices WHERE device_id = ?");
         dev.bind(1, req.device_id);
-        if (!dev.step()) {
+        if (!dev.step() || management_ended(req.device_id)) {
             return {ExchangeOutcome::unknown_device, nullptr};
         }
         stored_nonce = dev.text(0);
@@ -308,6 +308,8 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
     apply_results(req, now);
     apply_statuses(req, now);
     apply_failed(req, now);
+    // after the message's own Statuses: what is still open then fails
+    end_management_if_asked(req, now);
 
     json answer = {{"commands", take_queued(req, now)}};
     Stmt seen(db_, "UPDATE devices SET last_seen = ?, last_request = ?,"

@@ -48,6 +48,10 @@ done
 (umask 077; mkdir -p "${OMADM_CA_DIR:-$state-ca}")
 ca_dir=$(cd "${OMADM_CA_DIR:-$state-ca}" && pwd)
 "$root/scripts/gen-certs.sh" "$state" "$ca_dir"
+# the device-issuing CA of Windows enrollment, under that root: the root's
+# key signs it once here, and only this intermediate's key goes to the
+# backend
+"$root/scripts/gen-device-ca.sh" "$state" "$ca_dir/ca.key"
 for f in admin.token contract.key; do
     if [ ! -s "$state/$f" ]; then
         (umask 077; openssl rand -hex 32 > "$state/$f")
@@ -94,7 +98,7 @@ fi
 (umask 077
  sed -e "s|@MODULE@|$module|g" -e "s|@STATE@|$state|g" \
      -e "s|@USER@|$user_line|" -e "s|@HTTPS_PORT@|$https_port|g" \
-     -e "s|@CONTRACT_SOCKET@|$contract_sock|g" \
+     -e "s|@CONTRACT_SOCKET@|$contract_sock|g" -e "s|@API_PORT@|$api_port|g" \
      -e "s|@CONTRACT_KEY@|$(cat "$state/contract.key")|g" \
      "$root/scripts/nginx.conf.in" > "$state/nginx.conf")
 
@@ -133,7 +137,10 @@ done
 (umask 077; exec "$backend" --listen "127.0.0.1:$api_port" \
     --contract-listen "unix:$contract_sock" \
     --db "$state/omadm.db" --token-file "$state/admin.token" \
-    --key-file "$state/contract.key" </dev/null >>"$state/backend.log" 2>&1) &
+    --key-file "$state/contract.key" \
+    --public-url "https://127.0.0.1:$https_port" \
+    --device-ca-cert "$state/device-ca.crt" --device-ca-key "$state/device-ca.key" \
+    --root-ca-cert "$state/ca.crt" </dev/null >>"$state/backend.log" 2>&1) &
 backend_pid=$!
 echo "$backend_pid" > "$state/backend.pid"
 wait_ready omadm-backend "$backend_pid" "$api_port" "$state/backend.log"
@@ -152,6 +159,8 @@ ngx_omadm is running.
   operator token  : $state/admin.token
   backend contract: $contract_sock   (nginx's internal location only)
   logs            : $state/error.log, access.log, backend.log
+  Windows enrollment: https://127.0.0.1:$https_port/EnrollmentServer/Discovery.svc
+                    (device CA $state/device-ca.crt; README, "Windows enrollment")
 
 Register a device and queue a command:
   TOKEN=\$(cat $state/admin.token)
@@ -160,6 +169,12 @@ Register a device and queue a command:
        http://127.0.0.1:$api_port/api/v1/devices
   curl -s -H "Authorization: Bearer \$TOKEN" -d '{"verb":"Get","target":"./DevDetail/SwV"}' \\
        http://127.0.0.1:$api_port/api/v1/devices/IMEI%3A490154203237518/commands
+
+Let a Windows user enroll (Settings > Accounts > Access work or school >
+Enroll only in device management, with this user and password):
+  curl -s -H "Authorization: Bearer \$TOKEN" \\
+       -d '{"username":"user@example.com","password":"a long passphrase"}' \\
+       http://127.0.0.1:$api_port/api/v1/enrollment-users
 
 Ctrl-C stops both (or, from another shell: make stop).
 INFO

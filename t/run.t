@@ -168,12 +168,15 @@ is(mode("$ca_dir/ca.key"), '0600', '... and the key 0600');
 is(OmadmTest::_slurp("$state/ca.crt"), $old_ca, 'the CA certificate stays');
 like(openssl_out('verify', '-CAfile', "$state/ca.crt", "$state/server.crt"), qr/: OK$/m,
      'the new server certificate is signed by that CA');
-my @keys = grep { OmadmTest::_slurp($_) =~ /PRIVATE KEY/ }
-           split /\n/, `find $state -type f`;
-is_deeply(\@keys, [ "$state/server.key" ],
-          'the only private key in the state directory is the server\'s');
-ok(!nobody_reads("$state/server.key"), "... which nginx's workers cannot read")
-    if $> == 0;
+# the private keys there: nginx's server key, and the device CA's that the
+# backend issues enrollment certificates with (an intermediate, not the root)
+my @keys = sort grep { OmadmTest::_slurp($_) =~ /PRIVATE KEY/ }
+                split /\n/, `find $state -type f`;
+is_deeply(\@keys, [ "$state/device-ca.key", "$state/server.key" ],
+          'the private keys in the state directory are the server\'s and the device CA\'s');
+for my $key (@keys) {
+    ok(!nobody_reads($key), "... $key: nginx's workers cannot read it") if $> == 0;
+}
 my %cert = map { $_ => OmadmTest::_slurp("$state/$_") } qw(ca.crt server.crt server.key);
 
 # The contract's unix socket

@@ -298,6 +298,22 @@ sub fake_upstream {
     return $port;
 }
 
+# Runs the openssl command line (no shell), its output appended to
+# <dir>/openssl.log; dies with that log when it fails.
+sub openssl {
+    my ($self, @args) = @_;
+    my $log = "$self->{dir}/openssl.log";
+    my $pid = fork // die "fork: $!\n";
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', $log;
+        open STDERR, '>&', \*STDOUT;
+        exec('openssl', @args) or POSIX::_exit(127);
+    }
+    waitpid($pid, 0);
+    die "openssl @args failed:\n" . _slurp($log) . "\n" if $?;
+}
+
 # the request lines a fake upstream has seen so far
 sub fake_requests {
     my ($self, $port) = @_;
