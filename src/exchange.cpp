@@ -107,6 +107,15 @@ exchange::exchange(const omadm_config_t &cf, const omadm_store_t &store,
     if (cf_.auth_accept & OMADM_AUTH_HMAC) raw_body_.assign(body);
 }
 
+exchange::~exchange()
+{
+    try {
+        if (attempt_reserved_) release_attempt();
+    } catch (...) {
+        // out of memory building a key: the count stays one too high
+    }
+}
+
 int exchange::set_peer(std::string_view addr)
 {
     if (state_ != state::fresh) return OMADM_EINVAL;
@@ -518,6 +527,7 @@ void exchange::on_auth()
         // The guess was evaluated: it stays counted, whatever becomes of
         // the challenge that answers it (a failing nonce call included).
         attempt_reserved_ = false;
+        failures().failed();
         auth_failed("invalid credentials");
         return;
     }
@@ -828,7 +838,9 @@ void exchange::respond_authenticated()
 
 void exchange::respond_device_gone()
 {
-    // The backend no longer knows the device: refuse what it sent and end.
+    // The backend no longer knows the device: refuse what it sent and end
+    // (and keep nothing for it, a failure count included).
+    if (attempt_reserved_) release_attempt();
     message m = reply_skeleton();
     command s = hdr_status("403");
     s.cmd_id = "1";

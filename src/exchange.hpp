@@ -40,6 +40,10 @@ public:
     exchange(const omadm_config_t &cf, const omadm_store_t &store,
              std::string_view body, encoding enc, std::string_view token,
              time_t now);
+    exchange(exchange &&) = default;
+    // A message given up before its answer (the client went away, nginx
+    // reloaded) gives back the attempt it reserved: nothing was learnt.
+    ~exchange();
 
     // Next action; pointers in act stay valid until the next call.
     // OMADM_EINVAL when a backend answer is awaited but not given.

@@ -90,54 +90,36 @@ void failure_counts::restore(const counter &c)
     }
 }
 
+// The device's count from this address is reserved before the backend is
+// asked and given back when nothing was learnt.  The address's count over
+// all devices is shared by everyone behind the address: it only ever goes
+// up, by the guesses that failed, since setting it back would undo what
+// others counted meanwhile (the store has no atomic update).
 bool failure_counts::reserve()
 {
-    if (!bump(device_, device_.before)) return false;
-    if (!bump(address_, address_.before)) {
-        restore(device_);
-        return false;
-    }
-    reserved_ = true;
-    return true;
+    return bump(device_, device_.before);
 }
 
 void failure_counts::release()
 {
     restore(device_);
-    restore(address_);
-    reserved_ = false;
+}
+
+bool failure_counts::failed()
+{
+    return bump(address_, read(address_));
 }
 
 bool failure_counts::add()
 {
     bool kept = bump(device_, read(device_));
-    return bump(address_, read(address_)) && kept;
+    return failed() && kept;
 }
 
 void failure_counts::reset()
 {
     if (device_.limit == 0) return;
     store_.remove(store_.ctx, device_.key.data(), device_.key.size());
-    if (reserved_) unbump(address_);
-    reserved_ = false;
-}
-
-// The address's count less the attempt reserved on it, read afresh: others
-// may have counted since.
-void failure_counts::unbump(const counter &c)
-{
-    auth_failures f;
-    std::optional<std::string> now = read(c);
-    if (!now || !deserialize(*now, f)) return;
-    if (f.count <= 1) {
-        store_.remove(store_.ctx, c.key.data(), c.key.size());
-        return;
-    }
-    f.count--;
-    long long   left = f.window_start + window_ - now_;
-    std::string blob = serialize(f);
-    store_.put(store_.ctx, c.key.data(), c.key.size(), blob.data(),
-               blob.size(), left > 0 ? (unsigned) left : 1);
 }
 
 }  // namespace omadm

@@ -32,17 +32,19 @@ public:
     void load();
     bool throttled() const;
 
-    // One more failure on both before the backend is asked (so parallel
-    // attempts cannot all pass), undone by release(); false (and nothing
-    // changed) when the store cannot keep one.
+    // One more failure of the device from this address before the backend
+    // is asked (so parallel attempts cannot all pass), undone by release();
+    // false (nothing changed) when the store cannot keep it.
     bool reserve();
     void release();
+    // The reserved guess was wrong: the address's count goes up too.
+    bool failed();
 
-    // One more failure, counted afresh; false when it could not be kept.
+    // One more failure on both, counted afresh; false when one could not
+    // be kept.
     bool add();
-    // A login: the device's count from this address starts over, and the
-    // address's over all devices loses the attempt reserved for it (the
-    // rest stays: others behind the address may be guessing).
+    // A login: the device's count from this address starts over (the
+    // address's stays: others behind the address may be guessing).
     void reset();
 
 private:
@@ -54,14 +56,12 @@ private:
     bool over(const counter &c) const;
     bool bump(const counter &c, const std::optional<std::string> &current);
     void restore(const counter &c);
-    void unbump(const counter &c);
     std::optional<std::string> read(const counter &c) const;
 
     const omadm_store_t &store_;
     unsigned window_;
     time_t   now_;
     counter  device_, address_;
-    bool     reserved_ = false;     // reserve() counted this attempt
 };
 
 }  // namespace omadm
