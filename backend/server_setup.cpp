@@ -1,5 +1,6 @@
 #include "server_setup.hpp"
 
+#include "console_static.hpp"
 #include "contract_api.hpp"
 #include "http_json.hpp"
 #include "operator_api.hpp"
@@ -66,7 +67,10 @@ void configure_server(httplib::Server &server, Store &store, const Options &opt,
         mount_contract_api(server, store, opt.contract_key);
     }
     if (apis != Apis::contract) {
-        mount_operator_api(server, store, opt.admin_token);
+        mount_operator_api(server, store, opt.admin_token, opt.viewer_token);
+        if (!opt.console_dir.empty()) {
+            mount_console(server, opt.console_dir);
+        }
     }
 }
 
