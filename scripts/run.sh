@@ -48,7 +48,7 @@ done
 (umask 077; mkdir -p "${OMADM_CA_DIR:-$state-ca}")
 ca_dir=$(cd "${OMADM_CA_DIR:-$state-ca}" && pwd)
 "$root/scripts/gen-certs.sh" "$state" "$ca_dir"
-for f in admin.token contract.key; do
+for f in admin.token viewer.token contract.key; do
     if [ ! -s "$state/$f" ]; then
         (umask 077; openssl rand -hex 32 > "$state/$f")
     fi
@@ -95,6 +95,7 @@ fi
  sed -e "s|@MODULE@|$module|g" -e "s|@STATE@|$state|g" \
      -e "s|@USER@|$user_line|" -e "s|@HTTPS_PORT@|$https_port|g" \
      -e "s|@CONTRACT_SOCKET@|$contract_sock|g" \
+     -e "s|@API_PORT@|$api_port|g" \
      -e "s|@CONTRACT_KEY@|$(cat "$state/contract.key")|g" \
      "$root/scripts/nginx.conf.in" > "$state/nginx.conf")
 
@@ -133,7 +134,8 @@ done
 (umask 077; exec "$backend" --listen "127.0.0.1:$api_port" \
     --contract-listen "unix:$contract_sock" \
     --db "$state/omadm.db" --token-file "$state/admin.token" \
-    --key-file "$state/contract.key" </dev/null >>"$state/backend.log" 2>&1) &
+    --key-file "$state/contract.key" --viewer-token-file "$state/viewer.token" \
+    --console-dir "$root/console" </dev/null >>"$state/backend.log" 2>&1) &
 backend_pid=$!
 echo "$backend_pid" > "$state/backend.pid"
 wait_ready omadm-backend "$backend_pid" "$api_port" "$state/backend.log"
@@ -149,7 +151,8 @@ ngx_omadm is running.
   device endpoint : https://127.0.0.1:$https_port/omadm
   CA certificate  : $state/ca.crt   (devices and curl: --cacert; its key: $ca_dir)
   operator API    : http://127.0.0.1:$api_port/api/v1
-  operator token  : $state/admin.token
+  operator token  : $state/admin.token   (read-only viewer token: $state/viewer.token)
+  web console     : https://127.0.0.1:$https_port/console/   (sign in with a token; the CA above)
   backend contract: $contract_sock   (nginx's internal location only)
   logs            : $state/error.log, access.log, backend.log
 

@@ -193,7 +193,7 @@ export async function device(main, ctx, [id]) {
   const seen = {};
   // re-render a part only when its data changed (keeps <details> as opened)
   const update = (key, box, data, render) => {
-    const text = JSON.stringify(data);
+    const text = JSON.stringify([data === undefined ? '(undefined)' : data]);
     if (seen[key] === text) return;
     seen[key] = text;
     replace(box, render(data));

@@ -70,6 +70,7 @@ export async function devices(main, ctx) {
     return h('th', { scope: 'col', 'aria-sort': active ? (desc ? 'descending' : 'ascending') : null }, b);
   };
 
+  let lastKey = null;
   async function load() {
     const cursor = state.cursors[state.cursors.length - 1];
     const qs = new URLSearchParams({ limit: String(PAGE), sort: state.sort });
@@ -83,6 +84,10 @@ export async function devices(main, ctx) {
       return;
     }
     if (!ctx.live()) return;
+    // a poll that brings nothing new leaves the table (and the focus) alone
+    const key = JSON.stringify([state, page, Math.floor(Date.now() / 30000)]);
+    if (key === lastKey) return;
+    lastKey = key;
     const rows = page.devices.map((d) => h('tr', { 'data-device': d.device_id },
       h('td', {}, h('a', { href: `#/device/${encodeURIComponent(d.device_id)}` }, d.device_id)),
       h('td', {}, displayName(d)),

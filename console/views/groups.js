@@ -19,7 +19,7 @@ export async function groups(main, ctx) {
       h('tbody', {}, gs.map((g) => h('tr', { 'data-group': g.name }, h('td', {}, g.name),
         h('td', {}, Array.isArray(g.devices) ? g.devices.map((d, i) => [i ? ', ' : '',
           h('a', { href: `#/device/${encodeURIComponent(d)}` }, d)]) : String(g.device_count ?? '—')),
-        h('td', {}, ctx.canWrite ? btn('Delete', null, () => api.del(`/groups/${api.path(g.name)}`)) : '')))))))
+        h('td', {}, ctx.canWrite ? btn('Delete', null, () => api.del(`/groups/${api.path(g.name)}`)) : ''))))))
       : h('p', { class: 'muted' }, 'No groups yet.'));
   }
   replace(main, h('h1', {}, 'Groups'), list, ctx.canWrite ? h('div', { class: 'grid2 write' },
