@@ -1,6 +1,6 @@
 // Building the page without HTML strings: every text a device, the API or
 // the operator supplies becomes a text node (textContent), never markup.
-// There is no innerHTML anywhere in the console.
+// Nothing in the console parses a string as HTML.
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
