@@ -224,26 +224,95 @@ is $v->post($t->api_url('/devices/fleet1-3/commands'), { %H, content => '{"verb"
     403, 'the API refuses its POST (403)';
 is $v->delete($t->api_url('/devices/fleet1-3'), \%H)->{status}, 403, 'and its DELETE';
 is $https->request('POST', "$base/api/v1/devices", { %H, content => '{}' })->{status}, 403, 'through nginx too';
+if (($t->api(GET => '/profiles'))[0] != 404) {
+    $b->get("$console#/profiles");
+    $b->wait_for('#profiles-list');
+    is $b->count('#profile-form, .write, form'), 0, 'no write control on profiles for a viewer';
+}
 
 # ---- profiles and enrollment users, where the backend has them -------------------------------
+# (their APIs come from other branches: where GET answers 404 the pages are
+# hidden and these steps are skipped, saying so)
 my ($pst) = $t->api(GET => '/profiles');
-SKIP: {
-    skip 'the backend has no profiles API (GET /api/v1/profiles is 404): profiles and groups pages stay hidden', 1
-        if $pst == 404;
-    # (exercised once the profiles branch is merged)
-    is $b->count('a[href="#/profiles"]'), 1, 'the Profiles page is offered';
-}
-if ($pst == 404) {
-    is $b->count('a[href="#/profiles"], a[href="#/groups"]'), 0, 'no Profiles or Groups link without the API';
-}
 my ($est) = $t->api(GET => '/enrollment-users');
-SKIP: {
-    skip 'the backend has no enrollment API (GET /api/v1/enrollment-users is 404): that page stays hidden', 1
-        if $est == 404;
-    is $b->count('a[href="#/enrollment-users"]'), 1, 'the Enrollment users page is offered';
+if ($pst == 404) {
+    is $b->count('a[href="#/profiles"], a[href="#/groups"]'), 0, 'no Profiles or Groups link without the profiles API';
 }
 if ($est == 404) {
-    is $b->count('a[href="#/enrollment-users"]'), 0, 'no Enrollment users link without the API';
+    is $b->count('a[href="#/enrollment-users"]'), 0, 'no Enrollment users link without the enrollment API';
+}
+
+# back to the operator
+$b->click('#signout');
+$b->wait_for('#token');
+$b->type('#token', $t->{token});
+$b->click('#signin');
+ok $b->wait_until(sub { ($b->text('#role') // '') eq 'operator' }, 15), 'signed in again as operator';
+
+SKIP: {
+    skip 'the backend has no profiles API (GET /api/v1/profiles is 404): profiles and groups pages are hidden', 14
+        if $pst == 404;
+    $b->click('a[href="#/groups"]');
+    $b->wait_for('#group-name');
+    $b->type('#group-name', 'console-group');
+    $b->click('#group-create');
+    ok $b->wait_until(sub { $b->count('tr[data-group="console-group"]') == 1 }), 'a group is created';
+    for my $dev ('fleet1-4', 'fleet1-5') {
+        $b->clear('#group-target'); $b->type('#group-target', 'console-group');
+        $b->clear('#group-device'); $b->type('#group-device', $dev);
+        $b->click('#member-add');
+        ok $b->wait_until(sub { ($b->text('tr[data-group="console-group"]') // '') =~ /\Q$dev\E/ }), "$dev joins it";
+    }
+    shot('groups');
+
+    $b->click('a[href="#/profiles"]');
+    $b->wait_for('#profile-form');
+    $b->type('#profile-name', 'console-run');
+    $b->select_value('#profile-mode', 'syncml');
+    $b->clear('#profile-body');
+    $b->type('#profile-body', "<Exec><CmdID>1</CmdID><Item><Target><LocURI>./Vendor/Console/Run</LocURI></Target></Item></Exec>\n<Get><CmdID>2</CmdID><Item><Target><LocURI>./X</LocURI></Target></Item></Get>");
+    $b->click('#profile-submit');
+    ok $b->wait_until(sub { ($b->text('#profile-error') // '') =~ /\(400\) at line 2: / }), "the server's error, with its line";
+    like $b->js('return document.querySelector("#upload-lines li.bad").textContent'), qr/^<Get>/, 'the line is marked';
+    is $b->js('return Array.from(document.querySelectorAll("#upload-lines li")).findIndex(li => li.classList.contains("bad"))'), 1,
+        '... the second';
+    shot('profile-error');
+    $b->clear('#profile-body');
+    $b->type('#profile-body', "<Exec><CmdID>1</CmdID><Item><Target><LocURI>./Vendor/Console/Run</LocURI></Target></Item></Exec>");
+    $b->click('#profile-submit');
+    $b->wait_for('#assign-to', 10);
+    is $b->js('return location.hash'), '#/profile/console-run', 'fixed, it is uploaded';
+    $b->select_value('#assign-kind', 'groups');
+    $b->type('#assign-to', 'console-group');
+    $b->click('#assign-put');
+    ok $b->wait_until(sub { ($b->text('#profile-detail') // '') =~ /groups: console-group/ }), 'assigned to the group';
+    ok $b->wait_until(sub { ($b->js('return document.getElementById("status-pending").dataset.count') // 0) == 2 }),
+        'two devices pending';
+    $out = qx{@sim --devices 6 2>$dir/sim3.err};
+    is $? >> 8, 0, 'omadm-sim: a session of the group\'s devices' or diag $out;
+    ok $b->wait_until(sub { ($b->js('return document.getElementById("status-verified").dataset.count') // 0) == 2 }, 15),
+        'both verified, shown without a reload';
+    shot('profile-verified');
+    $b->get("$console#/device/fleet1-4");
+    ok $b->wait_until(sub { ($b->text('[data-profile="console-run"]') // '') =~ /verified.*group console-group/s }),
+        "the device's page shows the profile verified, through the group";
+}
+
+SKIP: {
+    skip 'the backend has no enrollment API (GET /api/v1/enrollment-users is 404): that page is hidden', 3
+        if $est == 404;
+    $b->click('a[href="#/enrollment-users"]');
+    $b->wait_for('#eu-form');
+    $b->type('#eu-name', 'alice@example.com');
+    $b->type('#eu-pass', 'Sup3r-secret');
+    $b->click('#eu-form button[type=submit]');
+    ok $b->wait_until(sub { $b->count('tr[data-user="alice@example.com"]') == 1 }), 'an enrollment user is created';
+    shot('enrollment-users');
+    $b->js('window.confirm = () => true');
+    $b->click('tr[data-user="alice@example.com"] button');
+    ok $b->wait_until(sub { $b->count('tr[data-user="alice@example.com"]') == 0 }), 'and deleted';
+    my ($st2, $list) = $t->api(GET => '/enrollment-users');
+    is scalar(grep { $_->{username} eq 'alice@example.com' } @$list), 0, 'the API agrees';
 }
 
 my @severe = grep { ($_->{message} // '') !~ /favicon|status of 40[0134]/ } $b->errors;
