@@ -9,10 +9,14 @@ function tile(label, value, id) {
     h('div', { class: 'tile-label' }, label));
 }
 
+// states in the order they happen, unknown ones after
+const STATES = ['queued', 'sent', 'done', 'pending', 'verifying', 'verified', 'enrolled', 'failed'];
+const rank = (k) => (STATES.includes(k) ? STATES.indexOf(k) : STATES.length);
+
 function counts(title, obj, prefix) {
   if (!obj || typeof obj !== 'object') return null;
   return h('section', { class: 'card', id: `${prefix}-counts` }, h('h2', {}, title),
-    h('div', { class: 'tiles' }, Object.entries(obj).map(([k, v]) =>
+    h('div', { class: 'tiles' }, Object.entries(obj).sort(([a], [b]) => rank(a) - rank(b)).map(([k, v]) =>
       tile(k, v, `${prefix}-${k}`))));
 }
 

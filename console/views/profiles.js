@@ -5,6 +5,7 @@
 import * as api from '../api.js';
 import { h, replace, time } from '../dom.js';
 
+const ORDER = ['pending', 'verifying', 'verified', 'failed'];
 const EXAMPLE = JSON.stringify([{ target: './Vendor/MSFT/Policy/Config/Camera/AllowCamera', format: 'int', data: '0' }], null, 2);
 
 // The text with its lines numbered and line `bad` (1-based) marked.
@@ -123,7 +124,7 @@ export async function profile(main, ctx, [name]) {
     if (!ctx.live()) return;
     p = fresh;
     replace(status, h('h2', {}, `Status (revision ${st.revision}, ${st.devices} device(s))`),
-      h('div', { class: 'tiles' }, Object.entries(st.counts).map(([k, v]) => h('div', { class: 'tile' },
+      h('div', { class: 'tiles' }, ORDER.map((k) => [k, st.counts[k] ?? 0]).map(([k, v]) => h('div', { class: 'tile' },
         h('div', { class: 'tile-value', id: `status-${k}`, 'data-count': String(v) }, String(v)), h('div', { class: 'tile-label' }, k)))),
       st.failing.length ? h('div', {}, h('h3', {}, 'Failing devices'), h('ul', { id: 'failing' }, st.failing.map((f) => h('li', {},
         h('a', { href: `#/device/${encodeURIComponent(f.device_id)}` }, f.device_id), ': ',
