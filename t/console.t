@@ -77,6 +77,7 @@ my $res = $evil->post($evil->package1);
 is $res->{status}, 200, 'the hostile device had a session';
 
 my $b = OmadmTest::Browser->new(dir => $dir, port => OmadmTest::free_port());
+END { $b->stop if $b }    # before the harness stops the servers, also after a failure
 my $n = 0;
 sub shot { my ($name) = @_; $b->screenshot(sprintf '%s/%02d-%s.png', $shots, ++$n, $name) }
 

@@ -175,11 +175,32 @@ sub diagnose {
     return $out;
 }
 
+# The processes started under $pid (chromedriver's browser), by PID.
+sub _descendants {
+    my ($pid) = @_;
+    my %kids;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        open my $fh, '<', $stat or next;
+        my $line = <$fh> // next;
+        my ($p, $pp) = $line =~ /^(\d+) \(.*\) \S+ (\d+)/s or next;
+        push @{ $kids{$pp} }, $p;
+    }
+    my @all;
+    my @todo = ($pid);
+    while (defined(my $p = shift @todo)) {
+        for my $k (@{ $kids{$p} || [] }) { push @all, $k; push @todo, $k }
+    }
+    return @all;
+}
+
 sub stop {
     my ($self) = @_;
     eval { $self->_s(DELETE => '') } if $self->{session};
     delete $self->{session};
     if (my $pid = delete $self->{pid}) {
+        # a browser the session did not close goes with its driver
+        my @browser = _descendants($pid);
+        kill 'TERM', @browser if @browser;
         kill 'TERM', $pid;
         my $deadline = time + 5;
         while (time < $deadline) { last if waitpid($pid, POSIX::WNOHANG()) != 0; sleep 0.05 }
