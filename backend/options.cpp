@@ -79,10 +79,12 @@ const char *usage()
                     " --token-file PATH --key-file PATH\n"
                     "         [--contract-listen ADDRESS] [--threads N]"
                     " [--max-client-connections N]\n"
-                    "         [--header-timeout SECONDS] [--body-timeout SECONDS]\n")
+                    "         [--header-timeout SECONDS] [--body-timeout SECONDS]\n"
+                    "         [--viewer-token-file PATH] [--console-dir DIR]\n")
         + enrollment_usage
         + "  ADDRESS: HOST:PORT ([::1]:PORT) or unix:PATH\n"
-          "  env OMADM_ADMIN_TOKEN / OMADM_CONTRACT_KEY override the files\n";
+          "  env OMADM_ADMIN_TOKEN / OMADM_CONTRACT_KEY / OMADM_VIEWER_TOKEN"
+          " override the files\n";
     return text.c_str();
 }
 
@@ -135,6 +137,10 @@ bool parse_options(int argc, char **argv, Options &opt, std::string &error)
             if (!set_enrollment_option(arg, val, opt.enrollment, error)) {
                 return false;
             }
+        } else if (arg == "--viewer-token-file") {
+            opt.viewer_token_file = val;
+        } else if (arg == "--console-dir") {
+            opt.console_dir = val;
         } else {
             error = "unknown option " + arg;
             return false;
@@ -149,10 +155,26 @@ bool parse_options(int argc, char **argv, Options &opt, std::string &error)
 
 bool load_secrets(Options &opt, std::string &error)
 {
-    return load_one("OMADM_ADMIN_TOKEN", opt.token_file, "operator token",
-                    "--token-file", opt.admin_token, error)
-           && load_one("OMADM_CONTRACT_KEY", opt.key_file, "contract key",
-                       "--key-file", opt.contract_key, error);
+    if (!load_one("OMADM_ADMIN_TOKEN", opt.token_file, "operator token",
+                  "--token-file", opt.admin_token, error)
+        || !load_one("OMADM_CONTRACT_KEY", opt.key_file, "contract key",
+                     "--key-file", opt.contract_key, error)) {
+        return false;
+    }
+    // The viewer token is optional: only when its file or variable is given.
+    const char *e = std::getenv("OMADM_VIEWER_TOKEN");
+    if ((e && *e) || !opt.viewer_token_file.empty()) {
+        if (!load_one("OMADM_VIEWER_TOKEN", opt.viewer_token_file,
+                      "viewer token", "--viewer-token-file", opt.viewer_token,
+                      error)) {
+            return false;
+        }
+        if (opt.viewer_token == opt.admin_token) {
+            error = "the viewer token must differ from the operator token";
+            return false;
+        }
+    }
+    return true;
 }
 
 }  // namespace omadm_backend

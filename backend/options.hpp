@@ -17,6 +17,11 @@ struct Options {
     std::string db_path;
     std::string token_file;
     std::string key_file;
+    // Read-only operator tokens (--viewer-token-file, OMADM_VIEWER_TOKEN):
+    // optional; "" when none.  The console's static files (--console-dir):
+    // "" when not served.
+    std::string viewer_token_file;
+    std::string console_dir;
     // Per listener: connections served at once (each holds a thread while
     // it is open; more wait), and TCP connections one client address may
     // hold open (more are refused), so that one client never holds all.
@@ -29,6 +34,7 @@ struct Options {
     bool help = false;         // -h/--help: print usage, exit 0
     std::string admin_token;   // loaded by load_secrets()
     std::string contract_key;  // loaded by load_secrets()
+    std::string viewer_token;  // loaded by load_secrets(); "" when none
 };
 
 // false with `error` set on a usage error.

@@ -1,5 +1,6 @@
 #include "server_setup.hpp"
 
+#include "console_static.hpp"
 #include "contract_api.hpp"
 #include "enrollment_service.hpp"
 #include "http_json.hpp"
@@ -67,8 +68,11 @@ void configure_server(httplib::Server &server, Store &store, const Options &opt,
         mount_contract_api(server, store, opt.contract_key);
     }
     if (apis != Apis::contract) {
-        mount_operator_api(server, store, opt.admin_token);
+        mount_operator_api(server, store, opt.admin_token, opt.viewer_token);
         mount_enrollment_services(server, store, opt);
+        if (!opt.console_dir.empty()) {
+            mount_console(server, opt.console_dir);
+        }
     }
 }
 

@@ -38,6 +38,21 @@ struct NewCommand {
     std::vector<NewCommand> commands;
 };
 
+// A page of GET /api/v1/devices?limit=&cursor=&q=&sort= (store_console.cpp).
+struct DevicePageQuery {
+    size_t limit = 50;
+    std::string q;                   // substring, case-insensitive; "" any
+    std::string sort = "device_id";  // device_id, created_at or last_seen
+    bool descending = false;
+    // the last row of the previous page: its sort key and device id
+    std::optional<std::pair<std::string, std::string>> after;
+};
+
+struct DevicePage {
+    json devices = json::array();
+    std::optional<std::pair<std::string, std::string>> next;  // more after
+};
+
 struct DeviceCredentials {
     std::string device_id;
     std::string username;
@@ -99,6 +114,9 @@ public:
     std::optional<json> device(const std::string &device_id);
     json devices();
     bool delete_device(const std::string &device_id);  // false: unknown
+    // The console's views (store_console.cpp).
+    DevicePage device_page(const DevicePageQuery &q);
+    json stats(const std::string &now);
 
     std::optional<json> add_command(const std::string &device_id,
                                     const NewCommand &c);  // nullopt: unknown
@@ -171,6 +189,7 @@ private:
     // the Windows unenrollment alert ends management (open commands fail)
     void end_management_if_asked(const ExchangeRequest &req,
                                  const std::string &now);
+    void record_checkin(const std::string &device_id, const std::string &now);
 
     std::mutex mu_;
     Db db_;
@@ -183,6 +202,14 @@ void add_command_tree_columns(Db &db);
 // The enrollment tables (store_enrollment.cpp), whatever the schema
 // version; idempotent.
 void add_enrollment_tables(Db &db);
+// The console's table of check-ins and its indexes (store_console.cpp);
+// idempotent.
+void add_console_schema(Db &db);
+
+// A device's columns and its API shape from a row of them
+// (store_devices.cpp).
+const char *device_json_columns();
+json device_json_row(const Stmt &st);
 
 // An alerts row (id, code, correlator, items, received_at) in its API shape.
 json alert_json(const Stmt &st);

@@ -209,3 +209,11 @@ std::optional<std::string> Store::issue_nonce(const std::string &device_id,
 }
 
 }  // namespace omadm_backend
+
+namespace omadm_backend {
+
+// For the console's listing (store_console.cpp): the same columns and shape.
+const char *device_json_columns() { return device_columns; }
+json device_json_row(const Stmt &st) { return device_row(st); }
+
+}  // namespace omadm_backend

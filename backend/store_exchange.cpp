@@ -293,6 +293,7 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
     }
     if (req.session_start) {
         requeue_sent(req.device_id, now);
+        record_checkin(req.device_id, now);
     }
     if (req.server_next_nonce) {
         Stmt sn(db_, "UPDATE devices SET server_nonce = ? WHERE device_id = ?");

@@ -117,6 +117,7 @@ Store::Store(const std::string &path) : db_(path)
     db_.exec(schema_sql);
     add_command_tree_columns(db_);
     add_enrollment_tables(db_);
+    add_console_schema(db_);
     db_.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
     tx.commit();
 }

@@ -52,7 +52,7 @@ ca_dir=$(cd "${OMADM_CA_DIR:-$state-ca}" && pwd)
 # key signs it once here, and only this intermediate's key goes to the
 # backend
 "$root/scripts/gen-device-ca.sh" "$state" "$ca_dir/ca.key"
-for f in admin.token contract.key; do
+for f in admin.token viewer.token contract.key; do
     if [ ! -s "$state/$f" ]; then
         (umask 077; openssl rand -hex 32 > "$state/$f")
     fi
@@ -137,7 +137,8 @@ done
 (umask 077; exec "$backend" --listen "127.0.0.1:$api_port" \
     --contract-listen "unix:$contract_sock" \
     --db "$state/omadm.db" --token-file "$state/admin.token" \
-    --key-file "$state/contract.key" \
+    --key-file "$state/contract.key" --viewer-token-file "$state/viewer.token" \
+    --console-dir "$root/console" \
     --public-url "https://127.0.0.1:$https_port" \
     --device-ca-cert "$state/device-ca.crt" --device-ca-key "$state/device-ca.key" \
     --root-ca-cert "$state/ca.crt" </dev/null >>"$state/backend.log" 2>&1) &
@@ -156,7 +157,8 @@ ngx_omadm is running.
   device endpoint : https://127.0.0.1:$https_port/omadm
   CA certificate  : $state/ca.crt   (devices and curl: --cacert; its key: $ca_dir)
   operator API    : http://127.0.0.1:$api_port/api/v1
-  operator token  : $state/admin.token
+  operator token  : $state/admin.token   (read-only viewer token: $state/viewer.token)
+  web console     : https://127.0.0.1:$https_port/console/   (sign in with a token; the CA above)
   backend contract: $contract_sock   (nginx's internal location only)
   logs            : $state/error.log, access.log, backend.log
   Windows enrollment: https://127.0.0.1:$https_port/EnrollmentServer/Discovery.svc
