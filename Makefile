@@ -124,7 +124,8 @@ $(BUILD)/backend/%.o: backend/%.cpp | $(BUILD)/backend
 	    -MMD -MP -c $< -o $@
 
 $(BACKEND): $(BACKEND_OBJS)
-	$(CXX) -o $@ $^ $(HTTPLIB_FLAGS) -lsqlite3 -lssl -lcrypto -lpthread
+	$(CXX) -o $@ $^ $(HTTPLIB_FLAGS) -lsqlite3 -lexpat -lssl -lcrypto \
+	    -lpthread
 
 
 # ---- fleet simulator ------------------------------------------------------
