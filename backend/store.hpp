@@ -6,6 +6,7 @@
 #pragma once
 
 #include "exchange_request.hpp"
+#include "profile_model.hpp"
 #include "sqlite_db.hpp"
 
 #include <nlohmann/json.hpp>
@@ -61,6 +62,11 @@ struct ExchangeAnswer {
     json body;  // {"commands": [...]} when ok
 };
 
+// Group membership and profile assignment.
+enum class LinkResult { ok, unknown_group, unknown_device, unknown_profile,
+                        not_linked };
+enum class Assignee { group, device };
+
 // Some bytes of a command's data, for the contract's `object` call.
 struct StoredRange {
     size_t size = 0;    // bytes of the whole value (0 when it has none)
@@ -83,6 +89,33 @@ public:
                                 const std::string &command_id);
     std::optional<json> commands(const std::string &device_id);
     std::optional<json> alerts(const std::string &device_id);
+
+    // Groups (store_groups.cpp).
+    std::optional<json> create_group(const std::string &name);  // nullopt: exists
+    json groups();
+    std::optional<json> group(const std::string &name);
+    bool delete_group(const std::string &name);  // false: unknown
+    LinkResult add_group_member(const std::string &group,
+                                const std::string &device_id);
+    LinkResult remove_group_member(const std::string &group,
+                                   const std::string &device_id);
+
+    // Profiles (store_profiles.cpp): a PUT makes a new revision.
+    std::optional<json> create_profile(const NewProfile &p);  // nullopt: exists
+    std::optional<json> replace_profile(const NewProfile &p);  // nullopt: unknown
+    json profiles();
+    std::optional<json> profile(const std::string &name);
+    bool delete_profile(const std::string &name);  // false: unknown
+    LinkResult assign_profile(const std::string &profile, Assignee kind,
+                              const std::string &who);
+    LinkResult unassign_profile(const std::string &profile, Assignee kind,
+                                const std::string &who);
+    // Per setting states (store_profile_status.cpp).
+    std::optional<json> device_profiles(const std::string &device_id);
+    std::optional<json> profile_status(const std::string &name);
+    // How long a verified setting goes before it is read back again at a
+    // session start (0: at every session).
+    void set_profile_recheck_hours(int hours);
 
     // Contract.
     std::optional<DeviceCredentials> credentials(const std::string &device_id);
@@ -122,14 +155,39 @@ private:
     void merge_devinfo(const std::string &device_id, const json &devinfo);
     void append_alerts(const ExchangeRequest &req, const std::string &now);
     json take_queued(const ExchangeRequest &req, const std::string &now);
+    json group_names(const std::string &device_id);
+    // profiles in a session (reconcile.cpp)
+    void settle_profile_commands(const ExchangeRequest &req,
+                                 const std::string &now);
+    void reconcile_profiles(const std::string &device_id,
+                            const std::string &now);
+    // Ids of the command queued and of its nested commands, in order.
+    std::vector<int64_t> queue_profile_command(const std::string &device_id,
+                                               const NewCommand &c,
+                                               const ProfileMark &mark,
+                                               const std::string &now);
 
     std::mutex mu_;
     Db db_;
+    int profile_recheck_hours_ = 24;
 };
 
 // Adds the columns command trees need to an older database, whatever its
 // schema version (store_command_tree.cpp); idempotent.
 void add_command_tree_columns(Db &db);
+
+// The tables of groups and profiles and the profile marks of commands
+// (profile_schema.cpp); idempotent.
+void add_profile_schema(Db &db);
+
+// Adds each (name, declaration) column `table` lacks; idempotent.
+void add_missing_columns(
+    Db &db, const char *table,
+    const std::vector<std::pair<const char *, const char *>> &columns);
+
+// {"profile": {"name", "revision", "setting", "purpose"}} for a command a
+// profile queued, {} for an operator's (profile_schema.cpp).
+json profile_mark_fields(Db &db, int64_t command_id);
 
 // An alerts row (id, code, correlator, items, received_at) in its API shape.
 json alert_json(const Stmt &st);

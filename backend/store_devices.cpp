@@ -108,6 +108,7 @@ std::optional<json> Store::create_device(const NewDevice &d)
     sel.bind(1, d.device_id);
     sel.step();
     json out = device_row(sel);
+    out["groups"] = json::array();
     tx.commit();
     return out;
 }
@@ -122,7 +123,9 @@ std::optional<json> Store::device(const std::string &device_id)
     if (!st.step()) {
         return std::nullopt;
     }
-    return device_row(st);
+    json out = device_row(st);
+    out["groups"] = group_names(device_id);
+    return out;
 }
 
 json Store::devices()
@@ -134,6 +137,9 @@ json Store::devices()
     json out = json::array();
     while (st.step()) {
         out.push_back(device_row(st));
+    }
+    for (json &d : out) {
+        d["groups"] = group_names(d["device_id"].get<std::string>());
     }
     return out;
 }
