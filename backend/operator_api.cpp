@@ -3,6 +3,7 @@
 #include "http_json.hpp"
 #include "operator_validation.hpp"
 #include "path_router.hpp"
+#include "profile_api.hpp"
 #include "request_auth.hpp"
 
 #include <memory>
@@ -14,15 +15,6 @@ namespace {
 using Params = PathRouter::Params;
 using Req = httplib::Request;
 using Res = httplib::Response;
-
-void reply_or_404(Res &res, const std::optional<json> &v, const char *what)
-{
-    if (v) {
-        reply_json(res, 200, *v);
-    } else {
-        reply_error(res, 404, what);
-    }
-}
 
 void add_routes(PathRouter &r, Store &store)
 {
@@ -100,6 +92,8 @@ void add_routes(PathRouter &r, Store &store)
           [&store](const Req &, Res &res, const Params &p) {
               reply_or_404(res, store.alerts(p[0]), "unknown device");
           });
+
+    add_profile_routes(r, store);
 }
 
 }  // namespace

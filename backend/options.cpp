@@ -75,7 +75,8 @@ bool load_one(const char *env, const std::string &file, const char *what,
 const char *usage()
 {
     return "usage: omadm-backend --listen HOST:PORT --db PATH"
-           " --token-file PATH --key-file PATH [--threads N]\n"
+           " --token-file PATH --key-file PATH [--threads N]"
+           " [--profile-recheck HOURS]\n"
            "  env OMADM_ADMIN_TOKEN / OMADM_CONTRACT_KEY override the files\n";
 }
 
@@ -108,6 +109,11 @@ bool parse_options(int argc, char **argv, Options &opt, std::string &error)
         } else if (arg == "--threads") {
             if (!parse_int(val, 1, 1024, opt.threads)) {
                 error = "--threads wants a number from 1 to 1024";
+                return false;
+            }
+        } else if (arg == "--profile-recheck") {
+            if (!parse_int(val, 0, 8760, opt.profile_recheck_hours)) {
+                error = "--profile-recheck wants hours from 0 to 8760";
                 return false;
             }
         } else {

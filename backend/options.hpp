@@ -12,6 +12,7 @@ struct Options {
     std::string token_file;
     std::string key_file;
     int threads = 8;
+    int profile_recheck_hours = 24;  // verified settings read back again
     bool help = false;         // -h/--help: print usage, exit 0
     std::string admin_token;   // loaded by load_secrets()
     std::string contract_key;  // loaded by load_secrets()

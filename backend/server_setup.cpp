@@ -52,6 +52,7 @@ void configure_server(httplib::Server &server, Store &store, const Options &opt)
         reply_error(res, 500, "internal error");
     });
 
+    store.set_profile_recheck_hours(opt.profile_recheck_hours);
     mount_contract_api(server, store, opt.contract_key);
     mount_operator_api(server, store, opt.admin_token);
 }
