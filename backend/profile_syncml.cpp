@@ -137,11 +137,12 @@ public:
             return false;
         }
         if (st != XML_STATUS_OK) {
+            // expat points into the markup it could not read
             XML_Index at = XML_GetCurrentByteIndex(parser_);
-            bool doctype = at >= 0
-                           && doc.compare(static_cast<size_t>(at), 9,
-                                          "<!DOCTYPE")
-                                  == 0;
+            size_t lt = at >= 0 ? doc.rfind('<', static_cast<size_t>(at))
+                                : std::string::npos;
+            bool doctype = lt != std::string::npos
+                           && doc.compare(lt, 9, "<!DOCTYPE") == 0;
             err_ = {doctype ? std::string("a DOCTYPE is not allowed")
                             : std::string("not well-formed XML: ")
                                   + XML_ErrorString(XML_GetErrorCode(parser_)),

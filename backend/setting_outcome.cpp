@@ -13,6 +13,13 @@ bool open(const CommandOutcome &c)
     return c.state == "queued" || c.state == "sent";
 }
 
+// 215 (not executed) and 216 (rolled back) are 2xx codes, and the command
+// is done, but the device holds nothing of it.
+bool carried_out(const CommandOutcome &c)
+{
+    return c.state == "done" && c.status != 215 && c.status != 216;
+}
+
 // A value in a reason: quoted, at most 64 bytes of it (whole characters).
 std::string quoted(const std::string &v)
 {
@@ -77,7 +84,7 @@ SettingOutcome settle(const SettingOutcome &current,
     if (open(*apply)) {
         return {"pending", std::nullopt, std::nullopt, current.checked_at};
     }
-    if (apply->state == "failed") {
+    if (!carried_out(*apply)) {
         return failed(*apply, no_status_words(*apply));
     }
     if (!verify) {  // Exec, Delete, an interior node: the Status says it all
