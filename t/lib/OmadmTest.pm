@@ -19,7 +19,8 @@ package OmadmTest;
 # proxy_read_timeout => '1s', ... } } (directive overrides, undef removes),
 # ssl_certificate / ssl_certificate_key => files (default: the
 # gen-certs.sh server.crt / server.key in the test directory),
-# worker_processes => N (default 2).
+# worker_processes => N (default 2), backend_args => [...] (more
+# omadm-backend options).
 
 use strict;
 use warnings;
@@ -124,7 +125,8 @@ sub start_backend {
     my $d = $self->{dir};
     $self->{backend_pid} = $self->_spawn("$d/backend.log", $BACKEND,
         '--listen', "127.0.0.1:$self->{api_port}", '--db', "$d/omadm.db",
-        '--token-file', "$d/admin.token", '--key-file', "$d/contract.key");
+        '--token-file', "$d/admin.token", '--key-file', "$d/contract.key",
+        @{ $self->{backend_args} || [] });
     $self->_wait_until('backend', $self->{backend_pid}, "$d/backend.log", sub {
         my $r = HTTP::Tiny->new(timeout => 1)->get($self->api_url('/devices'),
             { headers => { Authorization => "Bearer $self->{token}" } });
