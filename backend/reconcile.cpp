@@ -26,18 +26,19 @@ std::optional<CommandOutcome> command_outcome(Db &db,
     }
     CommandOutcome c;
     {
-        Stmt st(db, "SELECT state, status, reason, updated_at FROM commands"
-                    " WHERE id = ?");
+        Stmt st(db, "SELECT verb, state, status, reason, updated_at"
+                    " FROM commands WHERE id = ?");
         st.bind(1, *id);
         if (!st.step()) {
             return std::nullopt;
         }
-        c.state = st.text(0);
-        if (!st.is_null(1)) {
-            c.status = st.integer(1);
+        c.verb = st.text(0);
+        c.state = st.text(1);
+        if (!st.is_null(2)) {
+            c.status = st.integer(2);
         }
-        c.reason = st.opt_text(2);
-        c.updated_at = st.text(3);
+        c.reason = st.opt_text(3);
+        c.updated_at = st.text(4);
     }
     Stmt res(db, "SELECT data FROM results WHERE command_id = ?"
                  " ORDER BY id LIMIT 1");

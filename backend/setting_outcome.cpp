@@ -14,9 +14,13 @@ bool open(const CommandOutcome &c)
 }
 
 // 215 (not executed) and 216 (rolled back) are 2xx codes, and the command
-// is done, but the device holds nothing of it.
+// is done, but the device holds nothing of it.  A Delete of a node that is
+// not there leaves the device as the profile wants it.
 bool carried_out(const CommandOutcome &c)
 {
+    if (c.verb == "Delete" && c.status == 404) {
+        return true;
+    }
     return c.state == "done" && c.status != 215 && c.status != 216;
 }
 

@@ -10,6 +10,7 @@ namespace omadm_backend {
 
 // One of a setting's commands as the store holds it.
 struct CommandOutcome {
+    std::string verb;
     std::string state;  // queued, sent, done, failed
     std::optional<int64_t> status;
     std::optional<std::string> reason;  // why the module could not send it

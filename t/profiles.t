@@ -194,15 +194,16 @@ my $raw = <<"EOF";
 </Atomic>
 <Add><CmdID>4</CmdID>${\ $item->('./Vendor/MSFT/WiFi/Profile/Corp/WlanXml', "<![CDATA[$wifi]]>", 'chr') }</Add>
 <Exec><CmdID>5</CmdID><Item><Target><LocURI>./Vendor/Acme/Sync</LocURI></Target></Item></Exec>
+<Delete><CmdID>6</CmdID><Item><Target><LocURI>./Vendor/Acme/Old</LocURI></Target></Item></Delete>
 EOF
 ($st, $b) = $t->api(POST => '/profiles', { name => 'acme', syncml => $raw });
-is($st, 201, 'raw SyncML with an XML declaration, an Atomic, CDATA and an Exec: 201')
+is($st, 201, 'raw SyncML with an XML declaration, an Atomic, CDATA, an Exec, a Delete: 201')
     or diag explain $b;
 is_deeply([ map { join ' ', $_->{verb}, $_->{target}, $_->{format} // '-', $_->{type} // '-',
                   $_->{atomic} // 0, $_->{line} } @{ $b->{settings} || [] } ],
           [ 'Replace ./Vendor/Acme/A int - 1 5', 'Replace ./Vendor/Acme/B chr text/plain 1 9',
             'Add ./Vendor/MSFT/WiFi/Profile/Corp/WlanXml chr - 0 12',
-            'Exec ./Vendor/Acme/Sync - - 0 13' ],
+            'Exec ./Vendor/Acme/Sync - - 0 13', 'Delete ./Vendor/Acme/Old - - 0 14' ],
           '... one setting per command, with its Meta, Atomic and line');
 is($b->{settings}[2]{data}, $wifi, '... the CDATA kept as the value');
 is($b->{syncml}, $raw, '... the upload kept as sent');
@@ -222,7 +223,7 @@ is(error_of($t->api(DELETE => '/profiles/lock/assignments/groups/fleet')),
    '404 the profile is not assigned to the group', 'removing an assignment that is not there: 404');
 ($st, $b) = $t->api(GET => '/profiles');
 is_deeply([ map { "$_->{name} $_->{revision} $_->{setting_count}" } @$b ],
-          [ 'acme 1 4', 'lock 1 3' ], 'GET /profiles: name, revision, number of settings');
+          [ 'acme 1 5', 'lock 1 3' ], 'GET /profiles: name, revision, number of settings');
 
 # ---------------------------------------------------------------------------
 # A session applies the settings ahead of an operator command queued
@@ -390,12 +391,14 @@ ok(!profile_states($t, $id1)->{'lock-strict'}, '... and that profile no longer a
 my $d6 = new_device();
 $t->api(PUT => '/profiles/acme/assignments/devices/' . esc($d6->{id}));
 my %tree6;
-$sent = session($d6, tree => \%tree6, apply => 1, codes => { './Vendor/Acme/B' => 500 });
+$sent = session($d6, tree => \%tree6, apply => 1,
+                codes => { './Vendor/Acme/B' => 500, './Vendor/Acme/Old' => 404 });
 is_deeply($sent, [ 'Atomic', 'Replace ./Vendor/Acme/A', 'Replace ./Vendor/Acme/B',
                    'Get ./Vendor/Acme/A', 'Get ./Vendor/Acme/B',
                    'Add ./Vendor/MSFT/WiFi/Profile/Corp/WlanXml',
-                   'Get ./Vendor/MSFT/WiFi/Profile/Corp/WlanXml', 'Exec ./Vendor/Acme/Sync' ],
-          'the Atomic goes whole, then the read-backs; the Exec has none')
+                   'Get ./Vendor/MSFT/WiFi/Profile/Corp/WlanXml', 'Exec ./Vendor/Acme/Sync',
+                   'Delete ./Vendor/Acme/Old' ],
+          'the Atomic goes whole, then the read-backs; the Exec and Delete have none')
     or diag explain $sent;
 $s = profile_states($t, $d6->{id})->{acme}{settings};
 is(setting_state($t, $d6->{id}, 'acme', './Vendor/Acme/B'), 'failed:500', 'the failing child: 500');
@@ -404,12 +407,14 @@ is(setting_state($t, $d6->{id}, 'acme', './Vendor/Acme/A'), 'failed:216', 'its s
 is($s->{'./Vendor/Acme/A'}{reason}, 'rolled back: another command of its Atomic failed', '... in words');
 is(setting_state($t, $d6->{id}, 'acme', './Vendor/Acme/Sync'), 'verified:200',
    'the Exec verified by its Status');
+is(setting_state($t, $d6->{id}, 'acme', './Vendor/Acme/Old'), 'verified:404',
+   'the Delete of a node that is not there: verified');
 is(setting_state($t, $d6->{id}, 'acme', './Vendor/MSFT/WiFi/Profile/Corp/WlanXml'), 'verified:200',
    'the Wi-Fi profile verified: its XML value read back equal');
 $sent = session($d6, tree => \%tree6, apply => 1);
 is_deeply($sent, [ 'Atomic', 'Replace ./Vendor/Acme/A', 'Replace ./Vendor/Acme/B',
                    'Get ./Vendor/Acme/A', 'Get ./Vendor/Acme/B' ],
-          'the next session sends the Atomic again, whole; not the Exec');
+          'the next session sends the Atomic again, whole; not the Exec or the Delete');
 is(profile_states($t, $d6->{id})->{acme}{state}, 'verified', '... now all verified');
 
 # ---------------------------------------------------------------------------
