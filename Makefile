@@ -9,7 +9,7 @@ DEB_PACKAGES = build-essential nginx-dev nginx-core libexpat1-dev \
                libssl-dev libcmocka-dev libcpp-httplib-dev \
                nlohmann-json3-dev libsqlite3-dev libio-socket-ssl-perl \
                openssl perl pkg-config clang libclang-rt-14-dev \
-               libwbxml2-utils libxml-libxml-perl
+               libwbxml2-utils libxml-libxml-perl sqlite3
 
 BUILD      := build
 NGX_SRC    := /usr/share/nginx/src
