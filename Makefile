@@ -119,13 +119,14 @@ $(MODULE): $(NGX_GLUE) include/omadm.h ngx_omadm.map $(CORE) \
 
 # ---- reference backend ----------------------------------------------------
 
+# It links the core archive for its base64 decoder.
 $(BUILD)/backend/%.o: backend/%.cpp | $(BUILD)/backend
-	$(CXX) $(CXXSTD) -O2 -g $(WARN) -Iinclude -Ibackend $(HTTPLIB_FLAGS) \
-	    -MMD -MP -c $< -o $@
+	$(CXX) $(CXXSTD) -O2 -g $(WARN) -Iinclude -Ibackend -Isrc \
+	    $(HTTPLIB_FLAGS) -MMD -MP -c $< -o $@
 
-$(BACKEND): $(BACKEND_OBJS)
-	$(CXX) -o $@ $^ $(HTTPLIB_FLAGS) -lsqlite3 -lexpat -lssl -lcrypto \
-	    -lpthread
+$(BACKEND): $(BACKEND_OBJS) $(CORE)
+	$(CXX) -o $@ $(BACKEND_OBJS) $(CORE) $(HTTPLIB_FLAGS) -lsqlite3 \
+	    -lexpat -lssl -lcrypto -lpthread
 
 
 # ---- fleet simulator ------------------------------------------------------

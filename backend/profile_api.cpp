@@ -11,6 +11,27 @@ using Params = PathRouter::Params;
 using Req = httplib::Request;
 using Res = httplib::Response;
 
+// 201 with what was created, or 409 when the name is taken.
+void reply_created(Res &res, const std::optional<json> &created,
+                   const char *taken)
+{
+    if (created) {
+        reply_json(res, 201, *created);
+    } else {
+        reply_error(res, 409, taken);
+    }
+}
+
+// 204, or 404 with `unknown`.
+void reply_deleted(Res &res, bool deleted, const char *unknown)
+{
+    if (deleted) {
+        res.status = 204;
+    } else {
+        reply_error(res, 404, unknown);
+    }
+}
+
 // 204, or the 404 that says which side of the link is missing.
 void reply_link(Res &res, LinkResult r, const char *not_linked)
 {
@@ -33,13 +54,25 @@ void reply_link(Res &res, LinkResult r, const char *not_linked)
     }
 }
 
-void reply_profile_error(Res &res, const ProfileError &err)
+// The profile a POST or PUT body describes, or nullopt after answering
+// 400 (with the line of raw SyncML at fault).
+std::optional<NewProfile> profile_body(const Req &req, Res &res,
+                                       const std::optional<std::string> &name)
 {
-    json body = {{"error", err.error}};
-    if (err.line > 0) {
-        body["line"] = err.line;
+    std::optional<json> body = json_body(req, res);
+    if (!body) {
+        return std::nullopt;
     }
-    reply_json(res, 400, body);
+    ProfileError err;
+    std::optional<NewProfile> p = parse_new_profile(*body, name, err);
+    if (!p) {
+        json error = {{"error", err.error}};
+        if (err.line > 0) {
+            error["line"] = err.line;
+        }
+        reply_json(res, 400, error);
+    }
+    return p;
 }
 
 void add_group_routes(PathRouter &r, Store &store)
@@ -60,12 +93,8 @@ void add_group_routes(PathRouter &r, Store &store)
                   reply_error(res, 400, error);
                   return;
               }
-              std::optional<json> created = store.create_group(*name);
-              if (!created) {
-                  reply_error(res, 409, "group already exists");
-                  return;
-              }
-              reply_json(res, 201, *created);
+              reply_created(res, store.create_group(*name),
+                            "group already exists");
           });
     r.add("GET", "/api/v1/groups/{}",
           [&store](const Req &, Res &res, const Params &p) {
@@ -73,19 +102,15 @@ void add_group_routes(PathRouter &r, Store &store)
           });
     r.add("DELETE", "/api/v1/groups/{}",
           [&store](const Req &, Res &res, const Params &p) {
-              if (!store.delete_group(p[0])) {
-                  reply_error(res, 404, "unknown group");
-                  return;
-              }
-              res.status = 204;
+              reply_deleted(res, store.delete_group(p[0]), "unknown group");
           });
     r.add("PUT", "/api/v1/groups/{}/devices/{}",
           [&store](const Req &, Res &res, const Params &p) {
-              reply_link(res, store.add_group_member(p[0], p[1]), "");
+              reply_link(res, store.set_group_member(p[0], p[1], true), "");
           });
     r.add("DELETE", "/api/v1/groups/{}/devices/{}",
           [&store](const Req &, Res &res, const Params &p) {
-              reply_link(res, store.remove_group_member(p[0], p[1]),
+              reply_link(res, store.set_group_member(p[0], p[1], false),
                          "the device is not in the group");
           });
 }
@@ -95,11 +120,11 @@ void add_assignment_routes(PathRouter &r, Store &store, const char *path,
 {
     r.add("PUT", path,
           [&store, kind](const Req &, Res &res, const Params &p) {
-              reply_link(res, store.assign_profile(p[0], kind, p[1]), "");
+              reply_link(res, store.set_assignment(p[0], kind, p[1], true), "");
           });
     r.add("DELETE", path,
           [&store, kind, not_linked](const Req &, Res &res, const Params &p) {
-              reply_link(res, store.unassign_profile(p[0], kind, p[1]),
+              reply_link(res, store.set_assignment(p[0], kind, p[1], false),
                          not_linked);
           });
 }
@@ -112,23 +137,13 @@ void add_profile_crud_routes(PathRouter &r, Store &store)
           });
     r.add("POST", "/api/v1/profiles",
           [&store](const Req &req, Res &res, const Params &) {
-              std::optional<json> body = json_body(req, res);
-              if (!body) {
-                  return;
-              }
-              ProfileError err;
               std::optional<NewProfile> p =
-                  parse_new_profile(*body, std::nullopt, err);
+                  profile_body(req, res, std::nullopt);
               if (!p) {
-                  reply_profile_error(res, err);
                   return;
               }
-              std::optional<json> created = store.create_profile(*p);
-              if (!created) {
-                  reply_error(res, 409, "profile already exists");
-                  return;
-              }
-              reply_json(res, 201, *created);
+              reply_created(res, store.create_profile(*p),
+                            "profile already exists");
           });
     r.add("GET", "/api/v1/profiles/{}",
           [&store](const Req &, Res &res, const Params &p) {
@@ -136,26 +151,16 @@ void add_profile_crud_routes(PathRouter &r, Store &store)
           });
     r.add("PUT", "/api/v1/profiles/{}",
           [&store](const Req &req, Res &res, const Params &params) {
-              std::optional<json> body = json_body(req, res);
-              if (!body) {
-                  return;
-              }
-              ProfileError err;
-              std::optional<NewProfile> p =
-                  parse_new_profile(*body, params[0], err);
+              std::optional<NewProfile> p = profile_body(req, res, params[0]);
               if (!p) {
-                  reply_profile_error(res, err);
                   return;
               }
               reply_or_404(res, store.replace_profile(*p), "unknown profile");
           });
     r.add("DELETE", "/api/v1/profiles/{}",
           [&store](const Req &, Res &res, const Params &p) {
-              if (!store.delete_profile(p[0])) {
-                  reply_error(res, 404, "unknown profile");
-                  return;
-              }
-              res.status = 204;
+              reply_deleted(res, store.delete_profile(p[0]),
+                            "unknown profile");
           });
     r.add("GET", "/api/v1/profiles/{}/status",
           [&store](const Req &, Res &res, const Params &p) {

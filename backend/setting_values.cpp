@@ -1,5 +1,7 @@
 #include "setting_values.hpp"
 
+#include "base64.hpp"  // the core's, strict
+
 #include <optional>
 
 namespace omadm_backend {
@@ -66,44 +68,18 @@ std::optional<bool> boolean(const std::string &raw)
     return std::nullopt;
 }
 
-int base64_digit(char c)
+// Whitespace anywhere (the line breaks of a pasted certificate) is not
+// part of the value.
+std::optional<std::string> decoded_base64(const std::string &in)
 {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-// Whitespace (line breaks of a pasted certificate) is ignored; padding is
-// optional but nothing may follow it.
-std::optional<std::string> base64_decode(const std::string &in)
-{
-    std::string out;
-    unsigned bits = 0;
-    int nbits = 0;
-    bool padded = false;
+    std::string compact;
     for (char c : in) {
-        if (is_space(c)) {
-            continue;
-        }
-        if (c == '=') {
-            padded = true;
-            continue;
-        }
-        int d = base64_digit(c);
-        if (d < 0 || padded) {
-            return std::nullopt;
-        }
-        bits = (bits << 6) | static_cast<unsigned>(d);
-        nbits += 6;
-        if (nbits >= 8) {
-            nbits -= 8;
-            out += static_cast<char>((bits >> nbits) & 0xff);
+        if (!is_space(c)) {
+            compact += c;
         }
     }
-    if (nbits >= 6) {  // a single leftover digit holds no byte
+    std::string out;
+    if (!omadm::base64_decode(compact, out)) {
         return std::nullopt;
     }
     return out;
@@ -147,7 +123,7 @@ bool valid_value(const std::string &format, const std::string &data,
         why = "must be true or false for format bool";
         return false;
     }
-    if (format == "b64" && !base64_decode(data)) {
+    if (format == "b64" && !decoded_base64(data)) {
         why = "is not base64, as format b64 requires";
         return false;
     }
@@ -170,8 +146,8 @@ bool same_value(const std::string &format, const std::string &desired,
         return normalised_xml(desired) == normalised_xml(reported);
     }
     if (format == "b64") {
-        std::optional<std::string> a = base64_decode(desired),
-                                   b = base64_decode(reported);
+        std::optional<std::string> a = decoded_base64(desired),
+                                   b = decoded_base64(reported);
         return a && b ? *a == *b : desired == reported;
     }
     return desired == reported;

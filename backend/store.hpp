@@ -95,10 +95,9 @@ public:
     json groups();
     std::optional<json> group(const std::string &name);
     bool delete_group(const std::string &name);  // false: unknown
-    LinkResult add_group_member(const std::string &group,
-                                const std::string &device_id);
-    LinkResult remove_group_member(const std::string &group,
-                                   const std::string &device_id);
+    // Adds the device to the group, or removes it.
+    LinkResult set_group_member(const std::string &group,
+                                const std::string &device_id, bool member);
 
     // Profiles (store_profiles.cpp): a PUT makes a new revision.
     std::optional<json> create_profile(const NewProfile &p);  // nullopt: exists
@@ -106,10 +105,9 @@ public:
     json profiles();
     std::optional<json> profile(const std::string &name);
     bool delete_profile(const std::string &name);  // false: unknown
-    LinkResult assign_profile(const std::string &profile, Assignee kind,
-                              const std::string &who);
-    LinkResult unassign_profile(const std::string &profile, Assignee kind,
-                                const std::string &who);
+    // Assigns the profile to a group or device, or removes the assignment.
+    LinkResult set_assignment(const std::string &profile, Assignee kind,
+                              const std::string &who, bool assigned);
     // Per setting states (store_profile_status.cpp).
     std::optional<json> device_profiles(const std::string &device_id);
     std::optional<json> profile_status(const std::string &name);
@@ -132,6 +130,9 @@ public:
 private:
     // Helpers: the caller holds mu_ (and its transaction, when it writes).
     bool device_exists(const std::string &device_id);
+    // Runs a DELETE of one row by its key; false when there was none.
+    // Takes mu_ and its own transaction.
+    bool delete_row(const char *sql, const std::string &key);
     bool set_nonce(const std::string &device_id,
                    const std::string &nonce);  // false: unknown device
     json command_json(int64_t id);

@@ -144,16 +144,21 @@ json Store::devices()
     return out;
 }
 
-bool Store::delete_device(const std::string &device_id)
+bool Store::delete_row(const char *sql, const std::string &key)
 {
     std::lock_guard<std::mutex> lock(mu_);
     Transaction tx(db_);
-    // Commands, their results and alerts go with it (ON DELETE CASCADE).
-    Stmt del(db_, "DELETE FROM devices WHERE device_id = ?");
-    del.bind(1, device_id).run();
+    Stmt del(db_, sql);
+    del.bind(1, key).run();
     bool found = db_.changes() > 0;
     tx.commit();
     return found;
+}
+
+bool Store::delete_device(const std::string &device_id)
+{
+    // Commands, their results and alerts go with it (ON DELETE CASCADE).
+    return delete_row("DELETE FROM devices WHERE device_id = ?", device_id);
 }
 
 std::optional<DeviceCredentials>

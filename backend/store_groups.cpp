@@ -100,18 +100,12 @@ std::optional<json> Store::group(const std::string &name)
 
 bool Store::delete_group(const std::string &name)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
     // Memberships and the group's profile assignments go with it.
-    Stmt del(db_, "DELETE FROM device_groups WHERE name = ?");
-    del.bind(1, name).run();
-    bool found = db_.changes() > 0;
-    tx.commit();
-    return found;
+    return delete_row("DELETE FROM device_groups WHERE name = ?", name);
 }
 
-LinkResult Store::add_group_member(const std::string &group,
-                                   const std::string &device_id)
+LinkResult Store::set_group_member(const std::string &group,
+                                   const std::string &device_id, bool member)
 {
     std::lock_guard<std::mutex> lock(mu_);
     Transaction tx(db_);
@@ -121,30 +115,14 @@ LinkResult Store::add_group_member(const std::string &group,
     if (!device_exists(device_id)) {
         return LinkResult::unknown_device;
     }
-    Stmt ins(db_, "INSERT OR IGNORE INTO group_members (group_name,"
-                  " device_id) VALUES (?, ?)");
-    ins.bind(1, group).bind(2, device_id).run();
+    Stmt st(db_, member ? "INSERT OR IGNORE INTO group_members (group_name,"
+                          " device_id) VALUES (?, ?)"
+                        : "DELETE FROM group_members WHERE group_name = ?"
+                          " AND device_id = ?");
+    st.bind(1, group).bind(2, device_id).run();
+    bool changed = db_.changes() > 0;
     tx.commit();
-    return LinkResult::ok;
-}
-
-LinkResult Store::remove_group_member(const std::string &group,
-                                      const std::string &device_id)
-{
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
-    if (!group_exists(db_, group)) {
-        return LinkResult::unknown_group;
-    }
-    if (!device_exists(device_id)) {
-        return LinkResult::unknown_device;
-    }
-    Stmt del(db_, "DELETE FROM group_members WHERE group_name = ?"
-                  " AND device_id = ?");
-    del.bind(1, group).bind(2, device_id).run();
-    bool found = db_.changes() > 0;
-    tx.commit();
-    return found ? LinkResult::ok : LinkResult::not_linked;
+    return member || changed ? LinkResult::ok : LinkResult::not_linked;
 }
 
 }  // namespace omadm_backend

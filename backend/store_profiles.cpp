@@ -225,64 +225,43 @@ std::optional<json> Store::profile(const std::string &name)
 
 bool Store::delete_profile(const std::string &name)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
     // Settings, assignments and per-device states go with it; the
     // commands it queued stay in the devices' histories.
-    Stmt del(db_, "DELETE FROM profiles WHERE name = ?");
-    del.bind(1, name).run();
-    bool found = db_.changes() > 0;
-    tx.commit();
-    return found;
+    return delete_row("DELETE FROM profiles WHERE name = ?", name);
 }
 
-LinkResult Store::assign_profile(const std::string &profile, Assignee kind,
-                                 const std::string &who)
+LinkResult Store::set_assignment(const std::string &profile, Assignee kind,
+                                 const std::string &who, bool assigned)
 {
     std::lock_guard<std::mutex> lock(mu_);
     Transaction tx(db_);
     if (!profile_exists(db_, profile)) {
         return LinkResult::unknown_profile;
     }
-    const char *sql;
-    if (kind == Assignee::group) {
+    bool group = kind == Assignee::group;
+    if (group) {
         Stmt st(db_, "SELECT 1 FROM device_groups WHERE name = ?");
         st.bind(1, who);
         if (!st.step()) {
             return LinkResult::unknown_group;
         }
-        sql = "INSERT OR IGNORE INTO profile_group_assignments"
-              " (profile_name, group_name) VALUES (?, ?)";
-    } else {
-        if (!device_exists(who)) {
-            return LinkResult::unknown_device;
-        }
-        sql = "INSERT OR IGNORE INTO profile_device_assignments"
-              " (profile_name, device_id) VALUES (?, ?)";
+    } else if (!device_exists(who)) {
+        return LinkResult::unknown_device;
     }
-    Stmt ins(db_, sql);
-    ins.bind(1, profile).bind(2, who).run();
+    const char *sql =
+        assigned ? (group ? "INSERT OR IGNORE INTO profile_group_assignments"
+                            " (profile_name, group_name) VALUES (?, ?)"
+                          : "INSERT OR IGNORE INTO profile_device_assignments"
+                            " (profile_name, device_id) VALUES (?, ?)")
+                 : (group ? "DELETE FROM profile_group_assignments"
+                            " WHERE profile_name = ? AND group_name = ?"
+                          : "DELETE FROM profile_device_assignments"
+                            " WHERE profile_name = ? AND device_id = ?");
+    Stmt st(db_, sql);
+    st.bind(1, profile).bind(2, who).run();
+    bool changed = db_.changes() > 0;
     tx.commit();
-    return LinkResult::ok;
-}
-
-LinkResult Store::unassign_profile(const std::string &profile, Assignee kind,
-                                   const std::string &who)
-{
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
-    if (!profile_exists(db_, profile)) {
-        return LinkResult::unknown_profile;
-    }
-    Stmt del(db_, kind == Assignee::group
-                      ? "DELETE FROM profile_group_assignments"
-                        " WHERE profile_name = ? AND group_name = ?"
-                      : "DELETE FROM profile_device_assignments"
-                        " WHERE profile_name = ? AND device_id = ?");
-    del.bind(1, profile).bind(2, who).run();
-    bool found = db_.changes() > 0;
-    tx.commit();
-    return found ? LinkResult::ok : LinkResult::not_linked;
+    return assigned || changed ? LinkResult::ok : LinkResult::not_linked;
 }
 
 }  // namespace omadm_backend
