@@ -118,18 +118,22 @@ public:
                int recheck_hours, QueueCommand queue)
         : db_(db), device_id_(device_id), now_(now), queue_(std::move(queue))
     {
+        if (recheck_hours == 0) {
+            recheck_before_ = "~";  // sorts after every timestamp: always due
+            return;
+        }
         Stmt st(db_, "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ?, ?)");
         st.bind(1, now_).bind(2, "-" + std::to_string(recheck_hours)
                                      + " hours");
         recheck_before_ = st.step() ? st.text(0) : now_;
-        if (recheck_hours == 0) {
-            recheck_before_ = "~";  // after every timestamp: always due
-        }
     }
 
     void run()
     {
         desired_ = desired_state(db_, device_id_);
+        for (const DesiredSetting &s : desired_.settings) {
+            setters_[s.target].push_back(&s);
+        }
         rows_ = setting_rows(db_, device_id_);
         drop_and_settle_rows();
         decide();
@@ -149,7 +153,6 @@ private:
         std::set<SettingKey> applicable;
         for (const DesiredSetting &s : desired_.settings) {
             applicable.insert({s.target, s.profile});
-            setters_[s.target].push_back(&s);
         }
         Stmt del(db_, "DELETE FROM device_setting_states WHERE device_id = ?"
                       " AND target = ? AND profile_name = ?");
