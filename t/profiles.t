@@ -384,6 +384,17 @@ is(($t->api(DELETE => '/profiles/lock-strict/assignments/devices/' . esc($id1)))
 is(setting_state($t, $id1, 'lock', $MIN_LEN), 'verified:200', '... the setting is verified again');
 ok(!profile_states($t, $id1)->{'lock-strict'}, '... and that profile no longer applies');
 
+# Two profiles asking the same value of a node: no conflict, applied once.
+$t->api(POST => '/profiles', { name => 'lock-copy', settings => [
+    { target => $ENABLED, format => 'int', data => '0' } ] });
+$t->api(PUT => '/profiles/lock-copy/assignments/devices/' . esc($id1));
+is(setting_state($t, $id1, 'lock-copy', $ENABLED), 'pending:-', 'the same value in another profile: pending');
+is_deeply(session($d1, tree => \%tree1, apply => 1), [ "Replace $ENABLED", "Get $ENABLED" ],
+          '... applied once for both');
+is_deeply([ map { setting_state($t, $id1, $_, $ENABLED) } 'lock', 'lock-copy' ],
+          [ 'verified:200', 'verified:200' ], '... verified in both');
+$t->api(DELETE => '/profiles/lock-copy');
+
 # ---------------------------------------------------------------------------
 # Raw SyncML: an Atomic goes whole and rolls back whole; an Exec is
 # verified by its Status alone.
