@@ -190,6 +190,10 @@ void add_missing_columns(
 // profile queued, {} for an operator's (profile_schema.cpp).
 json profile_mark_fields(Db &db, int64_t command_id);
 
+// The first column of each row of `sql` (one parameter, `key`) as a JSON
+// array of strings (store_groups.cpp).
+json string_list(Db &db, const char *sql, const std::string &key);
+
 // An alerts row (id, code, correlator, items, received_at) in its API shape.
 json alert_json(const Stmt &st);
 

@@ -5,9 +5,7 @@
 
 namespace omadm_backend {
 
-namespace {
-
-json names(Db &db, const char *sql, const std::string &key)
+json string_list(Db &db, const char *sql, const std::string &key)
 {
     Stmt st(db, sql);
     st.bind(1, key);
@@ -17,6 +15,8 @@ json names(Db &db, const char *sql, const std::string &key)
     }
     return out;
 }
+
+namespace {
 
 bool group_exists(Db &db, const std::string &name)
 {
@@ -28,15 +28,16 @@ bool group_exists(Db &db, const std::string &name)
 json group_json(Db &db, const std::string &name, const std::string &created)
 {
     return {{"name", name},
-            {"devices", names(db,
-                              "SELECT device_id FROM group_members"
-                              " WHERE group_name = ? ORDER BY device_id",
-                              name)},
-            {"profiles", names(db,
-                               "SELECT profile_name FROM"
-                               " profile_group_assignments"
-                               " WHERE group_name = ? ORDER BY profile_name",
-                               name)},
+            {"devices",
+             string_list(db,
+                         "SELECT device_id FROM group_members"
+                         " WHERE group_name = ? ORDER BY device_id",
+                         name)},
+            {"profiles",
+             string_list(db,
+                         "SELECT profile_name FROM profile_group_assignments"
+                         " WHERE group_name = ? ORDER BY profile_name",
+                         name)},
             {"created_at", created}};
 }
 
@@ -44,10 +45,10 @@ json group_json(Db &db, const std::string &name, const std::string &created)
 
 json Store::group_names(const std::string &device_id)
 {
-    return names(db_,
-                 "SELECT group_name FROM group_members WHERE device_id = ?"
-                 " ORDER BY group_name",
-                 device_id);
+    return string_list(db_,
+                       "SELECT group_name FROM group_members"
+                       " WHERE device_id = ? ORDER BY group_name",
+                       device_id);
 }
 
 std::optional<json> Store::create_group(const std::string &name)

@@ -24,29 +24,18 @@ std::string digest_of(const ProfileSetting &s)
                      or_null(s.data)})));
 }
 
-json name_list(Db &db, const char *sql, const std::string &profile)
-{
-    Stmt st(db, sql);
-    st.bind(1, profile);
-    json out = json::array();
-    while (st.step()) {
-        out.push_back(st.text(0));
-    }
-    return out;
-}
-
 json assignments(Db &db, const std::string &profile)
 {
-    return {{"groups", name_list(db,
-                                 "SELECT group_name FROM"
-                                 " profile_group_assignments WHERE"
-                                 " profile_name = ? ORDER BY group_name",
-                                 profile)},
-            {"devices", name_list(db,
-                                  "SELECT device_id FROM"
-                                  " profile_device_assignments WHERE"
-                                  " profile_name = ? ORDER BY device_id",
-                                  profile)}};
+    return {{"groups",
+             string_list(db,
+                         "SELECT group_name FROM profile_group_assignments"
+                         " WHERE profile_name = ? ORDER BY group_name",
+                         profile)},
+            {"devices",
+             string_list(db,
+                         "SELECT device_id FROM profile_device_assignments"
+                         " WHERE profile_name = ? ORDER BY device_id",
+                         profile)}};
 }
 
 json settings_json(Db &db, const std::string &profile)
