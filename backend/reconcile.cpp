@@ -112,6 +112,71 @@ enum class Need { nothing, recheck, keep, apply };
 using QueueCommand = std::function<std::vector<int64_t>(const NewCommand &,
                                                         const ProfileMark &)>;
 
+// The Replace (and its read-back Get) that stand in for an Add answered
+// 418, by the Add's id: profiles sharing a target share them.
+using Retries = std::map<int64_t, std::pair<int64_t, std::optional<int64_t>>>;
+
+// An Add answered 418 (the node already exists) is sent again as a
+// Replace, with a new read-back: queued now, it goes out in this session
+// when the message has room, else at the next.  Only a top-level Add: an
+// Atomic that failed is applied whole again by reconciliation.
+void retry_add_as_replace(Db &db, const std::string &device_id,
+                          const SettingKey &key, const SettingRow &row,
+                          Retries &retries, const std::string &now,
+                          const QueueCommand &queue)
+{
+    if (!row.apply_id) {
+        return;
+    }
+    ProfileMark mark{key.second, 0, key.first, "apply"};
+    {
+        Stmt st(db, "SELECT profile_revision FROM commands WHERE id = ?"
+                    " AND verb = 'Add' AND status = 418"
+                    " AND parent_id IS NULL");
+        st.bind(1, *row.apply_id);
+        if (!st.step()) {
+            return;
+        }
+        mark.revision = st.integer(0);
+    }
+    auto it = retries.find(*row.apply_id);
+    if (it == retries.end()) {
+        NewCommand c{"Replace", key.first, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+        bool read_back = false;
+        {
+            Stmt st(db, "SELECT format, type, data, 1"
+                        " FROM profile_settings"
+                        " WHERE profile_name = ? AND target = ?");
+            st.bind(1, key.second).bind(2, key.first);
+            if (!st.step()) {
+                return;
+            }
+            c.format = st.opt_text(0);
+            c.type = st.opt_text(1);
+            c.data = st.opt_text(2);
+            read_back = st.integer(3) != 0
+                        && verified_by_read_back("Replace", c.format);
+        }
+        int64_t apply = queue(c, mark)[0];
+        std::optional<int64_t> verify;
+        if (read_back) {
+            NewCommand get{"Get", key.first, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+            mark.purpose = "verify";
+            verify = queue(get, mark)[0];
+        }
+        it = retries.emplace(*row.apply_id, std::make_pair(apply, verify))
+                 .first;
+    }
+    Stmt up(db, "UPDATE device_setting_states SET state = 'pending',"
+                " status = NULL, reason = NULL, apply_command_id = ?,"
+                " verify_command_id = ?, updated_at = ?"
+                " WHERE device_id = ? AND target = ? AND profile_name = ?");
+    up.bind(1, it->second.first);
+    bind_id(up, 2, it->second.second);
+    up.bind(3, now).bind(4, device_id).bind(5, key.first).bind(6, key.second)
+        .run();
+}
+
 class Reconciler {
 public:
     Reconciler(Db &db, const std::string &device_id, const std::string &now,
@@ -479,9 +544,16 @@ void Store::settle_profile_commands(const ExchangeRequest &req,
         return;
     }
     std::map<SettingKey, SettingRow> rows = setting_rows(db_, req.device_id);
+    Retries retries;
     for (auto &[key, row] : rows) {
         if (targets.count(key.first)) {
             settle_row(db_, req.device_id, key, row, now);
+            retry_add_as_replace(
+                db_, req.device_id, key, row, retries, now,
+                [this, &req, &now](const NewCommand &c,
+                                   const ProfileMark &mark) {
+                    return queue_profile_command(req.device_id, c, mark, now);
+                });
         }
     }
 }

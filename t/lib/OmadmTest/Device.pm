@@ -216,7 +216,8 @@ sub alert {
 # Package 3 (or 5...): Status for the server SyncHdr, a Status for every
 # server command and Results for each successful Get, then alerts =>
 # [{..}] (see alert).  tree: {uri => value} (a Get of a missing node ->
-# 404); codes: {uri => status} overrides.  nested => 1 answers the
+# 404); codes: {uri => status} overrides; add_exists => 1 answers 418 to
+# an Add of a node the tree holds.  nested => 1 answers the
 # commands inside Atomic and Sequence too, an Atomic all or nothing (one
 # child failing: 507 for it, 216 for the others); apply => 1 carries out
 # what succeeds on tree, as a device does: Add and Replace store their
@@ -233,7 +234,9 @@ sub answer {
         my ($c) = @_;
         my $target = _target($c);
         return $codes->{$target}
-            // ($c->{name} eq 'Get' && !exists $tree->{$target} ? 404 : 200);
+            // ($c->{name} eq 'Get' && !exists $tree->{$target} ? 404
+               : $o{add_exists} && $c->{name} eq 'Add' && exists $tree->{$target} ? 418
+               : 200);
     };
     my $reply = sub {
         my ($c, $code) = @_;
