@@ -18,6 +18,7 @@ struct ProfileSetting {
     std::optional<std::string> format, type, data;
     int64_t atomic = 0;  // settings of one <Atomic> share its number (1, 2…)
     int64_t line = 0;    // where it starts in uploaded SyncML (0: JSON)
+    bool verify = true;  // false: a write-only node, its Status says all
 };
 
 struct NewProfile {
@@ -46,10 +47,12 @@ constexpr size_t max_name_chars = 128;  // profile and group names
 
 // A Replace or Add of a value is confirmed by reading it back with a Get;
 // Exec, Delete and the Add of an interior node by their Status alone.
+// A setting with "verify": false (a write-only node) by its Status too.
 inline bool verified_by_read_back(const std::string &verb,
-                                  const std::optional<std::string> &format)
+                                  const std::optional<std::string> &format,
+                                  bool verify = true)
 {
-    return (verb == "Replace" || verb == "Add")
+    return verify && (verb == "Replace" || verb == "Add")
            && format.value_or("chr") != "node"
            && format.value_or("chr") != "null";
 }

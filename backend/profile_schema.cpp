@@ -84,6 +84,11 @@ void add_profile_schema(Db &db)
     // The mark of a profile's command: which profile, at which revision,
     // which setting (NULL on an Atomic), and whether it applies or reads
     // back.  Operator commands have none.
+    // A setting read back by no Get ("verify": false).
+    add_missing_columns(db, "profile_settings",
+                        {
+                            {"verify", "INTEGER NOT NULL DEFAULT 1"},
+                        });
     add_missing_columns(db, "commands",
                         {
                             {"profile_name", "TEXT"},

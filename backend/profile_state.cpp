@@ -14,7 +14,7 @@ constexpr const char *desired_sql =
     " JOIN group_members m ON m.group_name = a.group_name"
     " WHERE m.device_id = ?1)"
     " SELECT p.name, p.revision, s.verb, s.target, s.format, s.atomic,"
-    " s.revision, s.digest FROM applicable"
+    " s.revision, s.digest, s.verify FROM applicable"
     " JOIN profiles p ON p.name = applicable.name"
     " JOIN profile_settings s ON s.profile_name = p.name"
     " ORDER BY p.name, s.position";
@@ -88,7 +88,8 @@ DesiredState desired_state(Db &db, const std::string &device_id)
     while (st.step()) {
         d.settings.push_back({st.text(0), st.integer(1), st.text(2),
                               st.text(3), st.opt_text(4), st.integer(5),
-                              st.integer(6), st.text(7)});
+                              st.integer(6), st.text(7),
+                              st.integer(8) != 0});
     }
     find_conflicts(d);
     return d;

@@ -23,6 +23,7 @@ struct DesiredSetting {
     int64_t atomic = 0;    // its Atomic within the profile, 0: none
     int64_t revision = 0;  // the profile revision that last changed it
     std::string digest;    // what it asks of the device
+    bool verify = true;    // read back by a Get when it can be
 };
 
 struct DesiredState {

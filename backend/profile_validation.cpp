@@ -61,9 +61,11 @@ bool read_setting(const json &j, size_t index, ProfileSetting &s,
     }
     for (const auto &field : j.items()) {
         if (field.key() != "target" && field.key() != "format"
-            && field.key() != "type" && field.key() != "data") {
+            && field.key() != "type" && field.key() != "data"
+            && field.key() != "verify") {
             return fail("unknown field \"" + field.key()
-                        + "\" (a setting has target, format, type, data)");
+                        + "\" (a setting has target, format, type, data,"
+                          " verify)");
         }
     }
     auto target = j.find("target");
@@ -84,6 +86,13 @@ bool read_setting(const json &j, size_t index, ProfileSetting &s,
             return fail("\"type\" must be a string");
         }
         s.type = type->get<std::string>();
+    }
+    auto verify = j.find("verify");
+    if (verify != j.end()) {
+        if (!verify->is_boolean()) {
+            return fail("\"verify\" must be true or false");
+        }
+        s.verify = verify->get<bool>();
     }
     auto data = j.find("data");
     if (data != j.end() && data->is_string()) {

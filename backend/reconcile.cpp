@@ -144,7 +144,7 @@ void retry_add_as_replace(Db &db, const std::string &device_id,
         NewCommand c{"Replace", key.first, {}, {}, {}, {}, {}, {}, {}, {}, {}};
         bool read_back = false;
         {
-            Stmt st(db, "SELECT format, type, data, 1"
+            Stmt st(db, "SELECT format, type, data, verify"
                         " FROM profile_settings"
                         " WHERE profile_name = ? AND target = ?");
             st.bind(1, key.second).bind(2, key.first);
@@ -256,7 +256,7 @@ private:
         if (row.outcome.state != "verified") {
             return Need::apply;  // pending or failed: try again
         }
-        if (!verified_by_read_back(s.verb, s.format)) {
+        if (!verified_by_read_back(s.verb, s.format, s.verify)) {
             return Need::nothing;  // an Exec or Delete is not run again
         }
         // Drift: read it back when the profile has a new revision, and
@@ -357,7 +357,7 @@ private:
 
     std::optional<int64_t> read_back(const DesiredSetting &s)
     {
-        if (!verified_by_read_back(s.verb, s.format)) {
+        if (!verified_by_read_back(s.verb, s.format, s.verify)) {
             return std::nullopt;
         }
         NewCommand get{"Get", s.target, {}, {}, {}, {}, {}, {}, {}, {}, {}};

@@ -19,9 +19,12 @@ json or_null(const std::optional<std::string> &v)
 // What a setting asks of the device: equal digests, nothing to re-apply.
 std::string digest_of(const ProfileSetting &s)
 {
-    return sha256_hex(json_text(
-        json::array({s.verb, or_null(s.format), or_null(s.type),
-                     or_null(s.data)})));
+    json what = json::array({s.verb, or_null(s.format), or_null(s.type),
+                             or_null(s.data)});
+    if (!s.verify) {
+        what.push_back("no read-back");
+    }
+    return sha256_hex(json_text(what));
 }
 
 json assignments(Db &db, const std::string &profile)
@@ -41,7 +44,7 @@ json assignments(Db &db, const std::string &profile)
 json settings_json(Db &db, const std::string &profile)
 {
     Stmt st(db, "SELECT verb, target, format, type, data, atomic, line,"
-                " revision FROM profile_settings WHERE profile_name = ?"
+                " revision, verify FROM profile_settings WHERE profile_name = ?"
                 " ORDER BY position");
     st.bind(1, profile);
     json out = json::array();
@@ -57,6 +60,9 @@ json settings_json(Db &db, const std::string &profile)
         }
         if (st.integer(6)) {
             s["line"] = st.integer(6);
+        }
+        if (!st.integer(8)) {
+            s["verify"] = false;
         }
         out.push_back(std::move(s));
     }
@@ -103,8 +109,8 @@ void insert_settings(
 {
     Stmt ins(db, "INSERT INTO profile_settings (profile_name, target,"
                  " position, verb, format, type, data, atomic, line,"
-                 " revision, digest)"
-                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                 " revision, digest, verify)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     for (size_t i = 0; i < p.settings.size(); i++) {
         const ProfileSetting &s = p.settings[i];
         std::string digest = digest_of(s);
@@ -125,6 +131,7 @@ void insert_settings(
             .bind(9, s.line)
             .bind(10, changed_in)
             .bind(11, digest)
+            .bind(12, static_cast<int64_t>(s.verify))
             .run();
     }
 }
