@@ -76,7 +76,8 @@ const char *usage()
 {
     return "usage: omadm-backend --listen HOST:PORT --db PATH"
            " --token-file PATH --key-file PATH [--threads N]"
-           " [--profile-recheck HOURS]\n"
+           " [--profile-recheck HOURS]"
+           " [--profile-recheck-sessions N]\n"
            "  env OMADM_ADMIN_TOKEN / OMADM_CONTRACT_KEY override the files\n";
 }
 
@@ -114,6 +115,12 @@ bool parse_options(int argc, char **argv, Options &opt, std::string &error)
         } else if (arg == "--profile-recheck") {
             if (!parse_int(val, 0, 8760, opt.profile_recheck_hours)) {
                 error = "--profile-recheck wants hours from 0 to 8760";
+                return false;
+            }
+        } else if (arg == "--profile-recheck-sessions") {
+            if (!parse_int(val, 0, 100000, opt.profile_recheck_sessions)) {
+                error = "--profile-recheck-sessions wants a number from 0 to"
+                        " 100000";
                 return false;
             }
         } else {

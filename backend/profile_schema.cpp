@@ -84,6 +84,12 @@ void add_profile_schema(Db &db)
     // The mark of a profile's command: which profile, at which revision,
     // which setting (NULL on an Atomic), and whether it applies or reads
     // back.  Operator commands have none.
+    // Sessions a verified setting went through since it was last read
+    // (--profile-recheck-sessions).
+    add_missing_columns(db, "device_setting_states",
+                        {
+                            {"sessions_unchecked", "INTEGER NOT NULL DEFAULT 0"},
+                        });
     // A setting read back by no Get ("verify": false).
     add_missing_columns(db, "profile_settings",
                         {

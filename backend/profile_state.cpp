@@ -101,7 +101,8 @@ std::map<SettingKey, SettingRow> setting_rows(Db &db,
     std::map<SettingKey, SettingRow> rows;
     Stmt st(db, "SELECT target, profile_name, setting_revision,"
                 " profile_revision, state, status, reason, apply_command_id,"
-                " verify_command_id, checked_at FROM device_setting_states"
+                " verify_command_id, checked_at, sessions_unchecked"
+                " FROM device_setting_states"
                 " WHERE device_id = ?");
     st.bind(1, device_id);
     while (st.step()) {
@@ -120,6 +121,7 @@ std::map<SettingKey, SettingRow> setting_rows(Db &db,
             r.verify_id = st.integer(8);
         }
         r.outcome.checked_at = st.opt_text(9);
+        r.sessions_unchecked = st.integer(10);
         rows.emplace(SettingKey{st.text(0), st.text(1)}, std::move(r));
     }
     return rows;

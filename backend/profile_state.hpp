@@ -40,6 +40,7 @@ struct SettingRow {
     int64_t setting_revision = 0, profile_revision = 0;
     SettingOutcome outcome;
     std::optional<int64_t> apply_id, verify_id;
+    int64_t sessions_unchecked = 0;  // since it was last read back
 };
 
 using SettingKey = std::pair<std::string, std::string>;  // target, profile

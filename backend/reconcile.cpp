@@ -180,8 +180,9 @@ void retry_add_as_replace(Db &db, const std::string &device_id,
 class Reconciler {
 public:
     Reconciler(Db &db, const std::string &device_id, const std::string &now,
-               int recheck_hours, QueueCommand queue)
-        : db_(db), device_id_(device_id), now_(now), queue_(std::move(queue))
+               int recheck_hours, int recheck_sessions, QueueCommand queue)
+        : db_(db), device_id_(device_id), now_(now), queue_(std::move(queue)),
+          recheck_sessions_(recheck_sessions)
     {
         if (recheck_hours == 0) {
             recheck_before_ = "~";  // sorts after every timestamp: always due
@@ -201,6 +202,7 @@ public:
         }
         rows_ = setting_rows(db_, device_id_);
         drop_and_settle_rows();
+        count_session();
         decide();
         for (const DesiredSetting &s : desired_.settings) {
             carry_out(s);
@@ -234,6 +236,21 @@ private:
         }
     }
 
+    // One more session for every verified setting; a read-back or apply
+    // queued by it starts the count again.
+    void count_session()
+    {
+        Stmt up(db_, "UPDATE device_setting_states"
+                     " SET sessions_unchecked = sessions_unchecked + 1"
+                     " WHERE device_id = ? AND state = 'verified'");
+        up.bind(1, device_id_).run();
+        for (auto &[key, row] : rows_) {
+            if (row.outcome.state == "verified") {
+                row.sessions_unchecked++;
+            }
+        }
+    }
+
     bool has_open_command(const SettingRow &row)
     {
         Stmt st(db_, "SELECT 1 FROM commands WHERE id IN (?, ?)"
@@ -259,10 +276,12 @@ private:
         if (!verified_by_read_back(s.verb, s.format, s.verify)) {
             return Need::nothing;  // an Exec or Delete is not run again
         }
-        // Drift: read it back when the profile has a new revision, and
-        // every recheck_hours.
+        // Drift: read it back when the profile has a new revision, every
+        // recheck_hours, and every recheck_sessions-th session.
         if (row.profile_revision != s.profile_revision
-            || row.outcome.checked_at.value_or("") < recheck_before_) {
+            || row.outcome.checked_at.value_or("") < recheck_before_
+            || (recheck_sessions_ > 0
+                && row.sessions_unchecked >= recheck_sessions_)) {
             return Need::recheck;
         }
         return Need::nothing;
@@ -378,6 +397,7 @@ private:
                 " setting_revision = excluded.setting_revision,"
                 " profile_revision = excluded.profile_revision,"
                 " state = 'pending', status = NULL, reason = NULL,"
+                " sessions_unchecked = 0,"
                 " apply_command_id = excluded.apply_command_id,"
                 " verify_command_id = excluded.verify_command_id,"
                 " updated_at = excluded.updated_at");
@@ -399,7 +419,8 @@ private:
     {
         Stmt up(db_, "UPDATE device_setting_states SET"
                      " apply_command_id = NULL, verify_command_id = ?,"
-                     " profile_revision = ?, updated_at = ?"
+                     " profile_revision = ?, updated_at = ?,"
+                     " sessions_unchecked = 0"
                      " WHERE device_id = ? AND target = ?"
                      " AND profile_name = ?");
         for (const DesiredSetting *s : setters_[target]) {
@@ -479,6 +500,7 @@ private:
     const std::string &device_id_;
     const std::string &now_;
     QueueCommand queue_;
+    int recheck_sessions_;
     std::string recheck_before_;
     DesiredState desired_;
     std::map<SettingKey, SettingRow> rows_;
@@ -562,11 +584,18 @@ void Store::reconcile_profiles(const std::string &device_id,
                                const std::string &now)
 {
     Reconciler(db_, device_id, now, profile_recheck_hours_,
+               profile_recheck_sessions_,
                [this, &device_id, &now](const NewCommand &c,
                                         const ProfileMark &mark) {
                    return queue_profile_command(device_id, c, mark, now);
                })
         .run();
+}
+
+void Store::set_profile_recheck_sessions(int sessions)
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    profile_recheck_sessions_ = sessions;
 }
 
 void Store::set_profile_recheck_hours(int hours)

@@ -53,6 +53,7 @@ void configure_server(httplib::Server &server, Store &store, const Options &opt)
     });
 
     store.set_profile_recheck_hours(opt.profile_recheck_hours);
+    store.set_profile_recheck_sessions(opt.profile_recheck_sessions);
     mount_contract_api(server, store, opt.contract_key);
     mount_operator_api(server, store, opt.admin_token);
 }

@@ -114,6 +114,7 @@ public:
     // How long a verified setting goes before it is read back again at a
     // session start (0: at every session).
     void set_profile_recheck_hours(int hours);
+    void set_profile_recheck_sessions(int sessions);
 
     // Contract.
     std::optional<DeviceCredentials> credentials(const std::string &device_id);
@@ -171,6 +172,7 @@ private:
     std::mutex mu_;
     Db db_;
     int profile_recheck_hours_ = 24;
+    int profile_recheck_sessions_ = 0;
 };
 
 // Adds the columns command trees need to an older database, whatever its
