@@ -19,6 +19,7 @@ struct ProfileSetting {
     int64_t atomic = 0;  // settings of one <Atomic> share its number (1, 2…)
     int64_t line = 0;    // where it starts in uploaded SyncML (0: JSON)
     bool verify = true;  // false: a write-only node, its Status says all
+    bool secret = false;  // its value never shown by the API
 };
 
 struct NewProfile {

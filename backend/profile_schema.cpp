@@ -94,6 +94,8 @@ void add_profile_schema(Db &db)
     add_missing_columns(db, "profile_settings",
                         {
                             {"verify", "INTEGER NOT NULL DEFAULT 1"},
+                            // "secret": true, its value never shown
+                            {"secret", "INTEGER NOT NULL DEFAULT 0"},
                         });
     add_missing_columns(db, "commands",
                         {
@@ -101,7 +103,40 @@ void add_profile_schema(Db &db)
                             {"profile_revision", "INTEGER"},
                             {"profile_target", "TEXT"},
                             {"profile_purpose", "TEXT"},  // apply, verify
+                            // 1: carries a secret setting (data and
+                            // results not shown)
+                            {"profile_secret", "INTEGER"},
                         });
+}
+
+void mark_secret_commands(Db &db, const std::vector<int64_t> &ids)
+{
+    Stmt up(db, "UPDATE commands SET profile_secret = 1 WHERE id = ?"
+                " AND EXISTS (SELECT 1 FROM profile_settings s"
+                " WHERE s.profile_name = commands.profile_name"
+                " AND s.target = commands.profile_target AND s.secret = 1)");
+    for (int64_t id : ids) {
+        up.reset();
+        up.bind(1, id).run();
+    }
+}
+
+void redact_secret_command(Db &db, int64_t command_id, json &command)
+{
+    Stmt st(db, "SELECT 1 FROM commands WHERE id = ? AND profile_secret = 1");
+    st.bind(1, command_id);
+    if (!st.step()) {
+        return;
+    }
+    command["secret"] = true;
+    if (command.contains("data") && !command["data"].is_null()) {
+        command["data"] = nullptr;
+    }
+    if (command.contains("results")) {
+        for (json &r : command["results"]) {
+            r["data"] = nullptr;
+        }
+    }
 }
 
 json profile_mark_fields(Db &db, int64_t command_id)

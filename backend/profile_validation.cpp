@@ -62,10 +62,10 @@ bool read_setting(const json &j, size_t index, ProfileSetting &s,
     for (const auto &field : j.items()) {
         if (field.key() != "target" && field.key() != "format"
             && field.key() != "type" && field.key() != "data"
-            && field.key() != "verify") {
+            && field.key() != "verify" && field.key() != "secret") {
             return fail("unknown field \"" + field.key()
                         + "\" (a setting has target, format, type, data,"
-                          " verify)");
+                          " verify, secret)");
         }
     }
     auto target = j.find("target");
@@ -93,6 +93,13 @@ bool read_setting(const json &j, size_t index, ProfileSetting &s,
             return fail("\"verify\" must be true or false");
         }
         s.verify = verify->get<bool>();
+    }
+    auto secret = j.find("secret");
+    if (secret != j.end()) {
+        if (!secret->is_boolean()) {
+            return fail("\"secret\" must be true or false");
+        }
+        s.secret = secret->get<bool>();
     }
     auto data = j.find("data");
     if (data != j.end() && data->is_string()) {

@@ -60,8 +60,9 @@ void settle_row(Db &db, const std::string &device_id, const SettingKey &key,
                 SettingRow &row, const std::string &now)
 {
     std::optional<std::string> format, data;
+    bool secret = false;
     {
-        Stmt st(db, "SELECT format, data FROM profile_settings"
+        Stmt st(db, "SELECT format, data, secret FROM profile_settings"
                     " WHERE profile_name = ? AND target = ?");
         st.bind(1, key.second).bind(2, key.first);
         if (!st.step()) {
@@ -69,11 +70,12 @@ void settle_row(Db &db, const std::string &device_id, const SettingKey &key,
         }
         format = st.opt_text(0);
         data = st.opt_text(1);
+        secret = st.integer(2) != 0;
     }
     SettingOutcome o =
         settle(row.outcome, command_outcome(db, row.apply_id),
                command_outcome(db, row.verify_id), format.value_or("chr"),
-               data.value_or(""));
+               data.value_or(""), secret);
     if (same_outcome(o, row.outcome)) {
         return;
     }
@@ -535,6 +537,7 @@ std::vector<int64_t> Store::queue_profile_command(const std::string &device_id,
             .bind(5, ids[i])
             .run();
     }
+    mark_secret_commands(db_, ids);
     return ids;
 }
 

@@ -54,13 +54,19 @@ SettingOutcome failed(const CommandOutcome &c, const std::string &reason)
 
 // The Get's answer against the value wanted.
 SettingOutcome read_back(const CommandOutcome &get, const std::string &format,
-                         const std::string &desired, const char *prefix)
+                         const std::string &desired, const char *prefix,
+                         bool secret)
 {
     if (get.state == "failed") {
         return failed(get, "could not read it back: " + no_status_words(get));
     }
     if (!get.value) {
         return failed(get, "the device's Get returned no value");
+    }
+    if (!same_value(format, desired, *get.value) && secret) {
+        return failed(get, prefix + std::string("the device reports another"
+                                                " value (secret: values not"
+                                                " shown)"));
     }
     if (!same_value(format, desired, *get.value)) {
         return failed(get, prefix + std::string("the device reports ")
@@ -75,7 +81,8 @@ SettingOutcome read_back(const CommandOutcome &get, const std::string &format,
 SettingOutcome settle(const SettingOutcome &current,
                       const std::optional<CommandOutcome> &apply,
                       const std::optional<CommandOutcome> &verify,
-                      const std::string &format, const std::string &desired)
+                      const std::string &format, const std::string &desired,
+                      bool secret)
 {
     if (!apply) {
         // A re-check of a verified setting: it stays verified until the
@@ -83,7 +90,7 @@ SettingOutcome settle(const SettingOutcome &current,
         if (!verify || open(*verify)) {
             return current;
         }
-        return read_back(*verify, format, desired, "drifted: ");
+        return read_back(*verify, format, desired, "drifted: ", secret);
     }
     if (open(*apply)) {
         return {"pending", std::nullopt, std::nullopt, current.checked_at};
@@ -97,7 +104,7 @@ SettingOutcome settle(const SettingOutcome &current,
     if (open(*verify)) {
         return {"verifying", apply->status, std::nullopt, current.checked_at};
     }
-    return read_back(*verify, format, desired, "");
+    return read_back(*verify, format, desired, "", secret);
 }
 
 std::string status_words(int64_t status)

@@ -32,7 +32,8 @@ struct SettingOutcome {
 SettingOutcome settle(const SettingOutcome &current,
                       const std::optional<CommandOutcome> &apply,
                       const std::optional<CommandOutcome> &verify,
-                      const std::string &format, const std::string &desired);
+                      const std::string &format, const std::string &desired,
+                      bool secret = false);
 
 // A SyncML status code in words: 404 "the node does not exist on the
 // device".

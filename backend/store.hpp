@@ -191,6 +191,10 @@ void add_missing_columns(
 // {"profile": {"name", "revision", "setting", "purpose"}} for a command a
 // profile queued, {} for an operator's (profile_schema.cpp).
 json profile_mark_fields(Db &db, int64_t command_id);
+// Commands of "secret" settings: marked when queued, their data and
+// results shown as null with "secret": true (profile_schema.cpp).
+void mark_secret_commands(Db &db, const std::vector<int64_t> &ids);
+void redact_secret_command(Db &db, int64_t command_id, json &command);
 
 // The first column of each row of `sql` (one parameter, `key`) as a JSON
 // array of strings (store_groups.cpp).

@@ -44,7 +44,8 @@ json assignments(Db &db, const std::string &profile)
 json settings_json(Db &db, const std::string &profile)
 {
     Stmt st(db, "SELECT verb, target, format, type, data, atomic, line,"
-                " revision, verify FROM profile_settings WHERE profile_name = ?"
+                " revision, verify, secret FROM profile_settings"
+                " WHERE profile_name = ?"
                 " ORDER BY position");
     st.bind(1, profile);
     json out = json::array();
@@ -63,6 +64,10 @@ json settings_json(Db &db, const std::string &profile)
         }
         if (!st.integer(8)) {
             s["verify"] = false;
+        }
+        if (st.integer(9)) {
+            s["secret"] = true;  // its value is not shown
+            s["data"] = nullptr;
         }
         out.push_back(std::move(s));
     }
@@ -109,8 +114,8 @@ void insert_settings(
 {
     Stmt ins(db, "INSERT INTO profile_settings (profile_name, target,"
                  " position, verb, format, type, data, atomic, line,"
-                 " revision, digest, verify)"
-                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                 " revision, digest, verify, secret)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     for (size_t i = 0; i < p.settings.size(); i++) {
         const ProfileSetting &s = p.settings[i];
         std::string digest = digest_of(s);
@@ -132,6 +137,7 @@ void insert_settings(
             .bind(10, changed_in)
             .bind(11, digest)
             .bind(12, static_cast<int64_t>(s.verify))
+            .bind(13, static_cast<int64_t>(s.secret))
             .run();
     }
 }

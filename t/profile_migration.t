@@ -38,7 +38,7 @@ $t->stop_backend;
 sql(join ';', (map { "DROP TABLE $_" } qw(device_setting_states profile_device_assignments
         profile_group_assignments profile_settings profiles group_members device_groups)),
     (map { "ALTER TABLE commands DROP COLUMN $_" }
-         qw(profile_name profile_revision profile_target profile_purpose)),
+         qw(profile_name profile_revision profile_target profile_purpose profile_secret)),
     'PRAGMA user_version=3');
 is(sql('PRAGMA user_version'), '3', 'a version-3 database');
 unlike(sql("SELECT group_concat(name) FROM pragma_table_info('commands')"), qr/profile/,
