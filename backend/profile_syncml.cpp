@@ -233,6 +233,7 @@ private:
         } else if (name == "Item") {
             item_ = ProfileSetting{command_.verb, "", {}, {}, {},
                                    atomic_, line()};
+            item_locuri_ = false;
         }
     }
 
@@ -303,6 +304,7 @@ private:
             stack_.size() >= 2 ? stack_[stack_.size() - 2].name : "";
         if (e.name == "LocURI") {
             item_.target = trim(e.text);
+            item_locuri_ = true;
         } else if (e.name == "Data") {
             item_.data = trim(e.text);
         } else if (e.name == "Format" || e.name == "Type") {
@@ -313,6 +315,13 @@ private:
                                                     : command_.type);
             field = trim(e.text);
         } else if (e.name == "Item") {
+            if (item_.target.empty() && item_locuri_) {
+                fail("<" + command_.verb
+                         + "> has an empty Target: <LocURI> must name a node"
+                           " such as ./Device/Vendor/MSFT/…",
+                     e.line);
+                return;
+            }
             if (item_.target.empty()) {
                 fail("<" + command_.verb
                          + "> has no Target: every command needs"
@@ -361,6 +370,7 @@ private:
     std::vector<Element> stack_;
     OpenCommand command_;
     ProfileSetting item_;
+    bool item_locuri_ = false;  // the Item has a LocURI (maybe empty)
     int64_t atomic_ = 0, atomics_ = 0, atomic_line_ = 0;
     size_t atomic_commands_ = 0;
 };

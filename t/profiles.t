@@ -161,6 +161,15 @@ like(syncml_error("<Replace><CmdID>1</CmdID>" . $item->('./A', 1) . "</Replace>\
      qr/^400 line 4: <Add> has no Target/, 'a command without Target: 400');
 like(syncml_error("<Exec><CmdID>2</CmdID></Exec>"), qr/^400 line 1: <Exec> has no Target/,
      'a command without Item: 400');
+like(syncml_error("<Replace><CmdID>1</CmdID>\n" . $item->('', 1) . "</Replace>"),
+     qr/^400 line 2: <Replace> has an empty Target: <LocURI> must name a node/,
+     'an empty Target: 400 naming it');
+like(syncml_error("<Delete><CmdID>1</CmdID><Item><Target><LocURI>  </LocURI></Target></Item></Delete>"),
+     qr/^400 line 1: <Delete> has an empty Target/, 'a Target of blanks: 400');
+($st, $b) = $t->api(POST => '/profiles', { name => 'e', settings => [
+    { target => '', format => 'int', data => 1 } ] });
+like(error_of($st, $b), qr/^400 settings\[0\]: "target"/, 'an empty target in the settings shape: 400');
+
 like(syncml_error("<Replace>" . $item->('./A', 'a & b') . "</Replace>"),
      qr/^400 line 1: not well-formed XML/, 'a bare & : not well-formed, 400');
 like(syncml_error(qq{<!DOCTYPE x [<!ENTITY a "aaaa">]>\n<Replace>} . $item->('./A', '&a;') . "</Replace>"),
