@@ -1,5 +1,7 @@
 #include "profile_state.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <set>
 
 namespace omadm_backend {
@@ -78,6 +80,63 @@ void find_conflicts(DesiredState &d)
     }
 }
 
+// What the device's last LoginStatus alert (1224, Meta/Type
+// com.microsoft/MDM/LoginStatus) said: "user", "others", "none"; nullopt
+// when it sent none.
+std::optional<std::string> login_status(Db &db, const std::string &device_id)
+{
+    Stmt st(db, "SELECT items FROM alerts WHERE device_id = ?"
+                " AND code = '1224' ORDER BY id DESC");
+    st.bind(1, device_id);
+    while (st.step()) {
+        nlohmann::json items = nlohmann::json::parse(st.text(0), nullptr, false);
+        if (!items.is_array()) {
+            continue;
+        }
+        for (const nlohmann::json &i : items) {
+            if (i.is_object() && i.value("type", std::string())
+                                     == "com.microsoft/MDM/LoginStatus") {
+                return i.value("data", std::string());
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+// Settings of the user's scope wait for a logged-in user; an Atomic with
+// one of them waits whole.
+void find_waiting(Db &db, const std::string &device_id, DesiredState &d)
+{
+    std::optional<std::string> login;
+    bool looked = false;
+    std::set<std::pair<std::string, int64_t>> atomics;
+    for (const DesiredSetting &s : d.settings) {
+        if (s.target.rfind("./User/", 0) != 0) {
+            continue;
+        }
+        if (!looked) {
+            login = login_status(db, device_id);
+            looked = true;
+        }
+        if (login == std::string("user")) {
+            return;
+        }
+        d.waiting[s.target] =
+            login ? "waiting for a user to log in (LoginStatus \"" + *login
+                        + "\")"
+                  : "waiting for a user to log in (no LoginStatus alert yet)";
+        if (s.atomic) {
+            atomics.insert({s.profile, s.atomic});
+        }
+    }
+    for (const DesiredSetting &s : d.settings) {
+        if (s.atomic && atomics.count({s.profile, s.atomic})
+            && !d.waiting.count(s.target)) {
+            d.waiting[s.target] = "waiting with its Atomic for a user to log in";
+        }
+    }
+}
+
 }  // namespace
 
 DesiredState desired_state(Db &db, const std::string &device_id)
@@ -92,6 +151,7 @@ DesiredState desired_state(Db &db, const std::string &device_id)
                               st.integer(8) != 0});
     }
     find_conflicts(d);
+    find_waiting(db, device_id, d);
     return d;
 }
 
@@ -135,7 +195,13 @@ SettingOutcome effective_outcome(const DesiredSetting &s,
     if (blocked != desired.blocked.end()) {
         return {"failed", std::nullopt, blocked->second, std::nullopt};
     }
-    if (!row || row->setting_revision != s.revision) {
+    auto waiting = desired.waiting.find(s.target);
+    bool current = row && row->setting_revision == s.revision;
+    if (waiting != desired.waiting.end()
+        && (!current || row->outcome.state != "verified")) {
+        return {"pending", std::nullopt, waiting->second, std::nullopt};
+    }
+    if (!current) {
         return {};  // pending
     }
     return row->outcome;

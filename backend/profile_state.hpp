@@ -31,6 +31,9 @@ struct DesiredState {
     // Targets not applied, and why: set differently (or inside an Atomic)
     // by several profiles, or in an Atomic with such a target.
     std::map<std::string, std::string> blocked;
+    // ./User/ targets (and their Atomics) held back until the device's
+    // last LoginStatus alert (1224) says "user", and why: pending.
+    std::map<std::string, std::string> waiting;
 };
 
 DesiredState desired_state(Db &db, const std::string &device_id);

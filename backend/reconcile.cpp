@@ -292,6 +292,9 @@ private:
     void decide()
     {
         for (const DesiredSetting &s : desired_.settings) {
+            if (desired_.waiting.count(s.target)) {
+                continue;  // nothing goes out for it, nothing is kept
+            }
             if (!desired_.blocked.count(s.target)) {
                 Need &n = need_[s.target];
                 n = std::max(n, need_of(s));

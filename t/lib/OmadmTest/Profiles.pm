@@ -17,8 +17,9 @@ our @EXPORT_OK = qw(session profile_states setting_state);
 # order, each "Verb target" ("Atomic" for the container), as a list ref.
 sub session {
     my ($d, %o) = @_;
+    my $p1 = delete $o{package1} || {};    # package1's options (alerts...)
     $d->new_session;
-    my $res = $d->post($d->package1);
+    my $res = $d->post($d->package1(%$p1));
     my @sent;
     while ($res->{status} == 200
            && (my @cmds = OmadmTest::Device::commands($res->{syncml}))) {
