@@ -20,6 +20,11 @@ struct ProfileSetting {
     int64_t line = 0;    // where it starts in uploaded SyncML (0: JSON)
     bool verify = true;  // false: a write-only node, its Status says all
     bool secret = false;  // its value never shown by the API
+    // "remove": sent once to each device that had the setting applied when
+    // the setting stops applying to it (unassigned, profile deleted): a
+    // Delete, or a Replace to a default value.
+    std::optional<std::string> remove_verb, remove_format, remove_type,
+        remove_data;
 };
 
 struct NewProfile {

@@ -96,6 +96,11 @@ void add_profile_schema(Db &db)
                             {"verify", "INTEGER NOT NULL DEFAULT 1"},
                             // "secret": true, its value never shown
                             {"secret", "INTEGER NOT NULL DEFAULT 0"},
+                            // "remove": its verb (Delete, Replace) and value
+                            {"remove_verb", "TEXT"},
+                            {"remove_format", "TEXT"},
+                            {"remove_type", "TEXT"},
+                            {"remove_data", "TEXT"},
                         });
     add_missing_columns(db, "commands",
                         {

@@ -231,8 +231,10 @@ private:
             atomic_line_ = line();
             atomic_commands_ = 0;
         } else if (name == "Item") {
-            item_ = ProfileSetting{command_.verb, "", {}, {}, {},
-                                   atomic_, line()};
+            item_ = ProfileSetting{};
+            item_.verb = command_.verb;
+            item_.atomic = atomic_;
+            item_.line = line();
             item_locuri_ = false;
         }
     }

@@ -46,6 +46,62 @@ json command_body(const ProfileSetting &s)
     return j;
 }
 
+// A setting's "remove": {"verb": "Delete"} or {"verb": "Replace", "data",
+// "format"? (the setting's), "type"?}.
+template <class Fail>
+bool read_remove(const json &r, ProfileSetting &s, Fail &fail)
+{
+    if (!r.is_object() || !r.contains("verb") || !r["verb"].is_string()
+        || (r["verb"] != "Delete" && r["verb"] != "Replace")) {
+        return fail("\"remove\" must be {\"verb\": \"Delete\"} or"
+                    " {\"verb\": \"Replace\", \"data\": …}");
+    }
+    for (const auto &field : r.items()) {
+        if (field.key() != "verb" && field.key() != "format"
+            && field.key() != "type" && field.key() != "data") {
+            return fail("unknown field \"" + field.key()
+                        + "\" in \"remove\" (verb, format, type, data)");
+        }
+    }
+    s.remove_verb = r["verb"].get<std::string>();
+    if (*s.remove_verb == "Delete") {
+        if (r.size() > 1) {
+            return fail("a \"remove\" Delete takes no format, type or data");
+        }
+        return true;
+    }
+    s.remove_format = s.format;
+    if (r.contains("format")) {
+        if (!r["format"].is_string()
+            || !setting_formats.count(r["format"].get<std::string>())) {
+            return fail("\"remove\": \"format\" must be one of int, chr, bool,"
+                        " b64, xml");
+        }
+        s.remove_format = r["format"].get<std::string>();
+    }
+    if (r.contains("type")) {
+        if (!r["type"].is_string()) {
+            return fail("\"remove\": \"type\" must be a string");
+        }
+        s.remove_type = r["type"].get<std::string>();
+    }
+    const json *data = r.contains("data") ? &r["data"] : nullptr;
+    if (data && data->is_string()) {
+        s.remove_data = data->get<std::string>();
+    } else if (data && data->is_number_integer()) {
+        s.remove_data = std::to_string(data->get<int64_t>());
+    } else if (data && data->is_boolean()) {
+        s.remove_data = data->get<bool>() ? "true" : "false";
+    } else {
+        return fail("\"remove\": a Replace needs \"data\" (the default value)");
+    }
+    std::string why;
+    if (!valid_value(s.remove_format.value_or("chr"), *s.remove_data, why)) {
+        return fail("\"remove\": the value " + why);
+    }
+    return true;
+}
+
 // One element of "settings": {"target", "format", "type"?, "data"}; an int
 // or bool value may be given as a JSON number or boolean.
 bool read_setting(const json &j, size_t index, ProfileSetting &s,
@@ -62,10 +118,11 @@ bool read_setting(const json &j, size_t index, ProfileSetting &s,
     for (const auto &field : j.items()) {
         if (field.key() != "target" && field.key() != "format"
             && field.key() != "type" && field.key() != "data"
-            && field.key() != "verify" && field.key() != "secret") {
+            && field.key() != "verify" && field.key() != "secret"
+            && field.key() != "remove") {
             return fail("unknown field \"" + field.key()
                         + "\" (a setting has target, format, type, data,"
-                          " verify, secret)");
+                          " verify, secret, remove)");
         }
     }
     auto target = j.find("target");
@@ -100,6 +157,10 @@ bool read_setting(const json &j, size_t index, ProfileSetting &s,
             return fail("\"secret\" must be true or false");
         }
         s.secret = secret->get<bool>();
+    }
+    auto remove = j.find("remove");
+    if (remove != j.end() && !read_remove(*remove, s, fail)) {
+        return false;
     }
     auto data = j.find("data");
     if (data != j.end() && data->is_string()) {

@@ -107,6 +107,26 @@ void bind_id(Stmt &st, int i, std::optional<int64_t> id)
     }
 }
 
+}  // namespace
+
+NewCommand removal_command(Db &db, const std::string &profile,
+                           const std::string &target)
+{
+    Stmt st(db, "SELECT remove_verb, remove_format, remove_type, remove_data"
+                " FROM profile_settings WHERE profile_name = ? AND target = ?");
+    st.bind(1, profile).bind(2, target);
+    NewCommand c{"", target, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+    if (st.step() && !st.is_null(0)) {
+        c.verb = st.text(0);
+        c.format = st.opt_text(1);
+        c.type = st.opt_text(2);
+        c.data = st.opt_text(3);
+    }
+    return c;
+}
+
+namespace {
+
 // What a setting needs at this session start.  Ordered: of the profiles
 // that share a target, the greatest need wins.
 enum class Need { nothing, recheck, keep, apply };
@@ -231,6 +251,7 @@ private:
                 ++it;
                 continue;
             }
+            send_removal(it->first, it->second);
             del.reset();
             del.bind(1, device_id_).bind(2, it->first.first)
                 .bind(3, it->first.second).run();
@@ -251,6 +272,23 @@ private:
                 row.sessions_unchecked++;
             }
         }
+    }
+
+    // A setting that no longer applies and has a "remove": sent once when
+    // the device had it applied and no other profile sets the target.
+    void send_removal(const SettingKey &key, const SettingRow &row)
+    {
+        bool applied = row.outcome.state == "verified"
+                       || row.outcome.state == "verifying"
+                       || row.outcome.checked_at.has_value();
+        if (!applied || setters_.count(key.first)) {
+            return;
+        }
+        NewCommand c = removal_command(db_, key.second, key.first);
+        if (c.verb.empty()) {
+            return;
+        }
+        queue(c, {key.second, row.profile_revision, key.first, "remove"});
     }
 
     bool has_open_command(const SettingRow &row)
@@ -482,7 +520,8 @@ private:
         {
             Stmt st(db_, "SELECT id FROM commands WHERE device_id = ?"
                          " AND state = 'queued' AND parent_id IS NULL"
-                         " AND profile_name IS NOT NULL");
+                         " AND profile_name IS NOT NULL"
+                         " AND profile_purpose != 'remove'");
             st.bind(1, device_id_);
             while (st.step()) {
                 if (!wanted_.count(st.integer(0))) {
@@ -596,6 +635,21 @@ void Store::reconcile_profiles(const std::string &device_id,
                    return queue_profile_command(device_id, c, mark, now);
                })
         .run();
+}
+
+void Store::queue_removal(const std::string &device_id,
+                          const ProfileMark &mark, const NewCommand &c,
+                          const std::string &now)
+{
+    if (c.verb.empty()) {
+        return;
+    }
+    for (const DesiredSetting &s : desired_state(db_, device_id).settings) {
+        if (s.target == c.target && s.profile != mark.profile) {
+            return;  // another profile still sets it
+        }
+    }
+    queue_profile_command(device_id, c, mark, now);
 }
 
 void Store::set_profile_recheck_sessions(int sessions)

@@ -163,6 +163,10 @@ private:
                                  const std::string &now);
     void reconcile_profiles(const std::string &device_id,
                             const std::string &now);
+    // A setting's "remove" command for a device the setting no longer
+    // applies to, unless another profile still sets the target.
+    void queue_removal(const std::string &device_id, const ProfileMark &mark,
+                       const NewCommand &c, const std::string &now);
     // Ids of the command queued and of its nested commands, in order.
     std::vector<int64_t> queue_profile_command(const std::string &device_id,
                                                const NewCommand &c,
@@ -191,6 +195,9 @@ void add_missing_columns(
 // {"profile": {"name", "revision", "setting", "purpose"}} for a command a
 // profile queued, {} for an operator's (profile_schema.cpp).
 json profile_mark_fields(Db &db, int64_t command_id);
+// The "remove" command of a profile's setting (reconcile.cpp).
+NewCommand removal_command(Db &db, const std::string &profile,
+                           const std::string &target);
 // Commands of "secret" settings: marked when queued, their data and
 // results shown as null with "secret": true (profile_schema.cpp).
 void mark_secret_commands(Db &db, const std::vector<int64_t> &ids);

@@ -44,7 +44,8 @@ json assignments(Db &db, const std::string &profile)
 json settings_json(Db &db, const std::string &profile)
 {
     Stmt st(db, "SELECT verb, target, format, type, data, atomic, line,"
-                " revision, verify, secret FROM profile_settings"
+                " revision, verify, secret, remove_verb, remove_format,"
+                " remove_type, remove_data FROM profile_settings"
                 " WHERE profile_name = ?"
                 " ORDER BY position");
     st.bind(1, profile);
@@ -65,9 +66,20 @@ json settings_json(Db &db, const std::string &profile)
         if (!st.integer(8)) {
             s["verify"] = false;
         }
+        if (!st.is_null(10)) {
+            s["remove"] = {{"verb", st.text(10)}};
+            if (st.text(10) == "Replace") {
+                s["remove"]["format"] = or_null(st.opt_text(11));
+                s["remove"]["type"] = or_null(st.opt_text(12));
+                s["remove"]["data"] = or_null(st.opt_text(13));
+            }
+        }
         if (st.integer(9)) {
             s["secret"] = true;  // its value is not shown
             s["data"] = nullptr;
+            if (s.contains("remove") && s["remove"].contains("data")) {
+                s["remove"]["data"] = nullptr;
+            }
         }
         out.push_back(std::move(s));
     }
@@ -114,8 +126,9 @@ void insert_settings(
 {
     Stmt ins(db, "INSERT INTO profile_settings (profile_name, target,"
                  " position, verb, format, type, data, atomic, line,"
-                 " revision, digest, verify, secret)"
-                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                 " revision, digest, verify, secret, remove_verb,"
+                 " remove_format, remove_type, remove_data)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     for (size_t i = 0; i < p.settings.size(); i++) {
         const ProfileSetting &s = p.settings[i];
         std::string digest = digest_of(s);
@@ -138,6 +151,10 @@ void insert_settings(
             .bind(11, digest)
             .bind(12, static_cast<int64_t>(s.verify))
             .bind(13, static_cast<int64_t>(s.secret))
+            .bind(14, s.remove_verb)
+            .bind(15, s.remove_format)
+            .bind(16, s.remove_type)
+            .bind(17, s.remove_data)
             .run();
     }
 }
@@ -228,8 +245,44 @@ std::optional<json> Store::profile(const std::string &name)
 bool Store::delete_profile(const std::string &name)
 {
     // Settings, assignments and per-device states go with it; the
-    // commands it queued stay in the devices' histories.
-    return delete_row("DELETE FROM profiles WHERE name = ?", name);
+    // commands it queued stay in the devices' histories.  First each
+    // device that had a setting with a "remove" applied is sent it once.
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(db_);
+    std::string now = now_iso8601();
+    struct Applied {
+        std::string device, target;
+        int64_t revision;
+    };
+    std::vector<Applied> applied;
+    {
+        Stmt st(db_, "SELECT d.device_id, d.target, d.profile_revision"
+                     " FROM device_setting_states d"
+                     " JOIN profile_settings s ON s.profile_name = d.profile_name"
+                     " AND s.target = d.target"
+                     " WHERE d.profile_name = ? AND s.remove_verb IS NOT NULL"
+                     " AND (d.state IN ('verified', 'verifying')"
+                     " OR d.checked_at IS NOT NULL)"
+                     " ORDER BY d.device_id, s.position");
+        st.bind(1, name);
+        while (st.step()) {
+            applied.push_back({st.text(0), st.text(1), st.integer(2)});
+        }
+    }
+    std::vector<NewCommand> removals;
+    for (const Applied &a : applied) {
+        removals.push_back(removal_command(db_, name, a.target));
+    }
+    for (size_t i = 0; i < applied.size(); i++) {
+        queue_removal(applied[i].device, {name, applied[i].revision,
+                                          applied[i].target, "remove"},
+                      removals[i], now);
+    }
+    Stmt del(db_, "DELETE FROM profiles WHERE name = ?");
+    del.bind(1, name).run();
+    bool found = db_.changes() > 0;
+    tx.commit();
+    return found;
 }
 
 LinkResult Store::set_assignment(const std::string &profile, Assignee kind,
