@@ -215,6 +215,14 @@ $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.cpp $(FUZZ_CORE) | $(FUZZ_DIR)/dep
 	$(FUZZ_CXX) $(FUZZ_FLAGS) $(WARN) -fsanitize=fuzzer \
 	    -MMD -MP -MF $(FUZZ_DIR)/dep/$*.d $< -o $@ $(FUZZ_CORE) $(LINK_LIBS)
 
+# The profile SyncML parser is backend code that needs only expat (and
+# headers): built into its target from source, without the core.
+$(FUZZ_DIR)/fuzz_profile_syncml: fuzz/fuzz_profile_syncml.cpp \
+		backend/profile_syncml.cpp backend/profile_syncml.hpp \
+		backend/profile_model.hpp backend/contract_command.hpp | $(FUZZ_DIR)/dep
+	$(FUZZ_CXX) $(FUZZ_FLAGS) $(WARN) -Ibackend -fsanitize=fuzzer \
+	    $< backend/profile_syncml.cpp -o $@ -lexpat
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build
