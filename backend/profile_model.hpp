@@ -45,7 +45,7 @@ struct ProfileMark {
     std::string profile;
     int64_t revision = 0;
     std::optional<std::string> setting;  // its target; none on an Atomic
-    std::string purpose;                 // "apply" or "verify"
+    std::string purpose;                 // "apply", "verify" or "remove"
 };
 
 constexpr size_t max_profile_settings = 1000;
