@@ -15,10 +15,14 @@ bool open(const CommandOutcome &c)
 
 // 215 (not executed) and 216 (rolled back) are 2xx codes, and the command
 // is done, but the device holds nothing of it.  A Delete of a node that is
-// not there leaves the device as the profile wants it.
-bool carried_out(const CommandOutcome &c)
+// not there leaves the device as the profile wants it, and so does an Add
+// of an interior node that exists (418).
+bool carried_out(const CommandOutcome &c, const std::string &format)
 {
     if (c.verb == "Delete" && c.status == 404) {
+        return true;
+    }
+    if (c.verb == "Add" && c.status == 418 && format == "node") {
         return true;
     }
     return c.state == "done" && c.status != 215 && c.status != 216;
@@ -95,7 +99,7 @@ SettingOutcome settle(const SettingOutcome &current,
     if (open(*apply)) {
         return {"pending", std::nullopt, std::nullopt, current.checked_at};
     }
-    if (!carried_out(*apply)) {
+    if (!carried_out(*apply, format)) {
         return failed(*apply, no_status_words(*apply));
     }
     if (!verify) {  // Exec, Delete, an interior node: the Status says it all

@@ -70,5 +70,20 @@ is_deeply([ map { setting_state($t, $id, 'av', $_) } $NODE, $NEW ],
           [ 'verified:200', 'verified:200' ], 'both verified');
 is_deeply([ @tree{$NODE, $NEW} ], [ 1, 1 ], '... the device holds both values');
 
+# An interior node (Format node) that exists is as wanted: verified, no
+# Replace.
+my $DIR = './Vendor/MSFT/WiFi/Profile/Corp';
+($st) = $t->api(POST => '/profiles', { name => 'dir', syncml =>
+    "<Add><CmdID>1</CmdID><Item><Target><LocURI>$DIR</LocURI></Target>"
+    . "<Meta><Format xmlns=\"syncml:metinf\">node</Format></Meta></Item></Add>" });
+is($st, 201, 'a profile adding an interior node');
+($d, $id) = device_at('/omadm');
+$t->api(DELETE => '/profiles/av/assignments/devices/' . OmadmTest::uri_escape($id));
+$t->api(PUT => '/profiles/dir/assignments/devices/' . OmadmTest::uri_escape($id));
+%tree = ($DIR => '');
+$sent = session($d, tree => \%tree, apply => 1, add_exists => 1);
+is_deeply($sent, [ "Add $DIR" ], 'the Add answered 418 is not sent again');
+is(setting_state($t, $id, 'dir', $DIR), 'verified:418', '... the node exists: verified');
+
 $t->check_error_log;
 done_testing;
