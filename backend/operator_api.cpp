@@ -5,6 +5,7 @@
 #include "http_json.hpp"
 #include "operator_validation.hpp"
 #include "path_router.hpp"
+#include "profile_api.hpp"
 #include "request_auth.hpp"
 
 #include <memory>
@@ -16,15 +17,6 @@ namespace {
 using Params = PathRouter::Params;
 using Req = httplib::Request;
 using Res = httplib::Response;
-
-void reply_or_404(Res &res, const std::optional<json> &v, const char *what)
-{
-    if (v) {
-        reply_json(res, 200, *v);
-    } else {
-        reply_error(res, 404, what);
-    }
-}
 
 void add_routes(PathRouter &r, Store &store)
 {
@@ -107,6 +99,7 @@ void add_routes(PathRouter &r, Store &store)
           });
 
     add_console_routes(r, store);  // whoami, stats
+    add_profile_routes(r, store);
 }
 
 }  // namespace

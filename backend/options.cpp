@@ -80,7 +80,8 @@ const char *usage()
                     "         [--contract-listen ADDRESS] [--threads N]"
                     " [--max-client-connections N]\n"
                     "         [--header-timeout SECONDS] [--body-timeout SECONDS]\n"
-                    "         [--viewer-token-file PATH] [--console-dir DIR]\n")
+                    "         [--viewer-token-file PATH] [--console-dir DIR]\n"
+                    "         [--profile-recheck HOURS] [--profile-recheck-sessions N]\n")
         + enrollment_usage
         + "  ADDRESS: HOST:PORT ([::1]:PORT) or unix:PATH\n"
           "  env OMADM_ADMIN_TOKEN / OMADM_CONTRACT_KEY / OMADM_VIEWER_TOKEN"
@@ -141,6 +142,17 @@ bool parse_options(int argc, char **argv, Options &opt, std::string &error)
             opt.viewer_token_file = val;
         } else if (arg == "--console-dir") {
             opt.console_dir = val;
+        } else if (arg == "--profile-recheck") {
+            if (!parse_int(val, 0, 8760, opt.profile_recheck_hours)) {
+                error = "--profile-recheck wants hours from 0 to 8760";
+                return false;
+            }
+        } else if (arg == "--profile-recheck-sessions") {
+            if (!parse_int(val, 0, 100000, opt.profile_recheck_sessions)) {
+                error = "--profile-recheck-sessions wants a number from 0 to"
+                        " 100000";
+                return false;
+            }
         } else {
             error = "unknown option " + arg;
             return false;

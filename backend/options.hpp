@@ -31,6 +31,8 @@ struct Options {
     int header_timeout = 10;
     int body_timeout = 60;
     EnrollmentOptions enrollment;
+    int profile_recheck_hours = 24;  // verified settings read back again
+    int profile_recheck_sessions = 0;  // ... and every Nth session (0: off)
     bool help = false;         // -h/--help: print usage, exit 0
     std::string admin_token;   // loaded by load_secrets()
     std::string contract_key;  // loaded by load_secrets()

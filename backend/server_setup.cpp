@@ -64,6 +64,8 @@ void configure_server(httplib::Server &server, Store &store, const Options &opt,
         reply_error(res, 500, "internal error");
     });
 
+    store.set_profile_recheck_hours(opt.profile_recheck_hours);
+    store.set_profile_recheck_sessions(opt.profile_recheck_sessions);
     if (apis != Apis::operator_api) {
         mount_contract_api(server, store, opt.contract_key);
     }

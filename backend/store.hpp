@@ -6,6 +6,7 @@
 #pragma once
 
 #include "exchange_request.hpp"
+#include "profile_model.hpp"
 #include "sqlite_db.hpp"
 
 #include <nlohmann/json.hpp>
@@ -98,6 +99,10 @@ enum class EnrollOutcome {
 struct EnrolledDevice {
     std::string device_id, enrollment_type;
 };
+// Group membership and profile assignment.
+enum class LinkResult { ok, unknown_group, unknown_device, unknown_profile,
+                        not_linked };
+enum class Assignee { group, device };
 
 // Some bytes of a command's data, for the contract's `object` call.
 struct StoredRange {
@@ -143,6 +148,31 @@ public:
                            const std::string &serial,
                            const std::string &thumbprint,
                            const std::string &not_after);
+    // Groups (store_groups.cpp).
+    std::optional<json> create_group(const std::string &name);  // nullopt: exists
+    json groups();
+    std::optional<json> group(const std::string &name);
+    bool delete_group(const std::string &name);  // false: unknown
+    // Adds the device to the group, or removes it.
+    LinkResult set_group_member(const std::string &group,
+                                const std::string &device_id, bool member);
+
+    // Profiles (store_profiles.cpp): a PUT makes a new revision.
+    std::optional<json> create_profile(const NewProfile &p);  // nullopt: exists
+    std::optional<json> replace_profile(const NewProfile &p);  // nullopt: unknown
+    json profiles();
+    std::optional<json> profile(const std::string &name);
+    bool delete_profile(const std::string &name);  // false: unknown
+    // Assigns the profile to a group or device, or removes the assignment.
+    LinkResult set_assignment(const std::string &profile, Assignee kind,
+                              const std::string &who, bool assigned);
+    // Per setting states (store_profile_status.cpp).
+    std::optional<json> device_profiles(const std::string &device_id);
+    std::optional<json> profile_status(const std::string &name);
+    // How long a verified setting goes before it is read back again at a
+    // session start (0: at every session).
+    void set_profile_recheck_hours(int hours);
+    void set_profile_recheck_sessions(int sessions);
 
     // Contract.
     std::optional<DeviceCredentials> credentials(const std::string &device_id);
@@ -159,6 +189,9 @@ public:
 private:
     // Helpers: the caller holds mu_ (and its transaction, when it writes).
     bool device_exists(const std::string &device_id);
+    // Runs a DELETE of one row by its key; false when there was none.
+    // Takes mu_ and its own transaction.
+    bool delete_row(const char *sql, const std::string &key);
     bool set_nonce(const std::string &device_id,
                    const std::string &nonce);  // false: unknown device
     json command_json(int64_t id);
@@ -190,9 +223,26 @@ private:
     void end_management_if_asked(const ExchangeRequest &req,
                                  const std::string &now);
     void record_checkin(const std::string &device_id, const std::string &now);
+    json group_names(const std::string &device_id);
+    // profiles in a session (reconcile.cpp)
+    void settle_profile_commands(const ExchangeRequest &req,
+                                 const std::string &now);
+    void reconcile_profiles(const std::string &device_id,
+                            const std::string &now);
+    // A setting's "remove" command for a device the setting no longer
+    // applies to, unless another profile still sets the target.
+    void queue_removal(const std::string &device_id, const ProfileMark &mark,
+                       const NewCommand &c, const std::string &now);
+    // Ids of the command queued and of its nested commands, in order.
+    std::vector<int64_t> queue_profile_command(const std::string &device_id,
+                                               const NewCommand &c,
+                                               const ProfileMark &mark,
+                                               const std::string &now);
 
     std::mutex mu_;
     Db db_;
+    int profile_recheck_hours_ = 24;
+    int profile_recheck_sessions_ = 0;
 };
 
 // Adds the columns command trees need to an older database, whatever its
@@ -210,6 +260,29 @@ void add_console_schema(Db &db);
 // (store_devices.cpp).
 const char *device_json_columns();
 json device_json_row(const Stmt &st);
+// The tables of groups and profiles and the profile marks of commands
+// (profile_schema.cpp); idempotent.
+void add_profile_schema(Db &db);
+
+// Adds each (name, declaration) column `table` lacks; idempotent.
+void add_missing_columns(
+    Db &db, const char *table,
+    const std::vector<std::pair<const char *, const char *>> &columns);
+
+// {"profile": {"name", "revision", "setting", "purpose"}} for a command a
+// profile queued, {} for an operator's (profile_schema.cpp).
+json profile_mark_fields(Db &db, int64_t command_id);
+// The "remove" command of a profile's setting (reconcile.cpp).
+NewCommand removal_command(Db &db, const std::string &profile,
+                           const std::string &target);
+// Commands of "secret" settings: marked when queued, their data and
+// results shown as null with "secret": true (profile_schema.cpp).
+void mark_secret_commands(Db &db, const std::vector<int64_t> &ids);
+void redact_secret_command(Db &db, int64_t command_id, json &command);
+
+// The first column of each row of `sql` (one parameter, `key`) as a JSON
+// array of strings (store_groups.cpp).
+json string_list(Db &db, const char *sql, const std::string &key);
 
 // An alerts row (id, code, correlator, items, received_at) in its API shape.
 json alert_json(const Stmt &st);

@@ -109,6 +109,7 @@ std::optional<json> Store::create_device(const NewDevice &d)
     sel.step();
     json out = device_row(sel);
     out["enrollment"] = nullptr;  // registered by the operator
+    out["groups"] = json::array();
     tx.commit();
     return out;
 }
@@ -125,6 +126,7 @@ std::optional<json> Store::device(const std::string &device_id)
     }
     json out = device_row(st);
     out["enrollment"] = enrollment_json(device_id);
+    out["groups"] = group_names(device_id);
     return out;
 }
 
@@ -140,19 +142,27 @@ json Store::devices()
         d["enrollment"] = enrollment_json(st.text(0));
         out.push_back(std::move(d));
     }
+    for (json &d : out) {
+        d["groups"] = group_names(d["device_id"].get<std::string>());
+    }
     return out;
+}
+
+bool Store::delete_row(const char *sql, const std::string &key)
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(db_);
+    Stmt del(db_, sql);
+    del.bind(1, key).run();
+    bool found = db_.changes() > 0;
+    tx.commit();
+    return found;
 }
 
 bool Store::delete_device(const std::string &device_id)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
     // Commands, their results and alerts go with it (ON DELETE CASCADE).
-    Stmt del(db_, "DELETE FROM devices WHERE device_id = ?");
-    del.bind(1, device_id).run();
-    bool found = db_.changes() > 0;
-    tx.commit();
-    return found;
+    return delete_row("DELETE FROM devices WHERE device_id = ?", device_id);
 }
 
 std::optional<DeviceCredentials>

@@ -194,9 +194,10 @@ json Store::take_queued(const ExchangeRequest &req, const std::string &now)
     if (req.max_commands <= 0) {
         return out;
     }
+    // A profile's commands go ahead of the operator's.
     Stmt sel(db_, "SELECT id, verb, data FROM commands WHERE device_id = ?"
-                  " AND state = 'queued' AND parent_id IS NULL ORDER BY id"
-                  " LIMIT ?");
+                  " AND state = 'queued' AND parent_id IS NULL"
+                  " ORDER BY profile_name IS NULL, id LIMIT ?");
     sel.bind(1, req.device_id).bind(2, req.max_commands);
     // Commands go out in order while the answer stays under
     // max_answer_bytes and max_commands (a container counts with every
@@ -309,6 +310,10 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
     apply_results(req, now);
     apply_statuses(req, now);
     apply_failed(req, now);
+    settle_profile_commands(req, now);
+    if (req.session_start) {
+        reconcile_profiles(req.device_id, now);
+    }
     // after the message's own Statuses: what is still open then fails
     end_management_if_asked(req, now);
 
