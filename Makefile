@@ -9,7 +9,8 @@ DEB_PACKAGES = build-essential nginx-dev nginx-core libexpat1-dev \
                libssl-dev libcmocka-dev libcpp-httplib-dev \
                nlohmann-json3-dev libsqlite3-dev libio-socket-ssl-perl \
                openssl perl pkg-config clang libclang-rt-14-dev \
-               libwbxml2-utils libxml-libxml-perl
+               libwbxml2-utils libxml-libxml-perl \
+               chromium chromium-driver sqlite3
 
 BUILD      := build
 NGX_SRC    := /usr/share/nginx/src
@@ -127,12 +128,14 @@ $(MODULE): $(NGX_GLUE) include/omadm.h ngx_omadm.map $(CORE) \
 
 # ---- reference backend ----------------------------------------------------
 
+# It links the core archive for its base64 decoder.
 $(BUILD)/backend/%.o: backend/%.cpp | $(BUILD)/backend
-	$(CXX) $(CXXSTD) -O2 -g $(WARN) -Iinclude -Ibackend $(HTTPLIB_FLAGS) \
-	    -MMD -MP -c $< -o $@
+	$(CXX) $(CXXSTD) -O2 -g $(WARN) -Iinclude -Ibackend -Isrc \
+	    $(HTTPLIB_FLAGS) -MMD -MP -c $< -o $@
 
-$(BACKEND): $(BACKEND_OBJS)
-	$(CXX) -o $@ $^ $(HTTPLIB_FLAGS) -lsqlite3 -lssl -lcrypto -lpthread
+$(BACKEND): $(BACKEND_OBJS) $(CORE)
+	$(CXX) -o $@ $(BACKEND_OBJS) $(CORE) $(HTTPLIB_FLAGS) -lsqlite3 \
+	    -lexpat -lssl -lcrypto -lpthread
 
 
 # ---- fleet simulator ------------------------------------------------------
@@ -239,9 +242,24 @@ $(FUZZ_CORE): $(FUZZ_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.cpp $(FUZZ_CORE) | $(FUZZ_DIR)/dep
-	$(FUZZ_CXX) $(FUZZ_FLAGS) $(WARN) -fsanitize=fuzzer \
-	    -MMD -MP -MF $(FUZZ_DIR)/dep/$*.d $< -o $@ $(FUZZ_CORE) $(LINK_LIBS)
+# A target that fuzzes a self-contained backend unit compiles it in (the
+# fuzzers link the core only): FUZZ_UNITS_<name>.
+FUZZ_UNITS_soap := backend/soap_reader.cpp backend/xml_escape.cpp
+
+.SECONDEXPANSION:
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.cpp $(FUZZ_CORE) $$(FUZZ_UNITS_$$*) \
+                    $$(patsubst %.cpp,%.hpp,$$(FUZZ_UNITS_$$*)) | $(FUZZ_DIR)/dep
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -Ibackend $(WARN) -fsanitize=fuzzer \
+	    -MMD -MP -MF $(FUZZ_DIR)/dep/$*.d $< $(FUZZ_UNITS_$*) -o $@ \
+	    $(FUZZ_CORE) $(LINK_LIBS)
+
+# The profile SyncML parser is backend code that needs only expat (and
+# headers): built into its target from source, without the core.
+$(FUZZ_DIR)/fuzz_profile_syncml: fuzz/fuzz_profile_syncml.cpp \
+		backend/profile_syncml.cpp backend/profile_syncml.hpp \
+		backend/profile_model.hpp backend/contract_command.hpp | $(FUZZ_DIR)/dep
+	$(FUZZ_CXX) $(FUZZ_FLAGS) $(WARN) -Ibackend -fsanitize=fuzzer \
+	    $< backend/profile_syncml.cpp -o $@ -lexpat
 
 fuzz-build: $(FUZZ_BINS)
 

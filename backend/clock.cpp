@@ -22,4 +22,13 @@ std::string now_iso8601()
     return buf;
 }
 
+std::string iso8601(std::time_t t)
+{
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+    return buf;
+}
+
 }  // namespace omadm_backend

@@ -2,10 +2,14 @@
 // "2025-01-31T12:34:56.789Z". Fixed width, so they also sort as text.
 #pragma once
 
+#include <ctime>
 #include <string>
 
 namespace omadm_backend {
 
 std::string now_iso8601();
+
+// A moment to the second, in the same format (".000Z").
+std::string iso8601(std::time_t t);
 
 }  // namespace omadm_backend

@@ -81,7 +81,11 @@ void auth(Store &store, const json &body, httplib::Response &res)
     reply_json(res, 200, answer);
 }
 
-void nonce(Store &store, const json &body, httplib::Response &res)
+// An unknown device gets a stand-in that behaves like a held nonce (the
+// same on every challenge), so a challenge does not tell an outsider which
+// ids are registered; its login fails at "auth" all the same.
+void nonce(Store &store, const std::string &contract_key, const json &body,
+           httplib::Response &res)
 {
     std::string device_id, value;
     if (!string_field(body, "device_id", device_id, res)
@@ -89,11 +93,9 @@ void nonce(Store &store, const json &body, httplib::Response &res)
         return;
     }
     std::optional<std::string> held = store.issue_nonce(device_id, value);
-    if (!held) {
-        reply_error(res, 404, "unknown device");
-        return;
-    }
-    reply_json(res, 200, {{"nonce", *held}});
+    reply_json(res, 200,
+               {{"nonce", held ? *held
+                               : keyed_nonce(contract_key, "nonce:" + device_id)}});
 }
 
 void exchange(Store &store, const json &body, httplib::Response &res)
@@ -175,9 +177,10 @@ void mount_contract_api(httplib::Server &server, Store &store,
                     auth(store, b, res);
                 }));
     server.Post("/contract/nonce",
-                guarded(contract_key, [&store](const json &b, auto &res) {
-                    nonce(store, b, res);
-                }));
+                guarded(contract_key,
+                        [&store, &contract_key](const json &b, auto &res) {
+                            nonce(store, contract_key, b, res);
+                        }));
     server.Post("/contract/exchange",
                 guarded(contract_key, [&store](const json &b, auto &res) {
                     exchange(store, b, res);

@@ -17,6 +17,16 @@ void reply_error(httplib::Response &res, int status, const std::string &msg)
     reply_json(res, status, {{"error", msg}});
 }
 
+void reply_or_404(httplib::Response &res, const std::optional<json> &v,
+                  const char *what)
+{
+    if (v) {
+        reply_json(res, 200, *v);
+    } else {
+        reply_error(res, 404, what);
+    }
+}
+
 std::optional<json> json_body(const httplib::Request &req,
                               httplib::Response &res)
 {

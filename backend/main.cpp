@@ -1,19 +1,19 @@
 // omadm-backend: the reference backend of ngx_omadm. See
 // docs/backend-api.md for the contract and the operator API.
+#include "guarded_server.hpp"
+#include "listen_address.hpp"
 #include "options.hpp"
 #include "request_log.hpp"
 #include "server_setup.hpp"
 #include "store.hpp"
 
-#include <httplib.h>
-
 #include <pthread.h>
 #include <signal.h>
-#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 using namespace omadm_backend;
@@ -21,8 +21,8 @@ using namespace omadm_backend;
 namespace {
 
 // SIGINT/SIGTERM are blocked in every thread and taken by one thread with
-// sigwait(), which may call server.stop() safely: a signal handler could
-// not (stop() is not async-signal-safe).
+// sigwait(), which then stops the servers: a signal handler could not
+// (stopping is not async-signal-safe).
 sigset_t stop_signals()
 {
     sigset_t set;
@@ -32,6 +32,36 @@ sigset_t stop_signals()
     return set;
 }
 
+// One server and the socket it listens on.
+struct Listener {
+    ListenAddress address;
+    std::optional<GuardedServer> server;
+    int fd = -1;
+};
+
+// All or none: a socket file of one that did open is removed again.
+bool open_listeners(std::optional<Listener> (&listeners)[2])
+{
+    for (auto &l : listeners) {
+        if (!l) {
+            continue;
+        }
+        std::string error;
+        l->fd = open_listener(l->address, error);
+        if (l->fd < 0) {
+            log_line("error: cannot listen on " + error);
+            for (auto &opened : listeners) {
+                if (opened && opened->fd >= 0) {
+                    close(opened->fd);
+                    remove_socket_file(opened->address);
+                }
+            }
+            return false;
+        }
+    }
+    return true;
+}
+
 int run(Options &opt)
 {
     sigset_t set = stop_signals();
@@ -39,66 +69,73 @@ int run(Options &opt)
     signal(SIGPIPE, SIG_IGN);  // a client that hung up is not fatal
 
     Store store(opt.db_path);
-    httplib::Server server;
-    configure_server(server, store, opt);
-
-    // Debian's compiled cpp-httplib listens with a backlog of 5, and nginx
-    // opens a connection per subrequest: under load the kernel drops SYNs
-    // and each costs a 1 s retransmit.  Keep the socket to deepen it.
-    socket_t listen_fd = INVALID_SOCKET;
-    server.set_socket_options([&listen_fd](socket_t fd) {
-        httplib::default_socket_options(fd);
-        listen_fd = fd;
-    });
-
-    int port = opt.port;
-    if (port == 0) {
-        port = server.bind_to_any_port(opt.host);
-        if (port < 0) {
-            port = 0;
-        }
-    } else if (!server.bind_to_port(opt.host, port)) {
-        port = 0;
+    // The operator API, with the contract unless the contract has a
+    // listener of its own: then neither serves the other's paths.
+    bool split = opt.contract_listen.has_value();
+    std::optional<Listener> listeners[2];
+    listeners[0].emplace().address = opt.listen;
+    if (split) {
+        listeners[1].emplace().address = *opt.contract_listen;
     }
-    if (port == 0) {
-        log_line("error: cannot listen on " + opt.host + ":"
-                 + std::to_string(opt.port));
+    const Apis apis[2] = {split ? Apis::operator_api : Apis::both,
+                          Apis::contract};
+    for (int i = 0; i < 2; i++) {
+        if (listeners[i]) {
+            configure_server(
+                listeners[i]->server.emplace(connection_limits(opt, apis[i])),
+                store, opt, apis[i]);
+        }
+    }
+    if (!open_listeners(listeners)) {
         return 1;
     }
-    if (listen_fd != INVALID_SOCKET) {
-        ::listen(listen_fd, SOMAXCONN);  // on a listening socket: new backlog
-    }
-    log_line("listening on " + opt.host + ":" + std::to_string(port)
+    log_line("listening on " + listeners[0]->address.text()
+             + (split ? " (operator API), " + listeners[1]->address.text()
+                            + " (contract)"
+                      : "")
              + ", database " + opt.db_path);
 
-    std::atomic<bool> stopping{false};
-    std::atomic<bool> listen_done{false};
+    std::atomic<bool> signalled{false};
+    auto stop_all = [&listeners] {
+        for (auto &l : listeners) {
+            if (l) {
+                l->server->stop_serving();
+            }
+        }
+    };
     std::thread waiter([&] {
         int sig = 0;
         sigwait(&set, &sig);
-        stopping = true;
-        // stop() does nothing until listen_after_bind() is running: a signal
-        // that arrives during start-up waits for it.
-        while (!listen_done) {
-            if (server.is_running()) {
-                server.stop();
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
+        signalled = true;
+        stop_all();
     });
 
-    bool ok = server.listen_after_bind();
-    listen_done = true;
-    bool signalled = stopping;
+    // Each listener on a thread of its own; one that fails stops the rest.
+    std::atomic<bool> ok{true};
+    std::thread contract_thread;
+    auto serve = [&](Listener &l) {
+        if (!l.server->serve(l.fd)) {
+            ok = false;
+            stop_all();
+        }
+        remove_socket_file(l.address);
+    };
+    if (listeners[1]) {
+        contract_thread = std::thread(serve, std::ref(*listeners[1]));
+    }
+    serve(*listeners[0]);
+    if (contract_thread.joinable()) {
+        contract_thread.join();
+    }
     if (!signalled) {
-        // listen failed on its own: wake the waiter so it can be joined.
+        // serving failed on its own: wake the waiter so it can be joined.
         pthread_kill(waiter.native_handle(), SIGTERM);
     }
     waiter.join();
-    log_line(signalled && ok ? "stopped" : "stopped after a listen error");
-    return signalled && ok ? 0 : 1;
-    // store's destructor closes the database after the server is gone.
+    bool clean = signalled && ok;
+    log_line(clean ? "stopped" : "stopped after a listen error");
+    return clean ? 0 : 1;
+    // store's destructor closes the database after the servers are gone.
 }
 
 }  // namespace

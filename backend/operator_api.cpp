@@ -1,8 +1,11 @@
 #include "operator_api.hpp"
 
+#include "enrollment_users.hpp"
+#include "console_api.hpp"
 #include "http_json.hpp"
 #include "operator_validation.hpp"
 #include "path_router.hpp"
+#include "profile_api.hpp"
 #include "request_auth.hpp"
 
 #include <memory>
@@ -15,20 +18,14 @@ using Params = PathRouter::Params;
 using Req = httplib::Request;
 using Res = httplib::Response;
 
-void reply_or_404(Res &res, const std::optional<json> &v, const char *what)
-{
-    if (v) {
-        reply_json(res, 200, *v);
-    } else {
-        reply_error(res, 404, what);
-    }
-}
-
 void add_routes(PathRouter &r, Store &store)
 {
     r.add("GET", "/api/v1/devices",
-          [&store](const Req &, Res &res, const Params &) {
-              reply_json(res, 200, store.devices());
+          [&store](const Req &req, Res &res, const Params &) {
+              // limit/cursor/q/sort: a page (console_api.cpp)
+              if (!reply_device_page(store, req, res)) {
+                  reply_json(res, 200, store.devices());
+              }
           });
 
     r.add("POST", "/api/v1/devices",
@@ -100,24 +97,42 @@ void add_routes(PathRouter &r, Store &store)
           [&store](const Req &, Res &res, const Params &p) {
               reply_or_404(res, store.alerts(p[0]), "unknown device");
           });
+
+    add_console_routes(r, store);  // whoami, stats
+    add_profile_routes(r, store);
 }
 
 }  // namespace
 
 void mount_operator_api(httplib::Server &server, Store &store,
-                        const std::string &admin_token)
+                        const std::string &admin_token,
+                        const std::string &viewer_token)
 {
     // Shared by every method's handler, alive as long as the server.
     auto router = std::make_shared<PathRouter>();
     add_routes(*router, store);
+    add_enrollment_user_routes(*router, store);
 
-    httplib::Server::Handler handler = [router, &admin_token](const Req &req,
-                                                              Res &res) {
-        if (!has_bearer_token(req, admin_token)) {
+    httplib::Server::Handler handler = [router, &admin_token, &viewer_token](
+                                           const Req &req, Res &res) {
+        OperatorRole role;
+        if (has_bearer_token(req, admin_token)) {
+            role = OperatorRole::operator_;
+        } else if (!viewer_token.empty()
+                   && has_bearer_token(req, viewer_token)) {
+            role = OperatorRole::viewer;
+        } else {
             res.set_header("WWW-Authenticate", "Bearer");
             reply_error(res, 401, "missing or wrong bearer token");
             return;
         }
+        if (role == OperatorRole::viewer && req.method != "GET"
+            && req.method != "HEAD") {
+            reply_error(res, 403, "read-only token: " + req.method
+                                      + " is not allowed");
+            return;
+        }
+        RoleScope scope(role);
         router->dispatch(req, res);
     };
     // Everything under /api/ goes to the router, so unknown paths and

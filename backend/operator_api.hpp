@@ -10,7 +10,10 @@
 
 namespace omadm_backend {
 
+// viewer_token: a read-only operator token ("" for none): it may GET
+// everything, any other method gets 403.
 void mount_operator_api(httplib::Server &server, Store &store,
-                        const std::string &admin_token);
+                        const std::string &admin_token,
+                        const std::string &viewer_token = "");
 
 }  // namespace omadm_backend

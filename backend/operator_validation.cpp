@@ -8,15 +8,33 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <utility>
 
 namespace omadm_backend {
 
 namespace {
 
+// The device endpoint takes at most 256 bytes of Source/LocURI (the
+// device id) and of LocName (the user name): a longer one could never log
+// in, and a longer id would hardly fit the URL that deletes it.
+constexpr size_t max_name_bytes = 256;
+
 bool has_control_char(const std::string &s)
 {
     return std::any_of(s.begin(), s.end(), [](char c) {
         return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+}
+
+// XML 1.0 carries no control character but TAB, LF and CR: the module's
+// XML encoder puts U+FFFD in their place, and the command would still end
+// `done`.  Refused when queued, while the operator can still send the bytes
+// base64-encoded.
+bool has_xml_control_char(const std::string &s)
+{
+    return std::any_of(s.begin(), s.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n'
+               && c != '\r';
     });
 }
 
@@ -184,13 +202,53 @@ public:
                 c.source = source;
             }
         }
-        if (!ok) {
+        if (!ok || !fits_xml(c)) {
             return std::nullopt;
         }
         return c;
     }
 
 private:
+    // What the command puts into the SyncML message (target and source are
+    // node URIs, checked already; an Alert's data is its code).
+    bool fits_xml(const NewCommand &c)
+    {
+        if (c.data && has_xml_control_char(*c.data)) {
+            error_ = c.format == "b64"
+                         ? "\"data\" with \"format\": \"b64\" must be base64"
+                           " text, without control characters"
+                         : "\"data\" holds control characters (other than"
+                           " TAB, LF, CR), which SyncML's XML cannot carry:"
+                           " send the bytes base64-encoded, with \"format\":"
+                           " \"b64\"";
+            return false;
+        }
+        const std::pair<const char *, const std::optional<std::string> &>
+            fields[] = {{"format", c.format},
+                        {"type", c.type},
+                        {"correlator", c.correlator},
+                        {"text", c.text}};
+        for (const auto &[name, value] : fields) {
+            if (value && has_xml_control_char(*value)) {
+                return xml_control_char_in(name);
+            }
+        }
+        for (const std::string &choice : c.choices) {
+            if (has_xml_control_char(choice)) {
+                return xml_control_char_in("choices");
+            }
+        }
+        return true;
+    }
+
+    bool xml_control_char_in(const char *field)
+    {
+        error_ = std::string("\"") + field
+                 + "\" must not hold control characters (other than TAB, LF,"
+                   " CR): SyncML's XML cannot carry them";
+        return false;
+    }
+
     // Fields another verb uses are refused rather than silently dropped.
     bool fields_fit_verb(const json &body, const std::string &verb)
     {
@@ -381,6 +439,10 @@ std::optional<NewDevice> parse_new_device(const json &body, std::string &error)
         || !non_empty_string(body, "password", d.password, error)) {
         return std::nullopt;
     }
+    if (!within(d.device_id, "device_id", max_name_bytes, error)
+        || !within(d.username, "username", max_name_bytes, error)) {
+        return std::nullopt;
+    }
     if (has_control_char(d.device_id) || has_control_char(d.username)) {
         error = "\"device_id\" and \"username\" must not hold control"
                 " characters";
@@ -394,6 +456,10 @@ std::optional<NewDevice> parse_new_device(const json &body, std::string &error)
                               error)
             || !non_empty_string(body, "server_password", d.server_password,
                                  error)) {
+            return std::nullopt;
+        }
+        if (!within(d.server_username, "server_username", max_name_bytes,
+                    error)) {
             return std::nullopt;
         }
         if (has_control_char(d.server_username)) {

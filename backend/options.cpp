@@ -23,21 +23,6 @@ bool parse_int(const std::string &s, int lo, int hi, int &out)
     return true;
 }
 
-// "127.0.0.1:8080", "[::1]:8080", "localhost:0".
-bool parse_listen(const std::string &s, Options &opt)
-{
-    size_t colon = s.rfind(':');
-    if (colon == std::string::npos || colon == 0) {
-        return false;
-    }
-    std::string host = s.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
-    }
-    opt.host = host;
-    return parse_int(s.substr(colon + 1), 0, 65535, opt.port);
-}
-
 // Trailing whitespace (the newline an editor or `echo` adds) is not part of
 // a secret.
 std::string trim_right(std::string s)
@@ -72,11 +57,36 @@ bool load_one(const char *env, const std::string &file, const char *what,
 
 }  // namespace
 
+// The numeric options: name, where it goes, range.
+struct NumberOption {
+    const char *name;
+    int Options::*field;
+    int lo;
+    int hi;
+};
+
+constexpr NumberOption number_options[] = {
+    {"--threads", &Options::threads, 1, 1024},
+    {"--max-client-connections", &Options::max_client_connections, 1, 65536},
+    {"--header-timeout", &Options::header_timeout, 1, 3600},
+    {"--body-timeout", &Options::body_timeout, 1, 3600},
+};
+
 const char *usage()
 {
-    return "usage: omadm-backend --listen HOST:PORT --db PATH"
-           " --token-file PATH --key-file PATH [--threads N]\n"
-           "  env OMADM_ADMIN_TOKEN / OMADM_CONTRACT_KEY override the files\n";
+    static const std::string text =
+        std::string("usage: omadm-backend --listen ADDRESS --db PATH"
+                    " --token-file PATH --key-file PATH\n"
+                    "         [--contract-listen ADDRESS] [--threads N]"
+                    " [--max-client-connections N]\n"
+                    "         [--header-timeout SECONDS] [--body-timeout SECONDS]\n"
+                    "         [--viewer-token-file PATH] [--console-dir DIR]\n"
+                    "         [--profile-recheck HOURS] [--profile-recheck-sessions N]\n")
+        + enrollment_usage
+        + "  ADDRESS: HOST:PORT ([::1]:PORT) or unix:PATH\n"
+          "  env OMADM_ADMIN_TOKEN / OMADM_CONTRACT_KEY / OMADM_VIEWER_TOKEN"
+          " override the files\n";
+    return text.c_str();
 }
 
 bool parse_options(int argc, char **argv, Options &opt, std::string &error)
@@ -93,21 +103,54 @@ bool parse_options(int argc, char **argv, Options &opt, std::string &error)
             return false;
         }
         std::string val = argv[++i];
-        if (arg == "--listen") {
-            if (!parse_listen(val, opt)) {
-                error = "--listen wants HOST:PORT, got \"" + val + "\"";
+        const NumberOption *number = nullptr;
+        for (const NumberOption &n : number_options) {
+            if (arg == n.name) {
+                number = &n;
+            }
+        }
+        if (number) {
+            if (!parse_int(val, number->lo, number->hi, opt.*number->field)) {
+                error = arg + " wants a number from " + std::to_string(number->lo)
+                        + " to " + std::to_string(number->hi);
                 return false;
             }
-            have_listen = true;
+        } else if (arg == "--listen" || arg == "--contract-listen") {
+            ListenAddress a;
+            if (!parse_listen_address(val, a)) {
+                error = arg + " wants HOST:PORT or unix:PATH, got \"" + val
+                        + "\"";
+                return false;
+            }
+            if (arg == "--listen") {
+                opt.listen = a;
+                have_listen = true;
+            } else {
+                opt.contract_listen = a;
+            }
         } else if (arg == "--db") {
             opt.db_path = val;
         } else if (arg == "--token-file") {
             opt.token_file = val;
         } else if (arg == "--key-file") {
             opt.key_file = val;
-        } else if (arg == "--threads") {
-            if (!parse_int(val, 1, 1024, opt.threads)) {
-                error = "--threads wants a number from 1 to 1024";
+        } else if (is_enrollment_option(arg)) {
+            if (!set_enrollment_option(arg, val, opt.enrollment, error)) {
+                return false;
+            }
+        } else if (arg == "--viewer-token-file") {
+            opt.viewer_token_file = val;
+        } else if (arg == "--console-dir") {
+            opt.console_dir = val;
+        } else if (arg == "--profile-recheck") {
+            if (!parse_int(val, 0, 8760, opt.profile_recheck_hours)) {
+                error = "--profile-recheck wants hours from 0 to 8760";
+                return false;
+            }
+        } else if (arg == "--profile-recheck-sessions") {
+            if (!parse_int(val, 0, 100000, opt.profile_recheck_sessions)) {
+                error = "--profile-recheck-sessions wants a number from 0 to"
+                        " 100000";
                 return false;
             }
         } else {
@@ -119,15 +162,31 @@ bool parse_options(int argc, char **argv, Options &opt, std::string &error)
         error = "--listen and --db are required";
         return false;
     }
-    return true;
+    return finish_enrollment_options(opt.enrollment, error);
 }
 
 bool load_secrets(Options &opt, std::string &error)
 {
-    return load_one("OMADM_ADMIN_TOKEN", opt.token_file, "operator token",
-                    "--token-file", opt.admin_token, error)
-           && load_one("OMADM_CONTRACT_KEY", opt.key_file, "contract key",
-                       "--key-file", opt.contract_key, error);
+    if (!load_one("OMADM_ADMIN_TOKEN", opt.token_file, "operator token",
+                  "--token-file", opt.admin_token, error)
+        || !load_one("OMADM_CONTRACT_KEY", opt.key_file, "contract key",
+                     "--key-file", opt.contract_key, error)) {
+        return false;
+    }
+    // The viewer token is optional: only when its file or variable is given.
+    const char *e = std::getenv("OMADM_VIEWER_TOKEN");
+    if ((e && *e) || !opt.viewer_token_file.empty()) {
+        if (!load_one("OMADM_VIEWER_TOKEN", opt.viewer_token_file,
+                      "viewer token", "--viewer-token-file", opt.viewer_token,
+                      error)) {
+            return false;
+        }
+        if (opt.viewer_token == opt.admin_token) {
+            error = "the viewer token must differ from the operator token";
+            return false;
+        }
+    }
+    return true;
 }
 
 }  // namespace omadm_backend

@@ -1,20 +1,42 @@
 // Command line and secrets.
 #pragma once
 
+#include "enrollment_options.hpp"
+#include "listen_address.hpp"
+
+#include <optional>
 #include <string>
 
 namespace omadm_backend {
 
 struct Options {
-    std::string host;
-    int port = 0;  // 0: any free port (the one chosen is logged)
+    // The operator API, and the contract unless it has a listener of its
+    // own (a port 0 becomes the one chosen, which is logged).
+    ListenAddress listen;
+    std::optional<ListenAddress> contract_listen;
     std::string db_path;
     std::string token_file;
     std::string key_file;
-    int threads = 8;
+    // Read-only operator tokens (--viewer-token-file, OMADM_VIEWER_TOKEN):
+    // optional; "" when none.  The console's static files (--console-dir):
+    // "" when not served.
+    std::string viewer_token_file;
+    std::string console_dir;
+    // Per listener: connections served at once (each holds a thread while
+    // it is open; more wait), and TCP connections one client address may
+    // hold open (more are refused), so that one client never holds all.
+    int threads = 64;
+    int max_client_connections = 32;
+    // Seconds a request may take to send its headers, and then its body.
+    int header_timeout = 10;
+    int body_timeout = 60;
+    EnrollmentOptions enrollment;
+    int profile_recheck_hours = 24;  // verified settings read back again
+    int profile_recheck_sessions = 0;  // ... and every Nth session (0: off)
     bool help = false;         // -h/--help: print usage, exit 0
     std::string admin_token;   // loaded by load_secrets()
     std::string contract_key;  // loaded by load_secrets()
+    std::string viewer_token;  // loaded by load_secrets(); "" when none
 };
 
 // false with `error` set on a usage error.

@@ -1,37 +1,49 @@
 #include "server_setup.hpp"
 
+#include "console_static.hpp"
 #include "contract_api.hpp"
+#include "enrollment_service.hpp"
 #include "http_json.hpp"
 #include "operator_api.hpp"
 #include "request_log.hpp"
+#include "request_stream.hpp"
 
 #include <exception>
+#include <limits>
 
 namespace omadm_backend {
 
-void configure_server(httplib::Server &server, Store &store, const Options &opt)
+ConnectionLimits connection_limits(const Options &opt, Apis apis)
 {
-    int threads = opt.threads;
-    server.new_task_queue = [threads] {
-        return new httplib::ThreadPool(static_cast<size_t>(threads));
-    };
+    return {static_cast<size_t>(opt.threads),
+            apis == Apis::contract
+                ? std::numeric_limits<size_t>::max()
+                : static_cast<size_t>(opt.max_client_connections),
+            std::chrono::seconds(opt.header_timeout),
+            std::chrono::seconds(opt.body_timeout)};
+}
+
+void configure_server(httplib::Server &server, Store &store, const Options &opt,
+                      Apis apis)
+{
     server.set_payload_max_length(max_body_bytes);
-    // An idle keep-alive connection holds a pool thread, and stop() waits
-    // for it: keep the wait short. nginx's proxy_pass closes after each
-    // subrequest unless an upstream `keepalive` is configured, and reopening
-    // a loopback connection is cheap.
+    // An idle keep-alive connection holds a thread: keep the wait short.
+    // nginx's proxy_pass closes after each subrequest unless an upstream
+    // `keepalive` is configured, and reopening a loopback connection is
+    // cheap.
     server.set_keep_alive_timeout(2);
-    // httplib writes headers and body separately; without TCP_NODELAY the
-    // body waits for the client's delayed ACK (40 ms per request).
-    server.set_tcp_nodelay(true);
 
     install_request_log(server);
 
     // Errors httplib produces itself (404 for an unknown path, 413, 400)
-    // get the same {"error": ...} shape as ours.
+    // get the same {"error": ...} shape as ours; a request it could not
+    // read because it came too slowly (or too large) says so.
     server.set_error_handler(
         [](const httplib::Request &, httplib::Response &res) {
-            if (res.body.empty()) {
+            if (const auto &cut = request_cut_off_on_this_thread()) {
+                reply_error(res, cut->status, cut->reason);
+                res.set_header("Connection", "close");
+            } else if (res.body.empty()) {
                 reply_error(res, res.status,
                             res.status == 404   ? "not found"
                             : res.status == 413 ? "request body too large"
@@ -52,8 +64,18 @@ void configure_server(httplib::Server &server, Store &store, const Options &opt)
         reply_error(res, 500, "internal error");
     });
 
-    mount_contract_api(server, store, opt.contract_key);
-    mount_operator_api(server, store, opt.admin_token);
+    store.set_profile_recheck_hours(opt.profile_recheck_hours);
+    store.set_profile_recheck_sessions(opt.profile_recheck_sessions);
+    if (apis != Apis::operator_api) {
+        mount_contract_api(server, store, opt.contract_key);
+    }
+    if (apis != Apis::contract) {
+        mount_operator_api(server, store, opt.admin_token, opt.viewer_token);
+        mount_enrollment_services(server, store, opt);
+        if (!opt.console_dir.empty()) {
+            mount_console(server, opt.console_dir);
+        }
+    }
 }
 
 }  // namespace omadm_backend

@@ -1,7 +1,9 @@
-// The HTTP server: limits, error shapes, logging and both APIs.
+// The HTTP servers: limits, error shapes, logging and the APIs each one
+// serves.
 #pragma once
 
 #include "contract_command.hpp"
+#include "guarded_server.hpp"
 #include "options.hpp"
 #include "store.hpp"
 
@@ -15,7 +17,17 @@ namespace omadm_backend {
 // its request; small enough that a runaway client cannot exhaust memory.
 constexpr size_t max_body_bytes = 6 * max_object_bytes + 8 * 1024 * 1024;
 
+// What one listener serves: both APIs, or one of them when the contract
+// has a listener of its own (--contract-listen).
+enum class Apis { both, operator_api, contract };
+
+// The connection limits of the command line for a listener serving
+// `apis`.  The contract's own listener is for nginx alone, which is one
+// client address with as many connections as devices wait on the backend:
+// it is not capped per address (where it listens decides who connects).
+ConnectionLimits connection_limits(const Options &opt, Apis apis);
+
 void configure_server(httplib::Server &server, Store &store,
-                      const Options &opt);
+                      const Options &opt, Apis apis);
 
 }  // namespace omadm_backend

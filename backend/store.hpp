@@ -6,6 +6,7 @@
 #pragma once
 
 #include "exchange_request.hpp"
+#include "profile_model.hpp"
 #include "sqlite_db.hpp"
 
 #include <nlohmann/json.hpp>
@@ -38,6 +39,21 @@ struct NewCommand {
     std::vector<NewCommand> commands;
 };
 
+// A page of GET /api/v1/devices?limit=&cursor=&q=&sort= (store_console.cpp).
+struct DevicePageQuery {
+    size_t limit = 50;
+    std::string q;                   // substring, case-insensitive; "" any
+    std::string sort = "device_id";  // device_id, created_at or last_seen
+    bool descending = false;
+    // the last row of the previous page: its sort key and device id
+    std::optional<std::pair<std::string, std::string>> after;
+};
+
+struct DevicePage {
+    json devices = json::array();
+    std::optional<std::pair<std::string, std::string>> next;  // more after
+};
+
 struct DeviceCredentials {
     std::string device_id;
     std::string username;
@@ -61,6 +77,33 @@ struct ExchangeAnswer {
     json body;  // {"commands": [...]} when ok
 };
 
+// A Windows PC's enrollment (MS-MDE2): the device record it creates, with
+// the OMA DM account the provisioning document hands the device.
+struct NewEnrollment {
+    std::string device_id;  // the DeviceID the PC sent
+    std::string user;       // the enrollment user who enrolled it
+    std::string device_name, os_version, hw_dev_id, enrollment_type;
+    // generated: the device's OMA DM login and first nonce, the server's
+    // secret toward the device and the nonce the server uses first
+    std::string username, password, nonce;
+    std::string server_username, server_password, server_nonce;
+    std::string cert_serial, cert_thumbprint, cert_not_after;
+};
+
+enum class EnrollOutcome {
+    created,
+    replaced,  // the DeviceID had enrolled before: new account, new nonce
+    registered_by_operator  // refused: the operator's device, never enrolled
+};
+
+struct EnrolledDevice {
+    std::string device_id, enrollment_type;
+};
+// Group membership and profile assignment.
+enum class LinkResult { ok, unknown_group, unknown_device, unknown_profile,
+                        not_linked };
+enum class Assignee { group, device };
+
 // Some bytes of a command's data, for the contract's `object` call.
 struct StoredRange {
     size_t size = 0;    // bytes of the whole value (0 when it has none)
@@ -76,6 +119,9 @@ public:
     std::optional<json> device(const std::string &device_id);
     json devices();
     bool delete_device(const std::string &device_id);  // false: unknown
+    // The console's views (store_console.cpp).
+    DevicePage device_page(const DevicePageQuery &q);
+    json stats(const std::string &now);
 
     std::optional<json> add_command(const std::string &device_id,
                                     const NewCommand &c);  // nullopt: unknown
@@ -83,6 +129,50 @@ public:
                                 const std::string &command_id);
     std::optional<json> commands(const std::string &device_id);
     std::optional<json> alerts(const std::string &device_id);
+
+    // Windows enrollment (store_enrollment.cpp).  User names are compared
+    // as given; the caller folds their case.
+    // {"username", "created_at"}; nullopt: that user exists
+    std::optional<json> add_enrollment_user(const std::string &username,
+                                            const std::string &password_hash);
+    json enrollment_users();
+    bool delete_enrollment_user(const std::string &username);  // false: unknown
+    std::optional<std::string> enrollment_user_hash(const std::string &username);
+    EnrollOutcome enroll(const NewEnrollment &e);
+    // The enrolled device whose current client certificate this is.
+    std::optional<EnrolledDevice> enrolled_by_certificate(
+        const std::string &thumbprint);
+    // false: that certificate is no longer the device's current one.
+    bool renew_certificate(const std::string &device_id,
+                           const std::string &old_thumbprint,
+                           const std::string &serial,
+                           const std::string &thumbprint,
+                           const std::string &not_after);
+    // Groups (store_groups.cpp).
+    std::optional<json> create_group(const std::string &name);  // nullopt: exists
+    json groups();
+    std::optional<json> group(const std::string &name);
+    bool delete_group(const std::string &name);  // false: unknown
+    // Adds the device to the group, or removes it.
+    LinkResult set_group_member(const std::string &group,
+                                const std::string &device_id, bool member);
+
+    // Profiles (store_profiles.cpp): a PUT makes a new revision.
+    std::optional<json> create_profile(const NewProfile &p);  // nullopt: exists
+    std::optional<json> replace_profile(const NewProfile &p);  // nullopt: unknown
+    json profiles();
+    std::optional<json> profile(const std::string &name);
+    bool delete_profile(const std::string &name);  // false: unknown
+    // Assigns the profile to a group or device, or removes the assignment.
+    LinkResult set_assignment(const std::string &profile, Assignee kind,
+                              const std::string &who, bool assigned);
+    // Per setting states (store_profile_status.cpp).
+    std::optional<json> device_profiles(const std::string &device_id);
+    std::optional<json> profile_status(const std::string &name);
+    // How long a verified setting goes before it is read back again at a
+    // session start (0: at every session).
+    void set_profile_recheck_hours(int hours);
+    void set_profile_recheck_sessions(int sessions);
 
     // Contract.
     std::optional<DeviceCredentials> credentials(const std::string &device_id);
@@ -99,6 +189,9 @@ public:
 private:
     // Helpers: the caller holds mu_ (and its transaction, when it writes).
     bool device_exists(const std::string &device_id);
+    // Runs a DELETE of one row by its key; false when there was none.
+    // Takes mu_ and its own transaction.
+    bool delete_row(const char *sql, const std::string &key);
     bool set_nonce(const std::string &device_id,
                    const std::string &nonce);  // false: unknown device
     json command_json(int64_t id);
@@ -122,14 +215,74 @@ private:
     void merge_devinfo(const std::string &device_id, const json &devinfo);
     void append_alerts(const ExchangeRequest &req, const std::string &now);
     json take_queued(const ExchangeRequest &req, const std::string &now);
+    // enrollment (store_enrollment.cpp)
+    json enrollment_json(const std::string &device_id);  // null: none
+    // an unenrolled device: its credentials are refused
+    bool management_ended(const std::string &device_id);
+    // the Windows unenrollment alert ends management (open commands fail)
+    void end_management_if_asked(const ExchangeRequest &req,
+                                 const std::string &now);
+    void record_checkin(const std::string &device_id, const std::string &now);
+    json group_names(const std::string &device_id);
+    // profiles in a session (reconcile.cpp)
+    void settle_profile_commands(const ExchangeRequest &req,
+                                 const std::string &now);
+    void reconcile_profiles(const std::string &device_id,
+                            const std::string &now);
+    // A setting's "remove" command for a device the setting no longer
+    // applies to, unless another profile still sets the target.
+    void queue_removal(const std::string &device_id, const ProfileMark &mark,
+                       const NewCommand &c, const std::string &now);
+    // Ids of the command queued and of its nested commands, in order.
+    std::vector<int64_t> queue_profile_command(const std::string &device_id,
+                                               const NewCommand &c,
+                                               const ProfileMark &mark,
+                                               const std::string &now);
 
     std::mutex mu_;
     Db db_;
+    int profile_recheck_hours_ = 24;
+    int profile_recheck_sessions_ = 0;
 };
 
 // Adds the columns command trees need to an older database, whatever its
 // schema version (store_command_tree.cpp); idempotent.
 void add_command_tree_columns(Db &db);
+
+// The enrollment tables (store_enrollment.cpp), whatever the schema
+// version; idempotent.
+void add_enrollment_tables(Db &db);
+// The console's table of check-ins and its indexes (store_console.cpp);
+// idempotent.
+void add_console_schema(Db &db);
+
+// A device's columns and its API shape from a row of them
+// (store_devices.cpp).
+const char *device_json_columns();
+json device_json_row(const Stmt &st);
+// The tables of groups and profiles and the profile marks of commands
+// (profile_schema.cpp); idempotent.
+void add_profile_schema(Db &db);
+
+// Adds each (name, declaration) column `table` lacks; idempotent.
+void add_missing_columns(
+    Db &db, const char *table,
+    const std::vector<std::pair<const char *, const char *>> &columns);
+
+// {"profile": {"name", "revision", "setting", "purpose"}} for a command a
+// profile queued, {} for an operator's (profile_schema.cpp).
+json profile_mark_fields(Db &db, int64_t command_id);
+// The "remove" command of a profile's setting (reconcile.cpp).
+NewCommand removal_command(Db &db, const std::string &profile,
+                           const std::string &target);
+// Commands of "secret" settings: marked when queued, their data and
+// results shown as null with "secret": true (profile_schema.cpp).
+void mark_secret_commands(Db &db, const std::vector<int64_t> &ids);
+void redact_secret_command(Db &db, int64_t command_id, json &command);
+
+// The first column of each row of `sql` (one parameter, `key`) as a JSON
+// array of strings (store_groups.cpp).
+json string_list(Db &db, const char *sql, const std::string &key);
 
 // An alerts row (id, code, correlator, items, received_at) in its API shape.
 json alert_json(const Stmt &st);

@@ -34,30 +34,38 @@ json text_or_null(const std::optional<std::string> &v)
 
 }  // namespace
 
-void add_command_tree_columns(Db &db)
+void add_missing_columns(
+    Db &db, const char *table,
+    const std::vector<std::pair<const char *, const char *>> &columns)
 {
     std::set<std::string> have;
     {
-        Stmt st(db, "PRAGMA table_info(commands)");
+        Stmt st(db, (std::string("PRAGMA table_info(") + table + ")").c_str());
         while (st.step()) {
             have.insert(st.text(1));
         }
     }
-    const char *columns[][2] = {
-        {"parent_id", "INTEGER REFERENCES commands(id) ON DELETE CASCADE"},
-        {"source", "TEXT"},
-        {"options", "TEXT"},
-        {"text", "TEXT"},
-        {"choices", "TEXT"},  // JSON array of strings
-        {"reason", "TEXT"},   // why the module could not send it
-    };
-    for (const auto &c : columns) {
-        if (!have.count(c[0])) {
-            db.exec((std::string("ALTER TABLE commands ADD COLUMN ") + c[0]
-                     + " " + c[1])
+    for (const auto &[name, declaration] : columns) {
+        if (!have.count(name)) {
+            db.exec((std::string("ALTER TABLE ") + table + " ADD COLUMN "
+                     + name + " " + declaration)
                         .c_str());
         }
     }
+}
+
+void add_command_tree_columns(Db &db)
+{
+    add_missing_columns(
+        db, "commands",
+        {
+            {"parent_id", "INTEGER REFERENCES commands(id) ON DELETE CASCADE"},
+            {"source", "TEXT"},
+            {"options", "TEXT"},
+            {"text", "TEXT"},
+            {"choices", "TEXT"},  // JSON array of strings
+            {"reason", "TEXT"},   // why the module could not send it
+        });
     db.exec("CREATE INDEX IF NOT EXISTS commands_by_parent"
             " ON commands (parent_id, id)");
 }

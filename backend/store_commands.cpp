@@ -63,6 +63,8 @@ json Store::command_json(int64_t id)
     }
     // verb-specific: source, options/text/choices, commands, alerts, parent
     j.update(command_tree_fields(id, st.text(1), st.text(11), st.text(9)));
+    j.update(profile_mark_fields(db_, id));
+    redact_secret_command(db_, id, j);
     return j;
 }
 

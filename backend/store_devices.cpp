@@ -108,6 +108,8 @@ std::optional<json> Store::create_device(const NewDevice &d)
     sel.bind(1, d.device_id);
     sel.step();
     json out = device_row(sel);
+    out["enrollment"] = nullptr;  // registered by the operator
+    out["groups"] = json::array();
     tx.commit();
     return out;
 }
@@ -122,7 +124,10 @@ std::optional<json> Store::device(const std::string &device_id)
     if (!st.step()) {
         return std::nullopt;
     }
-    return device_row(st);
+    json out = device_row(st);
+    out["enrollment"] = enrollment_json(device_id);
+    out["groups"] = group_names(device_id);
+    return out;
 }
 
 json Store::devices()
@@ -133,27 +138,40 @@ json Store::devices()
                      .c_str());
     json out = json::array();
     while (st.step()) {
-        out.push_back(device_row(st));
+        json d = device_row(st);
+        d["enrollment"] = enrollment_json(st.text(0));
+        out.push_back(std::move(d));
+    }
+    for (json &d : out) {
+        d["groups"] = group_names(d["device_id"].get<std::string>());
     }
     return out;
 }
 
-bool Store::delete_device(const std::string &device_id)
+bool Store::delete_row(const char *sql, const std::string &key)
 {
     std::lock_guard<std::mutex> lock(mu_);
     Transaction tx(db_);
-    // Commands, their results and alerts go with it (ON DELETE CASCADE).
-    Stmt del(db_, "DELETE FROM devices WHERE device_id = ?");
-    del.bind(1, device_id).run();
+    Stmt del(db_, sql);
+    del.bind(1, key).run();
     bool found = db_.changes() > 0;
     tx.commit();
     return found;
+}
+
+bool Store::delete_device(const std::string &device_id)
+{
+    // Commands, their results and alerts go with it (ON DELETE CASCADE).
+    return delete_row("DELETE FROM devices WHERE device_id = ?", device_id);
 }
 
 std::optional<DeviceCredentials>
 Store::credentials(const std::string &device_id)
 {
     std::lock_guard<std::mutex> lock(mu_);
+    if (management_ended(device_id)) {
+        return std::nullopt;  // unenrolled: its credentials are refused
+    }
     Stmt st(db_,
             "SELECT device_id, username, password_inner, nonce,"
             " previous_nonces, server_username, server_inner, server_basic,"
@@ -181,6 +199,9 @@ std::optional<std::string> Store::issue_nonce(const std::string &device_id,
                                               const std::string &candidate)
 {
     std::lock_guard<std::mutex> lock(mu_);
+    if (management_ended(device_id)) {
+        return std::nullopt;
+    }
     Stmt cur(db_, "SELECT nonce FROM devices WHERE device_id = ?");
     cur.bind(1, device_id);
     if (!cur.step()) {
@@ -196,5 +217,13 @@ std::optional<std::string> Store::issue_nonce(const std::string &device_id,
     tx.commit();
     return candidate;
 }
+
+}  // namespace omadm_backend
+
+namespace omadm_backend {
+
+// For the console's listing (store_console.cpp): the same columns and shape.
+const char *device_json_columns() { return device_columns; }
+json device_json_row(const Stmt &st) { return device_row(st); }
 
 }  // namespace omadm_backend

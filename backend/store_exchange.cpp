@@ -194,9 +194,10 @@ json Store::take_queued(const ExchangeRequest &req, const std::string &now)
     if (req.max_commands <= 0) {
         return out;
     }
+    // A profile's commands go ahead of the operator's.
     Stmt sel(db_, "SELECT id, verb, data FROM commands WHERE device_id = ?"
-                  " AND state = 'queued' AND parent_id IS NULL ORDER BY id"
-                  " LIMIT ?");
+                  " AND state = 'queued' AND parent_id IS NULL"
+                  " ORDER BY profile_name IS NULL, id LIMIT ?");
     sel.bind(1, req.device_id).bind(2, req.max_commands);
     // Commands go out in order while the answer stays under
     // max_answer_bytes and max_commands (a container counts with every
@@ -253,7 +254,7 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
         Stmt dev(db_, "SELECT nonce, last_request, last_answer"
                       " FROM devices WHERE device_id = ?");
         dev.bind(1, req.device_id);
-        if (!dev.step()) {
+        if (!dev.step() || management_ended(req.device_id)) {
             return {ExchangeOutcome::unknown_device, nullptr};
         }
         stored_nonce = dev.text(0);
@@ -267,8 +268,12 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
     // committed): the same answer, nothing applied twice. Checked before the
     // nonce, which that first call already rotated.  The whole request is
     // compared, not just (session, msg): a device that reuses a SessionID
-    // in a new session must not get the old session's answer.
-    if (last_answer && last_request == req.fingerprint) {
+    // in a new session must not get the old session's answer.  Not for a
+    // login that used a nonce: the module never repeats one (a device's
+    // retry finds the nonce rotated and is challenged afresh), so a second
+    // one is a copy racing the first, and the compare-and-swap must fail it.
+    bool login = req.session_start && req.used_nonce;
+    if (last_answer && last_request == req.fingerprint && !login) {
         json answer = json::parse(*last_answer, nullptr, false);
         if (answer.is_object()) {
             // The module sends the device this attempt's next nonce.
@@ -289,6 +294,7 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
     }
     if (req.session_start) {
         requeue_sent(req.device_id, now);
+        record_checkin(req.device_id, now);
     }
     if (req.server_next_nonce) {
         Stmt sn(db_, "UPDATE devices SET server_nonce = ? WHERE device_id = ?");
@@ -304,6 +310,12 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
     apply_results(req, now);
     apply_statuses(req, now);
     apply_failed(req, now);
+    settle_profile_commands(req, now);
+    if (req.session_start) {
+        reconcile_profiles(req.device_id, now);
+    }
+    // after the message's own Statuses: what is still open then fails
+    end_management_if_asked(req, now);
 
     json answer = {{"commands", take_queued(req, now)}};
     Stmt seen(db_, "UPDATE devices SET last_seen = ?, last_request = ?,"

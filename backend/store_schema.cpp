@@ -5,7 +5,7 @@ namespace omadm_backend {
 
 namespace {
 
-constexpr int schema_version = 3;
+constexpr int schema_version = 4;
 
 // The device password is never stored, only password_inner (see crypto.hpp).
 // Command and alert ids are AUTOINCREMENT so an id is never reused after a
@@ -116,6 +116,9 @@ Store::Store(const std::string &path) : db_(path)
     }
     db_.exec(schema_sql);
     add_command_tree_columns(db_);
+    add_enrollment_tables(db_);
+    add_console_schema(db_);
+    add_profile_schema(db_);  // version 4: groups and profiles
     db_.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
     tx.commit();
 }

@@ -305,6 +305,80 @@ def json_seeds():
             else v.encode('latin-1') for k, v in s.items()}
 
 
+# --- SOAP requests of the Windows enrollment services (fuzz_soap) ---------
+
+SOAP_NS = ('xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+           'xmlns:a="http://www.w3.org/2005/08/addressing"')
+WSSE = ('http://docs.oasis-open.org/wss/2004/01/'
+        'oasis-200401-wss-wssecurity-secext-1.0.xsd')
+ENROLL = 'http://schemas.microsoft.com/windows/pki/2009/01/enrollment'
+
+
+def soap(action, body, security=''):
+    return (f'<s:Envelope {SOAP_NS}><s:Header>'
+            f'<a:Action s:mustUnderstand="1">{action}</a:Action>'
+            '<a:MessageID>urn:uuid:748132ec-a575-4329-b01b-6171a9cf8478'
+            '</a:MessageID><a:ReplyTo><a:Address>'
+            'http://www.w3.org/2005/08/addressing/anonymous</a:Address>'
+            f'</a:ReplyTo>{security}</s:Header><s:Body>{body}</s:Body>'
+            '</s:Envelope>')
+
+
+def username_token(user='user@example.com', password='secret'):
+    return (f'<wsse:Security xmlns:wsse="{WSSE}" s:mustUnderstand="1">'
+            f'<wsse:UsernameToken><wsse:Username>{user}</wsse:Username>'
+            f'<wsse:Password wsse:Type="PasswordText">{password}'
+            '</wsse:Password></wsse:UsernameToken></wsse:Security>')
+
+
+def soap_seeds():
+    discover = soap(
+        'http://schemas.microsoft.com/windows/management/2012/01/enrollment/'
+        'IDiscoveryService/Discover',
+        '<Discover xmlns="http://schemas.microsoft.com/windows/management/'
+        '2012/01/enrollment"><request xmlns:i="http://www.w3.org/2001/'
+        'XMLSchema-instance"><EmailAddress>user@example.com</EmailAddress>'
+        '<RequestVersion>5.0</RequestVersion><DeviceType>CIMClient_Windows'
+        '</DeviceType><AuthPolicies><AuthPolicy>OnPremise</AuthPolicy>'
+        '</AuthPolicies></request></Discover>')
+    policies = soap(
+        'http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy/'
+        'IPolicy/GetPolicies',
+        '<GetPolicies xmlns="http://schemas.microsoft.com/windows/pki/2009/01/'
+        'enrollmentpolicy"><client><lastUpdate xsi:nil="true" xmlns:xsi='
+        '"http://www.w3.org/2001/XMLSchema-instance"/></client>'
+        '<requestFilter/></GetPolicies>', username_token())
+    rst = soap(
+        f'{ENROLL}/RST/wstep',
+        '<wst:RequestSecurityToken xmlns:wst="http://docs.oasis-open.org/'
+        'ws-sx/ws-trust/200512" xmlns:ac="http://schemas.xmlsoap.org/ws/'
+        '2006/12/authorization"><wst:TokenType>http://schemas.microsoft.com/'
+        '5.0.0.0/ConfigurationManager/Enrollment/DeviceEnrollmentToken'
+        '</wst:TokenType><wst:RequestType>http://docs.oasis-open.org/ws-sx/'
+        'ws-trust/200512/Issue</wst:RequestType>'
+        f'<wsse:BinarySecurityToken xmlns:wsse="{WSSE}" ValueType="{ENROLL}'
+        f'#PKCS10" EncodingType="{WSSE}#base64binary">MIIBAAAA'
+        '</wsse:BinarySecurityToken><ac:AdditionalContext><ac:ContextItem '
+        'Name="DeviceID"><ac:Value>B5B954E81FBCB94EB79BD08BE625F4EE</ac:Value>'
+        '</ac:ContextItem><ac:ContextItem Name="EnrollmentType"><ac:Value>Full'
+        '</ac:Value></ac:ContextItem></ac:AdditionalContext>'
+        '</wst:RequestSecurityToken>', username_token())
+    s = {
+        'discover.xml': discover,
+        'get_policies.xml': policies,
+        'rst_issue.xml': rst,
+        'indented.xml': discover.replace('><', '>\n   <'),
+        'doctype.xml': '<!DOCTYPE s [<!ENTITY x "y">]>' + discover,
+        'entities.xml': discover.replace('user@example.com',
+                                         '&amp;&lt;&#x41;&#13;'),
+        'cdata.xml': rst.replace('MIIBAAAA', '<![CDATA[MIIB\r\nAAAA]]>'),
+        'soap11.xml': discover.replace('2003/05/soap-envelope',
+                                       'soap/envelope/'),
+        'not_xml.txt': 'GET / HTTP/1.1',
+    }
+    return {k: v.encode('utf-8') for k, v in s.items()}
+
+
 def write(target, files):
     d = os.path.join(HERE, 'corpus', target)
     shutil.rmtree(d, ignore_errors=True)
@@ -319,4 +393,5 @@ if __name__ == '__main__':
     write('exchange', exchange_seeds())
     write('hmac_header', hmac_seeds())
     write('backend_json', json_seeds())
+    write('soap', soap_seeds())
     print('corpus written', file=sys.stderr)

@@ -143,7 +143,7 @@ ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
     size_t key_len, const char *val, size_t val_len, unsigned ttl,
     ngx_http_omadm_put_e how)
 {
-    size_t                  size;
+    size_t                  size, replaced;
     time_t                  now;
     uint32_t                hash;
     ngx_uint_t              evicted, evict_max;
@@ -159,11 +159,17 @@ ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
-    ngx_http_omadm_remove_locked(zone, (u_char *) key, key_len, hash);
     ngx_http_omadm_expire(zone, now);
 
+    /* a counter refused keeps its old value: the count never starts over */
+
+    old = ngx_http_omadm_lookup(zone, (u_char *) key, key_len, hash);
+    replaced = (old && old->kept) ? offsetof(ngx_http_omadm_node_t, data)
+                                    + old->key_len + old->val_len
+                                  : 0;
+
     if (how == NGX_HTTP_OMADM_KEPT
-        && zone->sh->kept_size + size > zone->sh->kept_max)
+        && zone->sh->kept_size - replaced + size > zone->sh->kept_max)
     {
         ngx_shmtx_unlock(&zone->shpool->mutex);
 
@@ -174,6 +180,10 @@ ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
                       "window), or make the zone larger",
                       &zone->shm_zone->shm.name);
         return OMADM_ERROR;
+    }
+
+    if (old) {
+        ngx_http_omadm_delete(zone, old);
     }
 
     for ( ;; ) {

@@ -5,8 +5,12 @@
 # lives in $OMADM_STATE_DIR and is reused by the next run.
 #
 #   OMADM_HTTPS_PORT (8443)  device endpoint, TLS
-#   OMADM_API_PORT   (8080)  operator API and backend contract
+#   OMADM_API_PORT   (8080)  operator API (the contract is on a unix socket,
+#                            $OMADM_STATE_DIR/contract/contract.sock)
 #   OMADM_STATE_DIR  (./var)
+#   OMADM_CA_DIR     ($OMADM_STATE_DIR-ca, i.e. ./var-ca)  the private key of
+#                    the CA that signs the server certificate: out of the
+#                    running server's reach, needed only to sign a new one
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,8 +45,14 @@ for f in backend.pid nginx.pid; do
 done
 
 # certificates, operator token and contract key: created once, then reused
-"$root/scripts/gen-certs.sh" "$state"
-for f in admin.token contract.key; do
+(umask 077; mkdir -p "${OMADM_CA_DIR:-$state-ca}")
+ca_dir=$(cd "${OMADM_CA_DIR:-$state-ca}" && pwd)
+"$root/scripts/gen-certs.sh" "$state" "$ca_dir"
+# the device-issuing CA of Windows enrollment, under that root: the root's
+# key signs it once here, and only this intermediate's key goes to the
+# backend
+"$root/scripts/gen-device-ca.sh" "$state" "$ca_dir/ca.key"
+for f in admin.token viewer.token contract.key; do
     if [ ! -s "$state/$f" ]; then
         (umask 077; openssl rand -hex 32 > "$state/$f")
     fi
@@ -61,19 +71,34 @@ searchable() {
     done
 }
 user_line=""
+worker_group=""
 if [ "$(id -u)" = 0 ]; then
     if searchable "$state"; then
         user_line="user nobody nogroup;"
+        worker_group=nogroup
     else
         user_line="user root;    # $state is not reachable by nobody"
         echo "run.sh: note: $state is not world-searchable; nginx workers run as root" >&2
     fi
 fi
 
+# The backend contract on a unix socket that only nginx's workers reach:
+# the backend makes it 0660, and the setgid directory gives it the
+# workers' group (workers of our own user need nothing more).
+contract_dir=$state/contract
+contract_sock=$contract_dir/contract.sock
+mkdir -p "$contract_dir"
+if [ -n "$worker_group" ]; then
+    chgrp "$worker_group" "$contract_dir"
+    chmod 2750 "$contract_dir"
+else
+    chmod 0700 "$contract_dir"
+fi
+
 (umask 077
  sed -e "s|@MODULE@|$module|g" -e "s|@STATE@|$state|g" \
      -e "s|@USER@|$user_line|" -e "s|@HTTPS_PORT@|$https_port|g" \
-     -e "s|@API_PORT@|$api_port|g" \
+     -e "s|@CONTRACT_SOCKET@|$contract_sock|g" -e "s|@API_PORT@|$api_port|g" \
      -e "s|@CONTRACT_KEY@|$(cat "$state/contract.key")|g" \
      "$root/scripts/nginx.conf.in" > "$state/nginx.conf")
 
@@ -101,15 +126,28 @@ fi
 
 # umask 077: the database holds credential digests
 chmod 0600 "$state"/omadm.db* 2>/dev/null || true
+# The logs are for their owner alone: nginx quotes request lines, RespURI
+# session tokens included, in its error log.  Those of an earlier run are
+# made 0600 here; nginx creates its logs 0644 less its umask, also when it
+# reopens them after a rotation (USR1), so it runs under umask 077.
+for f in error.log access.log backend.log nginx.out; do
+    touch "$state/$f"
+    chmod 0600 "$state/$f"
+done
 (umask 077; exec "$backend" --listen "127.0.0.1:$api_port" \
+    --contract-listen "unix:$contract_sock" \
     --db "$state/omadm.db" --token-file "$state/admin.token" \
-    --key-file "$state/contract.key" </dev/null >>"$state/backend.log" 2>&1) &
+    --key-file "$state/contract.key" --viewer-token-file "$state/viewer.token" \
+    --console-dir "$root/console" \
+    --public-url "https://127.0.0.1:$https_port" \
+    --device-ca-cert "$state/device-ca.crt" --device-ca-key "$state/device-ca.key" \
+    --root-ca-cert "$state/ca.crt" </dev/null >>"$state/backend.log" 2>&1) &
 backend_pid=$!
 echo "$backend_pid" > "$state/backend.pid"
 wait_ready omadm-backend "$backend_pid" "$api_port" "$state/backend.log"
 
-"$nginx" -p "$state/" -c "$state/nginx.conf" -e "$state/error.log" \
-    </dev/null >>"$state/nginx.out" 2>&1 &
+(umask 077; exec "$nginx" -p "$state/" -c "$state/nginx.conf" -e "$state/error.log" \
+    </dev/null >>"$state/nginx.out" 2>&1) &
 nginx_pid=$!    # daemon off: this is the master; it writes nginx.pid too
 wait_ready nginx "$nginx_pid" "$https_port" "$state/error.log"
 
@@ -117,10 +155,14 @@ cat <<INFO
 
 ngx_omadm is running.
   device endpoint : https://127.0.0.1:$https_port/omadm
-  CA certificate  : $state/ca.crt   (devices and curl: --cacert)
+  CA certificate  : $state/ca.crt   (devices and curl: --cacert; its key: $ca_dir)
   operator API    : http://127.0.0.1:$api_port/api/v1
-  operator token  : $state/admin.token
+  operator token  : $state/admin.token   (read-only viewer token: $state/viewer.token)
+  web console     : https://127.0.0.1:$https_port/console/   (sign in with a token; the CA above)
+  backend contract: $contract_sock   (nginx's internal location only)
   logs            : $state/error.log, access.log, backend.log
+  Windows enrollment: https://127.0.0.1:$https_port/EnrollmentServer/Discovery.svc
+                    (device CA $state/device-ca.crt; README, "Windows enrollment")
 
 Register a device and queue a command:
   TOKEN=\$(cat $state/admin.token)
@@ -129,6 +171,12 @@ Register a device and queue a command:
        http://127.0.0.1:$api_port/api/v1/devices
   curl -s -H "Authorization: Bearer \$TOKEN" -d '{"verb":"Get","target":"./DevDetail/SwV"}' \\
        http://127.0.0.1:$api_port/api/v1/devices/IMEI%3A490154203237518/commands
+
+Let a Windows user enroll (Settings > Accounts > Access work or school >
+Enroll only in device management, with this user and password):
+  curl -s -H "Authorization: Bearer \$TOKEN" \\
+       -d '{"username":"user@example.com","password":"a long passphrase"}' \\
+       http://127.0.0.1:$api_port/api/v1/enrollment-users
 
 Ctrl-C stops both (or, from another shell: make stop).
 INFO

@@ -41,6 +41,14 @@ void device::start_session()
     busy_ = true;
     attempts_ = 0;
     session_start_ = clock::now();
+    if (ctx_.opt.tree && sessions_begun_++ == 0) {
+        tree_ = ctx_.opt.nodes;
+    } else if (ctx_.opt.tree) {
+        // somebody changed these on the device since its last session
+        for (const auto &[uri, value] : ctx_.opt.drift) {
+            tree_[uri] = value;
+        }
+    }
     begin_attempt();
 }
 
@@ -84,7 +92,8 @@ void device::send_package1(bool with_status)
 {
     msg_id_++;
     static const devinfo info;
-    post(package1(header(true), info, with_status ? &last_ : nullptr));
+    post(package1(header(true), info, with_status ? &last_ : nullptr,
+                  ctx_.opt.login_status));
 }
 
 void device::send_answer()
@@ -230,6 +239,8 @@ void device::handle(omadm::message &&m)
         } else if (!received_as_planned(c->name, target, c->items[0].data)) {
             ctx_.st.error("command_not_as_queued");
             o = outcome{outcome_kind::fail, 400, ""};
+        } else if (ctx_.opt.tree) {
+            o = tree_outcome(*c, target);
         }
         slow = slow || o.kind == outcome_kind::slow;
         answers_.push_back(command_answer{c, target, o});
@@ -247,6 +258,43 @@ void device::handle(omadm::message &&m)
         return;
     }
     send_answer();
+}
+
+// A node command on the device's DM tree: Get 200 with the value (404 when
+// absent), Add 418 when the node exists, Replace stores, Delete removes
+// (404 when absent), Exec 200; a --read-only node answers 405 to all but
+// Get.  The tree changes as a device's would (an Atomic's children are
+// carried out one by one, not rolled back).
+outcome device::tree_outcome(const omadm::command &c,
+                             const std::string &target)
+{
+    auto it = tree_.find(target);
+    bool exists = it != tree_.end();
+    if (c.name == "Get") {
+        return exists ? outcome{outcome_kind::ok, 200, it->second}
+                      : outcome{outcome_kind::notfound, 404, ""};
+    }
+    if (c.name == "Exec") {
+        return outcome{outcome_kind::ok, 200, ""};
+    }
+    if (ctx_.opt.read_only.count(target)) {
+        return outcome{outcome_kind::fail, 405, ""};
+    }
+    if (c.name == "Add" && exists) {
+        return outcome{outcome_kind::fail, 418, ""};
+    }
+    if (c.name == "Add" || c.name == "Replace") {
+        tree_[target] = c.items.empty() ? "" : c.items[0].data;
+        return outcome{outcome_kind::ok, 200, ""};
+    }
+    if (c.name == "Delete") {
+        if (!exists) {
+            return outcome{outcome_kind::notfound, 404, ""};
+        }
+        tree_.erase(it);
+        return outcome{outcome_kind::ok, 200, ""};
+    }
+    return outcome{outcome_kind::ok, 200, ""};
 }
 
 void device::attempt_failed(const std::string &kind, long delay_ms)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,7 @@ private:
     std::string hmac_header(const std::string &body) const;
     device_header header(bool with_cred) const;
     void handle(omadm::message &&m);
+    outcome tree_outcome(const omadm::command &c, const std::string &target);
     void attempt_failed(const std::string &kind, long delay_ms = -1);
     void session_failed(const std::string &kind);
     void finish(bool ok);
@@ -73,6 +75,8 @@ private:
     std::string nonce_;               // raw bytes of the last NextNonce
     bool        has_nonce_ = false;
     unsigned    session_seq_ = 0;     // every attempt gets a new SessionID
+    std::map<std::string, std::string> tree_;  // --tree: the DM tree
+    unsigned    sessions_begun_ = 0;  // for --drift
     unsigned    attempts_ = 0;        // failed attempts of this session
     clock::time_point session_start_, sent_at_;
 

@@ -74,7 +74,8 @@ std::vector<const omadm::command *> commands_to_answer(const omadm::message &m)
 }
 
 std::string package1(const device_header &h, const devinfo &info,
-                     const omadm::message *previous)
+                     const omadm::message *previous,
+                     const std::string &login_status)
 {
     omadm::message m = skeleton(h);
     unsigned id = 1;
@@ -86,6 +87,18 @@ std::string package1(const device_header &h, const devinfo &info,
     alert.cmd_id = std::to_string(id++);
     alert.data = "1201";
     m.body.push_back(alert);
+    if (!login_status.empty()) {
+        omadm::command login;
+        login.name = "Alert";
+        login.cmd_id = std::to_string(id++);
+        login.data = "1224";
+        omadm::item it;
+        it.meta.type = "com.microsoft/MDM/LoginStatus";
+        it.meta.format = "chr";
+        it.data = login_status;
+        login.items.push_back(it);
+        m.body.push_back(login);
+    }
 
     omadm::command replace;
     replace.name = "Replace";

@@ -34,8 +34,11 @@ struct command_answer {
 
 // Package 1: [Status for the server's previous SyncHdr], Alert 1201,
 // Replace of ./DevInfo/{DevId,Man,Mod,DmV,Lang}, Final.
+// With `login_status` ("user", "others", "none"), an Alert 1224 (Meta/Type
+// com.microsoft/MDM/LoginStatus) after the 1201.
 std::string package1(const device_header &h, const devinfo &info,
-                     const omadm::message *previous_server_message);
+                     const omadm::message *previous_server_message,
+                     const std::string &login_status = "");
 
 // Status for the server's SyncHdr, a Status per command (Atomic/Sequence
 // children too), Results for every Get answered 200, Final.  With no

@@ -18,6 +18,8 @@ const char *usage_text()
 "                 [--mix ok=80,notfound=10,fail=5,slow=5] [--slow-ms MS]\n"
 "                 [--verify K] [--retries N] [--retry-cap-ms MS]\n"
 "                 [--timeout-ms MS] [--json] [--quiet]\n"
+"                 [--tree] [--node URI=VALUE]... [--read-only URI]...\n"
+"                 [--drift URI=VALUE]... [--login-status user|others|none]\n"
 "Plays N OMA DM devices against URL (see docs/omadm-sim.md).\n"
 "--no-locname: no SyncHdr/Source/LocName in any message (the server must\n"
 "find the user from the device id; HMAC still names it in x-syncml-hmac)\n"
@@ -69,11 +71,16 @@ bool parse_options(int argc, char **argv, options &o, std::string &err,
             o.no_locname = true;
             continue;
         }
+        if (name == "--tree") {
+            o.tree = true;
+            continue;
+        }
         static const char *const with_value[] = {
             "--url", "--ca", "--api", "--token-file", "--devices",
             "--sessions", "--concurrency", "--rate", "--duration", "--auth",
             "--seed", "--prefix", "--devices-file", "--mix", "--slow-ms",
-            "--verify", "--retries", "--retry-cap-ms", "--timeout-ms"};
+            "--verify", "--retries", "--retry-cap-ms", "--timeout-ms",
+            "--node", "--read-only", "--drift", "--login-status"};
         if (std::find(std::begin(with_value), std::end(with_value), name)
             == std::end(with_value))
         {
@@ -159,6 +166,26 @@ bool parse_options(int argc, char **argv, options &o, std::string &err,
         } else if (name == "--retry-cap-ms") {
             if (!num(3600000, 0)) return false;
             o.retry_cap_ms = unsigned(n);
+        } else if (name == "--node" || name == "--drift") {
+            std::string nv = v;
+            size_t eq = nv.find('=');
+            if (eq == 0 || eq == std::string::npos) {
+                err = name + " wants URI=VALUE, got \"" + nv + "\"";
+                return false;
+            }
+            (name == "--node" ? o.nodes : o.drift)[nv.substr(0, eq)] =
+                nv.substr(eq + 1);
+            o.tree = true;
+        } else if (name == "--read-only") {
+            o.read_only.insert(v);
+            o.tree = true;
+        } else if (name == "--login-status") {
+            std::string s = v;
+            if (s != "user" && s != "others" && s != "none") {
+                err = "--login-status wants user, others or none";
+                return false;
+            }
+            o.login_status = s;
         } else if (name == "--timeout-ms") {
             if (!num(3600000, 1)) return false;
             o.timeout_ms = unsigned(n);

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 
 #include "outcome.hpp"
@@ -35,6 +37,13 @@ struct options {
     unsigned    timeout_ms = 30000;
     bool        json = false;
     bool        quiet = false;
+    // --tree: each device holds a small DM tree that answers node commands
+    // (Add/Replace/Get/Delete/Exec) instead of --mix
+    bool        tree = false;
+    std::map<std::string, std::string> nodes;   // --node URI=VALUE
+    std::set<std::string> read_only;            // --read-only URI: 405
+    std::map<std::string, std::string> drift;   // --drift URI=VALUE
+    std::string login_status;   // --login-status: Alert 1224 in package 1
 };
 
 // Fills `out` from argv.  Returns false with a message in `err` on a

@@ -11,6 +11,8 @@ use Digest::MD5 qw(md5_base64);
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use IO::Socket::INET;
+use IO::Socket::UNIX;
+use IO::Select;
 use JSON::PP;
 use POSIX qw(WNOHANG);
 use Test::More;
@@ -177,6 +179,88 @@ is(run_refused(args => ['--token-file', "$dir/token",
 is(run_refused(args => ['--bogus', 'x']), 2, 'unknown option: exit 2');
 like(read_file($log), qr/no operator token/, 'message names the missing secret');
 
+# The listeners and connection limits (t/backend_slow_clients.t runs them).
+my @secrets = ('--token-file', "$dir/token", '--key-file', "$dir/key");
+for my $bad ([ '--header-timeout', 0 ], [ '--body-timeout', 'x' ],
+             [ '--max-client-connections', -1 ], [ '--threads', 1025 ],
+             [ '--contract-listen', 'unix:' ], [ '--contract-listen', '127.0.0.1' ]) {
+    is(run_refused(args => [ @secrets, @$bad ]), 2, "@$bad: usage error, exit 2");
+}
+like(read_file($log), qr/--contract-listen wants HOST:PORT or unix:PATH/,
+     '... with a message');
+write_file("$dir/not-a-socket", "x\n");
+is(run_refused(args => [ @secrets, '--contract-listen', "unix:$dir/not-a-socket" ]), 1,
+   'a contract socket path that is a file: exit 1');
+like(read_file($log), qr/not-a-socket: exists and is not a socket/, '... and says so');
+is(read_file("$dir/not-a-socket"), "x\n", '... the file is left alone');
+is(run_refused(args => [ @secrets, '--contract-listen', "unix:$dir/no/such/dir.sock" ]), 1,
+   'a contract socket in a missing directory: exit 1');
+{
+    my $busy = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                     Listen => 1) or die $!;
+    is(run_refused(args => [ @secrets, '--listen', "unix:$dir/api.sock",
+                             '--contract-listen', '127.0.0.1:' . $busy->sockport ]),
+       1, 'the contract port taken: exit 1');
+    ok(!-e "$dir/api.sock", '... and the socket it had opened is removed again');
+}
+{
+    # a socket file left by a backend that was killed: replaced
+    my $stale = "$dir/stale.sock";
+    IO::Socket::UNIX->new(Local => $stale, Listen => 1) or die "$stale: $!";
+    my $child = fork // die $!;
+    if (!$child) {
+        open STDERR, '>>', $log or die $!;
+        exec $BIN, '--listen', '127.0.0.1:' . free_port(), '--db', "$dir/x.db",
+            @secrets, '--contract-listen', "unix:$stale" or exit 127;
+    }
+    my $up;
+    for (1 .. 200) {
+        last if $up = IO::Socket::UNIX->new(Peer => $stale);
+        sleep 0.05;
+    }
+    ok($up, 'a stale contract socket file is replaced');
+    kill 'TERM', $child;
+    waitpid($child, 0);
+    is($? >> 8, 0, '... SIGTERM: exit 0');
+    ok(!-e $stale, '... and the socket file is removed');
+}
+{
+    # --max-client-connections caps the operator port, not the contract's
+    # own listener (nginx is one address with many connections)
+    my ($api_port, $contract_port) = (free_port(), free_port());
+    my $child = fork // die $!;
+    if (!$child) {
+        open STDERR, '>>', $log or die $!;
+        exec $BIN, '--listen', "127.0.0.1:$api_port", '--db', "$dir/x.db", @secrets,
+            '--contract-listen', "127.0.0.1:$contract_port",
+            '--max-client-connections', 1 or exit 127;
+    }
+    for (1 .. 200) {    # no probe connection: it would count for a moment
+        last if read_file($log) =~ /listening on 127\.0\.0\.1:$api_port /;
+        sleep 0.05;
+    }
+    # one idle connection, then a request on a second one: its status
+    my $second = sub {
+        my ($port, $path, $header) = @_;
+        my $held = IO::Socket::INET->new("127.0.0.1:$port") or die $!;
+        sleep 0.2;
+        my $s = IO::Socket::INET->new("127.0.0.1:$port") or die $!;
+        # a refusal comes unasked (sending first could earn a reset instead)
+        print $s "POST $path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n$header"
+            . "Content-Length: 2\r\n\r\n{}"
+            unless IO::Select->new($s)->can_read(1);
+        local $/;
+        my $answer = <$s> // '';
+        return $answer =~ m{^HTTP/1\.1 (\d+)} ? $1 : 'none';
+    };
+    is($second->($api_port, '/api/v1/devices', "Authorization: Bearer $TOKEN\r\n"), 503,
+       '--max-client-connections 1: a second connection to the operator port gets 503');
+    is($second->($contract_port, '/contract/auth', "X-Omadm-Key: $KEY\r\n"), 400,
+       '... to the contract\'s own listener it is served');
+    kill 'TERM', $child;
+    waitpid($child, 0);
+}
+
 start_backend();
 
 # ---------------------------------------------------------------------------
@@ -322,8 +406,18 @@ is_deeply($b, { nonce => 'N1' }, '... answer: the nonce to send');
 ($st, $b) = contract('nonce', { device_id => $ID, nonce => 'N5' });
 is_deeply([ $st, $b ], [ 200, { nonce => 'N1' } ],
           'a second challenge: the unused nonce, not the new candidate');
-($st) = contract('nonce', { device_id => 'IMEI:000', nonce => 'N1' });
-is($st, 404, 'nonce for an unknown device: 404');
+# an unknown device gets a stand-in that looks like a held nonce: the same
+# on every challenge, so a challenge tells no one which ids are registered
+($st, $b) = contract('nonce', { device_id => 'IMEI:000', nonce => 'N1' });
+my $stand_in = $b->{nonce};
+is($st, 200, 'nonce for an unknown device: 200');
+like($stand_in // '', qr{^[A-Za-z0-9+/]{22}==$}, '... with a 16-byte stand-in');
+(undef, $b) = contract('nonce', { device_id => 'IMEI:000', nonce => 'N7' });
+is($b->{nonce}, $stand_in, '... the same on the next challenge');
+(undef, $b) = contract('nonce', { device_id => 'IMEI:001', nonce => 'N7' });
+isnt($b->{nonce}, $stand_in, '... and another for another id');
+($st) = contract('auth', { device_id => 'IMEI:000', username => '' });
+is($st, 404, '... while auth still says unknown device');
 (undef, $b) = contract('auth', { device_id => $ID, username => 'dev1' });
 is($b->{nonce}, 'N1', 'auth returns the stored nonce');
 
@@ -468,12 +562,13 @@ is(scalar(grep { $_->{correlator} eq 'reuse' } @$b), 1, '... and its alert is st
 ($st, $b) = exchange(session_id => '3', msg_id => '1', session_start => JSON::PP::true,
                      used_nonce => 'B1', next_nonce => 'B3',
                      alerts => [ { code => '1226', correlator => 'reuse', items => [] } ]);
-is($st, 200, 'its retry (a new next_nonce, the used one already rotated)');
-is_deeply(command_ids($b), [ $reused->{id} ], '... the same answer');
+# a second login with a used nonce is a copy racing the first (the module
+# never repeats one: a device's retry finds the nonce rotated): 409
+is($st, 409, 'the same login again (its nonce already used): 409');
 (undef, $b) = api('GET', "$P/alerts");
 is(scalar(grep { $_->{correlator} eq 'reuse' } @$b), 1, '... the alert not stored twice');
 (undef, $b) = contract('auth', { device_id => $ID, username => 'dev1' });
-is($b->{nonce}, 'B3', '... and the nonce the device was given is stored');
+is($b->{nonce}, 'B2', '... and the nonce the first login stored stays');
 my %last = (session_id => '3', msg_id => '2',
             statuses => [ { command_id => $reused->{id}, status => 200 } ]);
 ($st, $b) = exchange(%last);
@@ -605,21 +700,21 @@ is_deeply(command_ids($b), [ $big[3] ], '... and repeats that answer');
                      statuses => [ { command_id => $big[3], status => 200 } ]);
 is_deeply($b->{commands}, [], '... then nothing more');
 
-# A command alone over half an answer still goes out on its own: 64 KiB of
-# control characters is 384 KiB once escaped.
+# A command alone over half an answer still goes out on its own: an Exec's
+# 150 KiB of quotes is 300 KiB once escaped.
 my @half;
 for my $n (1 .. 2) {
     ($st, my $c) = api('POST', "$LP/commands",
-                       { verb => 'Replace', target => "./Control/$n",
-                         data => "\x01" x (64 * $KiB) });
-    is($st, 201, "queue 64 KiB of control characters ($n), 384 KiB once escaped");
+                       { verb => 'Exec', target => "./Control/$n",
+                         data => '"' x (150 * $KiB) });
+    is($st, 201, "queue an Exec with 150 KiB of quotes ($n), 300 KiB once escaped");
     push @half, $c->{id};
 }
 ($st, $b, $r) = exchange(device_id => 'IMEI:large', session_id => '3', msg_id => '1',
                          session_start => JSON::PP::true);
 is_deeply(command_ids($b), [ $half[0] ], 'escaped size counts: one per answer');
 cmp_ok(length $r->{content}, '<=', 512 * $KiB, '... within 512 KiB');
-is($b->{commands}[0]{data}, "\x01" x (64 * $KiB), '... data intact');
+is($b->{commands}[0]{data}, '"' x (150 * $KiB), '... data intact');
 ($st, $b) = exchange(device_id => 'IMEI:large', session_id => '3', msg_id => '2',
                      statuses => [ { command_id => $half[0], status => 200 } ]);
 is_deeply(command_ids($b), [ $half[1] ], '... the other in the next');
@@ -661,7 +756,7 @@ is($b->{state}, 'queued', '... still queued');
 (undef, $b) = api('GET', "$P/commands/$c1->{id}");
 is_deeply($b->{results}[0]{data}, '4.2.1', 'results survive');
 (undef, $b) = contract('auth', { device_id => $ID, username => 'dev1' });
-is($b->{nonce}, 'B3', 'nonce survives');
+is($b->{nonce}, 'B2', 'nonce survives');
 ($st, $b) = exchange(%last);
 is($st, 200, 'repeat of the last exchange after a restart');
 is_deeply($b->{commands}, [], '... answered from the stored answer');

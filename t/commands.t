@@ -23,21 +23,7 @@ my $t = OmadmTest->new->start;
 sub cmds { OmadmTest::Device::commands($_[0]) }
 sub hdr_code { OmadmTest::Device::hdr_status($_[0])->{Data} }
 
-# Server commands depth first, nested ones after their container, each
-# { name, CmdID, items, Data, kids => [...] }.
-sub flatten {
-    my @out;
-    for my $c (@_) {
-        push @out, $c;
-        next unless $c->{name} =~ /^(Atomic|Sequence)$/;
-        my @kids = map { OmadmTest::SyncML::_command($_) }
-                   grep { $_->{name} ne 'Meta' && $_->{name} ne 'CmdID'
-                          && $_->{name} ne 'NoResp' } @{ $c->{node}{kids} };
-        $c->{kids} = \@kids;
-        push @out, flatten(@kids);
-    }
-    return @out;
-}
+sub flatten { OmadmTest::Device::flatten(@_) }
 
 # The device's reply to server message $r: SyncHdr Status, then for each
 # command (nested ones too) what $how->($cmd) says: { code, items =>

@@ -58,15 +58,39 @@ for my $round (1 .. 3) {
     $v->new_session;
     my $c1 = $v->post($v->package1(cred => undef));
     is(hs($c1)->{Data}, '407', "round $round: the device is challenged");
-    # the outsider provokes a challenge between the device's two messages
-    # (in a session of its own: the device's would be a repeat)
-    $evil->new_session("evil$round");
+    # the outsider provokes a challenge between the device's two messages,
+    # in a session of its own or in the device's (SessionID and MsgID)
+    $evil->new_session($round == 3 ? $v->{session} : "evil$round");
     my $e = $evil->post($evil->package1(cred => undef));
     is((hs($e)->{chal} || {})->{NextNonce}, (hs($c1)->{chal} || {})->{NextNonce},
        "round $round: the outsider's challenge carries the same nonce");
     $res = $v->post($v->package1);
     is(hs($res)->{Data}, '212', "round $round: the device's login is not stale");
 }
+
+# --- one address over many devices ------------------------------------------
+# Past 8 x omadm_auth_failures failures over all devices (3 here: 24), an
+# address is throttled for every device, so it cannot spread counters over
+# a fleet; another address is not.
+my @fleet = map { "IMEI:spread-$_" } 1 .. 10;
+$t->register_device($_, 'dev1', 'secret') for @fleet;
+my $throttled_at;
+for my $i (0 .. $#fleet) {
+    my $d = $t->device(id => $fleet[$i], user => 'dev1', pass => 'guess',
+                       register => 0, local_address => '127.0.0.6');
+    $d->post($d->package1(cred => undef));
+    for (1 .. 3) {
+        $d->new_session;
+        my $r = $d->post($d->package1);
+        $throttled_at //= $i if !(hs($r)->{chal} || {})->{NextNonce};
+    }
+}
+is($throttled_at, 8, 'the address is throttled on the 9th device (24 failures)');
+my $honest = $t->device(id => $fleet[-1], user => 'dev1', pass => 'secret',
+                        register => 0);
+$honest->post($honest->package1(cred => undef));
+is(hs($honest->post($honest->package1))->{Data}, '212',
+   '... while the device itself, from its own address, gets in');
 
 # --- zone flushing ----------------------------------------------------------
 $id = 'IMEI:flush';

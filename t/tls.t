@@ -67,18 +67,7 @@ is($res->{status}, 400, 'HTTP::Tiny with verify_SSL reaches the endpoint');
 my $pki = $t->dir . '/enterprise';
 mkdir $pki or die "$pki: $!\n";
 
-sub openssl {
-    my $log = "$pki/openssl.log";
-    my $pid = fork // die "fork: $!\n";
-    if ($pid == 0) {
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>>', $log;
-        open STDERR, '>&', \*STDOUT;
-        exec('openssl', @_) or POSIX::_exit(127);
-    }
-    waitpid($pid, 0);
-    die "openssl @_ failed:\n" . OmadmTest::_slurp($log) . "\n" if $?;
-}
+sub openssl { $t->openssl(@_) }
 
 OmadmTest::_write("$pki/ext.cnf", <<'EXT');
 [issuing_ca]

@@ -123,6 +123,9 @@ auth_outcome authenticator::login_verified(const auth_reply &r)
     }
     if (!ok) {
         used_ = nonce();
+        // The guess was evaluated: it stays counted, whatever becomes of
+        // the challenge that answers it (a failing nonce call included).
+        counter_.guessed_wrong();
         return failed("invalid credentials");
     }
     if (ctx_.cf.auth_accept & (OMADM_AUTH_MD5 | OMADM_AUTH_HMAC))

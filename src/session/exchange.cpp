@@ -184,8 +184,12 @@ void exchange::begin()
     // Our answer to this very message was lost: send it again, touch
     // nothing.  Its print covers the token it came with and its
     // credentials, so only the sender of the original can repeat it;
-    // another message with the same MsgID is a new attempt.
+    // another message with the same MsgID is a new attempt.  A login
+    // without a token is answered from the cache only while its session
+    // goes on: once it ended, the same package 1 (a Basic device reusing
+    // its SessionID) starts a new session.
     if (have && stored.authenticated && !stored.last_response.empty()
+        && (!token_.empty() || !stored.ended)
         && msg_.hdr.msg_id == stored.last_device_msg_id
         && secure_equal(message_print(), stored.last_request_print)
         && in_encoding(stored.last_response, ctx_.enc)) {
@@ -499,7 +503,9 @@ void exchange::respond_authenticated()
 
 void exchange::respond_device_gone()
 {
-    // The backend no longer knows the device: refuse what it sent and end.
+    // The backend no longer knows the device: refuse what it sent and end
+    // (and keep nothing for it, a failure count included).
+    auth_.abandon();
     message m = reply_.device_gone();
     if (!ctx_.st.authenticated) verdict_ = verdict::failed;
     error_ = "backend: unknown device";

@@ -1,6 +1,8 @@
 // omadm_auth_failures: the failed authentications of one device from one
-// client address, counted in a store whose entries session churn cannot
-// evict (cf.counter_store).
+// client address, and of one address over all devices (so that one address
+// cannot spread counters over a fleet), counted in a store whose entries
+// session churn cannot evict (cf.counter_store).  IPv6 addresses count by
+// /64, the block one subscriber holds.
 //
 // A login's attempt is counted as failed before the backend is asked
 // (reserve), so that parallel attempts cannot all pass the check during
@@ -8,7 +10,10 @@
 // not to be a guess (the backend failed, the device is unknown, the nonce
 // was stale) puts it back (release).  An attempt that cannot be counted is
 // not evaluated: the caller answers 503, so a full store never opens the
-// door to unlimited guesses.
+// door to unlimited guesses.  The address's count over all devices is
+// shared by everyone behind the address: it only ever goes up, by guesses
+// that failed, since setting it back would undo what others counted
+// meanwhile (the store has no atomic update).
 #pragma once
 
 #include <optional>
@@ -19,9 +24,20 @@
 
 namespace omadm {
 
+// An address over all devices is throttled past this many times the
+// per-device limit (a NAT of honest devices stays well below it).
+constexpr unsigned k_address_failures_factor = 8;
+
+// "2001:db8:1:2:3:4:5:6" -> "2001:db8:1:2::"; other text as it is.
+std::string peer_group(std::string_view peer);
+
 class failure_counter {
 public:
     failure_counter(const exchange_context &ctx, const omadm_store_t &store);
+    failure_counter(failure_counter &&) = default;
+    // A message given up before its answer (the client went away, nginx
+    // reloaded) gives back the attempt it reserved: nothing was learnt.
+    ~failure_counter();
 
     void set_peer(std::string_view addr) { peer_.assign(addr); }
 
@@ -34,6 +50,9 @@ public:
     bool reserve();
     // Puts the count back as it was read, if an attempt was reserved.
     void release();
+    // The reserved attempt was a wrong guess: it stays counted, and the
+    // address's count goes up too.
+    void guessed_wrong();
 
     // What the answer does to the count (commit()): a MAC checked within
     // a session and found wrong adds a failure; a session that starts
@@ -47,7 +66,10 @@ private:
     enum class change { none, failure, reset };
 
     std::string key() const;
-    bool count_failure(const std::optional<std::string> &current);
+    std::string address_key() const;
+    bool over(const std::optional<std::string> &count, unsigned limit) const;
+    bool count_failure(const std::string &key,
+                       const std::optional<std::string> &current);
 
     const exchange_context &ctx_;
     kv_store store_;

@@ -19,7 +19,10 @@ package OmadmTest;
 # proxy_read_timeout => '1s', ... } } (directive overrides, undef removes),
 # ssl_certificate / ssl_certificate_key => files (default: the
 # gen-certs.sh server.crt / server.key in the test directory),
-# worker_processes => N (default 2).
+# worker_processes => N (default 2), backend_args => [...] (more
+# omadm-backend options), contract_socket => 1 (the backend serves the
+# contract on <dir>/contract/contract.sock, apart from the operator API,
+# and the internal location proxies to it).
 
 use strict;
 use warnings;
@@ -241,6 +244,22 @@ sub sockets {
 sub vm_rss {
     my ($pid) = @_;
     return (_slurp("/proc/$pid/status") =~ /^VmRSS:\s+(\d+)/m)[0] // 0;
+}
+
+# Runs the openssl command line (no shell), its output appended to
+# <dir>/openssl.log; dies with that log when it fails.
+sub openssl {
+    my ($self, @args) = @_;
+    my $log = "$self->{dir}/openssl.log";
+    my $pid = fork // die "fork: $!\n";
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', $log;
+        open STDERR, '>&', \*STDOUT;
+        exec('openssl', @args) or POSIX::_exit(127);
+    }
+    waitpid($pid, 0);
+    die "openssl @args failed:\n" . _slurp($log) . "\n" if $?;
 }
 
 1;

@@ -160,6 +160,53 @@ test_failures_per_address(void **state)
     assert_string_equal(o.auth, "ok");
     expect_field(&o, "SyncBody/Status[1]/Data", "212");
     outcome_free(&o);
+
+    /* IPv6 counts by /64: another host of the same /64 is throttled too,
+       a host of another /64 is not */
+    for (i = 0; i < 3; i++) {
+        f->peer = "2001:db8:1:2::66";
+        snprintf(sid, sizeof(sid), "v%d", i);
+        drive(f, device_msg(sid, 1, md5_cred("dev1", "guess", f->be.nonce),
+                            PKG1("1", "2")), NULL, &o);
+        outcome_free(&o);
+    }
+    f->peer = "2001:db8:1:2:aaaa:bbbb:cccc:dddd";
+    drive(f, device_msg("v8", 1, md5_cred("dev1", "secret", f->be.nonce),
+                        PKG1("1", "2")), NULL, &o);
+    assert_string_equal(o.auth, "throttled");
+    outcome_free(&o);
+    f->peer = "2001:db8:1:3::66";
+    drive(f, device_msg("v9", 1, md5_cred("dev1", "secret", f->be.nonce),
+                        PKG1("1", "2")), NULL, &o);
+    assert_string_equal(o.auth, "ok");
+    outcome_free(&o);
+}
+
+/* a wrong guess stays counted when the challenge that answers it fails
+   (the nonce call): an attacker who slows the backend gets no free guess */
+static void
+test_failure_counted_when_the_challenge_fails(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        sid[16];
+    int         i;
+
+    for (i = 0; i < 3; i++) {
+        snprintf(sid, sizeof(sid), "n%d", i);
+        strcpy(f->be.fail_op, "nonce");
+        f->be.fail_status = 502;
+        f->be.fail_body = "";
+        drive(f, device_msg(sid, 1, md5_cred("dev1", "guess", f->be.nonce),
+                            PKG1("1", "2")), NULL, &o);
+        assert_string_equal(o.ops, "auth,nonce");
+        assert_int_equal(o.http_status, 503);
+        outcome_free(&o);
+    }
+    drive(f, device_msg("n9", 1, md5_cred("dev1", "secret", f->be.nonce),
+                        PKG1("1", "2")), NULL, &o);
+    assert_string_equal(o.auth, "throttled");
+    outcome_free(&o);
 }
 
 /* the token an unauthenticated message could see never reaches a
@@ -208,6 +255,37 @@ test_no_fixation(void **state)
 }
 
 
+/* a Basic device that starts every session with the same SessionID sends
+   the same package 1 again: once its session ended, that is a new session
+   (the backend is asked), not a repeat answered from the cache */
+static void
+test_basic_reused_session_id(void **state)
+{
+    fixture_t  *f = *state;
+    outcome_t   o;
+    char        msg[16384];
+
+    f->cf.auth_accept = OMADM_AUTH_BASIC;
+    snprintf(msg, sizeof(msg), "%s", device_msg("1", 1,
+             basic_cred("dev1", "secret"), PKG1("1", "2")));
+    drive(f, msg, NULL, &o);
+    assert_string_equal(o.ops, "auth,exchange");
+    assert_non_null(strstr(session_blob(&f->mem, "1"), "\"ended\":true"));
+    outcome_free(&o);
+
+    f->be.commands = "[{\"id\":\"c9\",\"verb\":\"Get\",\"target\":\"./A\"}]";
+    drive(f, msg, NULL, &o);
+    assert_string_equal(o.ops, "auth,exchange");
+    expect_field(&o, "SyncBody/Get[4]/Item[1]/Target", "./A");
+    outcome_free(&o);
+
+    /* while that session goes on, the same message is a repeat */
+    drive(f, msg, NULL, &o);
+    assert_string_equal(o.ops, "");
+    expect_field(&o, "SyncBody/Get[4]/Item[1]/Target", "./A");
+    outcome_free(&o);
+}
+
 int
 main(void)
 {
@@ -220,7 +298,11 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_failures_per_address, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_failure_counted_when_the_challenge_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_fixation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_basic_reused_session_id, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

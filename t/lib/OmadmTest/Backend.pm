@@ -13,15 +13,38 @@ our ($ROOT, $NGINX, $MODULE, $BACKEND, $SIM);
 sub start_backend {
     my ($self) = @_;
     my $d = $self->{dir};
+    my @contract = $self->{contract_socket}
+        ? ('--contract-listen', $self->contract_upstream) : ();
     $self->{backend_pid} = $self->_spawn("$d/backend.log", $BACKEND,
         '--listen', "127.0.0.1:$self->{api_port}", '--db', "$d/omadm.db",
-        '--token-file', "$d/admin.token", '--key-file', "$d/contract.key");
+        '--token-file', "$d/admin.token", '--key-file', "$d/contract.key",
+        @contract, @{ $self->{backend_args} || [] });
     $self->_wait_until('backend', $self->{backend_pid}, "$d/backend.log", sub {
         my $r = HTTP::Tiny->new(timeout => 1)->get($self->api_url('/devices'),
             { headers => { Authorization => "Bearer $self->{token}" } });
         return $r->{status} != 599;
     });
     return $self;
+}
+
+# Where nginx reaches the contract: the operator API's port, or with
+# contract_socket "unix:<dir>/contract/contract.sock".  The directory lets
+# only nginx's workers (group nogroup when we are root) reach the socket,
+# which the backend makes 0660; setgid, so the socket gets its group.
+sub contract_upstream {
+    my ($self) = @_;
+    return $self->{api_port} unless $self->{contract_socket};
+    my $dir = "$self->{dir}/contract";
+    unless (-d $dir) {
+        mkdir $dir or die "$dir: $!\n";
+        if ($> == 0) {
+            chown 0, scalar(getgrnam('nogroup')), $dir or die "chown $dir: $!\n";
+            chmod 02750, $dir;
+        } else {
+            chmod 0700, $dir;
+        }
+    }
+    return "unix:$dir/contract.sock";
 }
 
 sub stop_backend {

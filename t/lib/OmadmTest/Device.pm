@@ -216,7 +216,12 @@ sub alert {
 # Package 3 (or 5...): Status for the server SyncHdr, a Status for every
 # server command and Results for each successful Get, then alerts =>
 # [{..}] (see alert).  tree: {uri => value} (a Get of a missing node ->
-# 404); codes: {uri => status} overrides.
+# 404); codes: {uri => status} overrides; add_exists => 1 answers 418 to
+# an Add of a node the tree holds.  nested => 1 answers the
+# commands inside Atomic and Sequence too, an Atomic all or nothing (one
+# child failing: 507 for it, 216 for the others); apply => 1 carries out
+# what succeeds on tree, as a device does: Add and Replace store their
+# Data, Delete removes the node.
 sub answer {
     my ($self, $r, %o) = @_;
     $self->{msg_id}++;
@@ -225,17 +230,25 @@ sub answer {
     my $n = 1;
     my $body = $self->_hdr_status($r, $n++);
     my $results = '';
-    for my $c (grep { $_->{name} !~ /^(Status|Results)$/ } @{ $r->{cmds} }) {
-        my $target = $c->{items}[0] ? $c->{items}[0]{target} // '' : '';
-        my $code = $codes->{$target}
-            // ($c->{name} eq 'Get' && !exists $tree->{$target} ? 404 : 200);
+    my $code_of = sub {
+        my ($c) = @_;
+        my $target = _target($c);
+        return $codes->{$target}
+            // ($c->{name} eq 'Get' && !exists $tree->{$target} ? 404
+               : $o{add_exists} && $c->{name} eq 'Add' && exists $tree->{$target} ? 418
+               : 200);
+    };
+    my $reply = sub {
+        my ($c, $code) = @_;
+        my $target = _target($c);
         $body .= "<Status><CmdID>" . $n++ . "</CmdID>"
             . "<MsgRef>$r->{hdr}{MsgID}</MsgRef>"
             . "<CmdRef>" . xml_escape($c->{CmdID}) . "</CmdRef>"
             . "<Cmd>$c->{name}</Cmd>"
             . "<TargetRef>" . xml_escape($target) . "</TargetRef>"
             . "<Data>$code</Data></Status>";
-        next unless $c->{name} eq 'Get' && $code == 200;
+        _carry_out($c, $tree) if $o{apply} && $code =~ /^2/ && $code != 216;
+        return unless $c->{name} eq 'Get' && $code == 200;
         $results .= "<Results><CmdID>" . $n++ . "</CmdID>"
             . "<MsgRef>$r->{hdr}{MsgID}</MsgRef>"
             . "<CmdRef>" . xml_escape($c->{CmdID}) . "</CmdRef>"
@@ -243,10 +256,53 @@ sub answer {
             . '<Meta><Format xmlns="syncml:metinf">chr</Format>'
             . '<Type xmlns="syncml:metinf">text/plain</Type></Meta>'
             . "<Data>" . xml_escape($tree->{$target}) . "</Data></Item></Results>";
+    };
+    for my $c (commands($r)) {
+        if (!$o{nested} || $c->{name} !~ /^(Atomic|Sequence)$/) {
+            $reply->($c, $code_of->($c));
+            next;
+        }
+        my (undef, @kids) = flatten($c);
+        my %code = map { ($_->{CmdID} => $code_of->($_)) } @kids;
+        my $rolled_back = $c->{name} eq 'Atomic' && grep { !/^2/ } values %code;
+        $reply->($c, $rolled_back ? 507 : 200);
+        for my $k (@kids) {
+            my $code = $code{ $k->{CmdID} };
+            $reply->($k, $rolled_back && $code =~ /^2/ ? 216 : $code);
+        }
     }
     $body .= $results;
     $body .= $self->alert($n++, $_) for @{ $o{alerts} || [] };
     return $self->_wrap($self->header(cred => $o{cred}), $body);
+}
+
+sub _target { my ($c) = @_; return $c->{items}[0] ? $c->{items}[0]{target} // '' : '' }
+
+# What a device does with a command it accepted (answer's apply).
+sub _carry_out {
+    my ($c, $tree) = @_;
+    my $target = _target($c);
+    if ($c->{name} =~ /^(Add|Replace)$/) {
+        $tree->{$target} = $c->{items}[0]{data};
+    } elsif ($c->{name} eq 'Delete') {
+        delete $tree->{$target};
+    }
+}
+
+# Server commands depth first, nested ones after their container, each
+# { name, CmdID, items, Data, kids => [...] }.
+sub flatten {
+    my @out;
+    for my $c (@_) {
+        push @out, $c;
+        next unless $c->{name} =~ /^(Atomic|Sequence)$/;
+        my @kids = map { OmadmTest::SyncML::_command($_) }
+                   grep { $_->{name} ne 'Meta' && $_->{name} ne 'CmdID'
+                          && $_->{name} ne 'NoResp' } @{ $c->{node}{kids} };
+        $c->{kids} = \@kids;
+        push @out, flatten(@kids);
+    }
+    return @out;
 }
 
 # The device's plain reply to server message $r: Status for its SyncHdr,

@@ -94,14 +94,16 @@ sub _location_conf {
 }
 
 # The internal location a device location's omadm_backend points at; $to
-# is a port or { port => $port, directive => value } (undef removes one).
+# is a port (or "unix:/path") or { port => $port, directive => value }
+# (undef removes one).
 sub backend_location {
     my ($self, $prefix, $to) = @_;
     my %over = ref $to ? %$to : (port => $to);
     my $port = delete $over{port};
+    my $upstream = $port =~ /^unix:/ ? "$port:" : "127.0.0.1:$port";
     my @lines = (
         [ internal => undef ],
-        [ proxy_pass => "http://127.0.0.1:$port/contract/" ],
+        [ proxy_pass => "http://$upstream/contract/" ],
         [ proxy_method => 'POST' ],
         [ proxy_pass_request_headers => 'off' ],
         [ proxy_set_header => 'Content-Type application/json' ],
@@ -128,7 +130,7 @@ sub nginx_conf {
     my $d = $self->{dir};
     my $locs = join '', map { $self->_location_conf($_, $self->{locations}{$_}) }
                         sort keys %{ $self->{locations} };
-    my %backends = ('/omadm-backend/' => $self->{api_port},
+    my %backends = ('/omadm-backend/' => $self->contract_upstream,
                     %{ $self->{backends} });
     $locs .= join '', map { $self->backend_location($_, $backends{$_}) }
                       sort keys %backends;
