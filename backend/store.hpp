@@ -260,6 +260,11 @@ void add_console_schema(Db &db);
 // (store_devices.cpp).
 const char *device_json_columns();
 json device_json_row(const Stmt &st);
+// A device's enrollment columns and their API shape (GET /devices/{id}'s
+// "enrollment") from a row holding them from column `first`
+// (store_enrollment.cpp).
+const char *enrollment_json_columns();
+json enrollment_json_row(const Stmt &st, int first);
 // The tables of groups and profiles and the profile marks of commands
 // (profile_schema.cpp); idempotent.
 void add_profile_schema(Db &db);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <map>
 
 namespace omadm_backend {
 
@@ -44,6 +45,36 @@ const char *sort_key(const std::string &sort)
     if (sort == "created_at") return "created_at";
     if (sort == "last_seen") return "COALESCE(last_seen, '')";
     return "device_id";
+}
+
+// The state of each (device, profile) pair the profiles reach, from the
+// recorded setting states: a setting without a row of its current revision
+// is pending, and a profile takes the worst of its settings' states (failed,
+// pending, verifying, verified; profile_state()).  `devices` is a JSON array
+// of device ids bound as ?1, or every device when `all`.  Rows: device_id,
+// state, number of profiles.
+std::string pair_states_sql(bool all)
+{
+    std::string page = all ? "" : " WHERE d.device_id IN (SELECT value FROM json_each(?1))";
+    std::string member = all ? "" : " AND m.device_id IN (SELECT value FROM json_each(?1))";
+    return "WITH applicable(device_id, name) AS ("
+           " SELECT d.device_id, d.profile_name FROM profile_device_assignments d"
+           + page +
+           " UNION SELECT m.device_id, a.profile_name FROM profile_group_assignments a"
+           " JOIN group_members m ON m.group_name = a.group_name" + member + "),"
+           " pairs(device_id, name, worst) AS ("
+           " SELECT ap.device_id, ap.name, MAX(CASE"
+           " WHEN r.setting_revision IS NOT s.revision THEN 2"
+           " WHEN r.state = 'failed' THEN 3 WHEN r.state = 'pending' THEN 2"
+           " WHEN r.state = 'verifying' THEN 1 ELSE 0 END)"
+           " FROM applicable ap"
+           " JOIN profile_settings s ON s.profile_name = ap.name"
+           " LEFT JOIN device_setting_states r ON r.device_id = ap.device_id"
+           " AND r.target = s.target AND r.profile_name = ap.name"
+           " GROUP BY ap.device_id, ap.name)"
+           " SELECT device_id, CASE worst WHEN 3 THEN 'failed' WHEN 2 THEN 'pending'"
+           " WHEN 1 THEN 'verifying' ELSE 'verified' END, COUNT(*)"
+           " FROM pairs GROUP BY 1, 2";
 }
 
 }  // namespace
@@ -121,6 +152,38 @@ DevicePage Store::device_page(const DevicePageQuery &q)
         page.devices.push_back(device_json_row(st));
         last = {st.text(6), st.text(0)};
     }
+    // Each row's enrollment and profile summary: two queries a page.
+    json ids = json::array();
+    std::map<std::string, json *> row_of;
+    for (json &d : page.devices) {
+        ids.push_back(d["device_id"]);
+        d["enrollment"] = nullptr;
+        d["profiles"] = json::object();
+        row_of[d["device_id"].get<std::string>()] = &d;
+    }
+    if (ids.empty()) return page;
+    std::string id_list = ids.dump();
+    {
+        std::string sql = std::string("SELECT device_id, ")
+                          + enrollment_json_columns()
+                          + " FROM enrollments WHERE device_id IN"
+                            " (SELECT value FROM json_each(?1))";
+        Stmt en(db_, sql.c_str());
+        en.bind(1, id_list);
+        while (en.step()) {
+            auto it = row_of.find(en.text(0));
+            if (it != row_of.end()) (*it->second)["enrollment"] = enrollment_json_row(en, 1);
+        }
+    }
+    {
+        std::string sql = pair_states_sql(false);
+        Stmt ps(db_, sql.c_str());
+        ps.bind(1, id_list);
+        while (ps.step()) {
+            auto it = row_of.find(ps.text(0));
+            if (it != row_of.end()) (*it->second)["profiles"][ps.text(1)] = ps.integer(2);
+        }
+    }
     return page;
 }
 
@@ -151,6 +214,26 @@ json Store::stats(const std::string &now)
         while (st.step()) states[st.text(0)] = st.integer(1);
     }
     out["commands"] = states;
+
+    json enrollment = {{"enrolled", 0}, {"unenrolled", 0}, {"none", 0}};
+    {
+        Stmt st(db_, "SELECT COALESCE(e.state, 'none'), COUNT(*) FROM devices d"
+                     " LEFT JOIN enrollments e ON e.device_id = d.device_id"
+                     " GROUP BY 1");
+        while (st.step()) enrollment[st.text(0)] = st.integer(1);
+    }
+    out["enrollment"] = enrollment;
+
+    json profiles = {{"pending", 0}, {"verifying", 0}, {"verified", 0},
+                     {"failed", 0}};
+    {
+        std::string sql = pair_states_sql(true);
+        Stmt st(db_, sql.c_str());
+        while (st.step()) {
+            profiles[st.text(1)] = profiles[st.text(1)].get<int64_t>() + st.integer(2);
+        }
+    }
+    out["profiles"] = profiles;
 
     // 24 hourly buckets, the last one the current (partial) hour.
     std::time_t hour = t - t % 3600;

@@ -188,27 +188,39 @@ bool Store::renew_certificate(const std::string &device_id,
     return renewed;
 }
 
+const char *enrollment_json_columns()
+{
+    return "state, enrolled_at, user, device_name, os_version,"
+           " hw_dev_id, enrollment_type, cert_serial, cert_thumbprint,"
+           " cert_not_after, unenrolled_at";
+}
+
+json enrollment_json_row(const Stmt &st, int first)
+{
+    auto t = [&](int i) { return st.text(first + i); };
+    json out = {{"state", t(0)},
+                {"enrolled_at", t(1)},
+                {"user", t(2)},
+                {"device_name", t(3)},
+                {"os_version", t(4)},
+                {"hw_dev_id", t(5)},
+                {"enrollment_type", t(6)},
+                {"certificate",
+                 {{"serial", t(7)},
+                  {"thumbprint", t(8)},
+                  {"not_after", t(9)}}}};
+    if (!st.is_null(first + 10)) out["unenrolled_at"] = t(10);
+    return out;
+}
+
 json Store::enrollment_json(const std::string &device_id)
 {
-    Stmt st(db_, "SELECT state, enrolled_at, user, device_name, os_version,"
-                 " hw_dev_id, enrollment_type, cert_serial, cert_thumbprint,"
-                 " cert_not_after, unenrolled_at FROM enrollments"
-                 " WHERE device_id = ?");
+    std::string sql = std::string("SELECT ") + enrollment_json_columns()
+                      + " FROM enrollments WHERE device_id = ?";
+    Stmt st(db_, sql.c_str());
     st.bind(1, device_id);
     if (!st.step()) return nullptr;
-    json out = {{"state", st.text(0)},
-                {"enrolled_at", st.text(1)},
-                {"user", st.text(2)},
-                {"device_name", st.text(3)},
-                {"os_version", st.text(4)},
-                {"hw_dev_id", st.text(5)},
-                {"enrollment_type", st.text(6)},
-                {"certificate",
-                 {{"serial", st.text(7)},
-                  {"thumbprint", st.text(8)},
-                  {"not_after", st.text(9)}}}};
-    if (!st.is_null(10)) out["unenrolled_at"] = st.text(10);
-    return out;
+    return enrollment_json_row(st, 0);
 }
 
 bool Store::management_ended(const std::string &device_id)

@@ -13,6 +13,7 @@ use Test::More;
 use JSON::PP;
 use HTTP::Tiny;
 use OmadmTest;
+use OmadmTest::Profiles ();
 
 my $t = OmadmTest->new;
 my $dir = $t->dir;
@@ -83,6 +84,41 @@ is_deeply $s1->{seen}, { hour => 1, day => 1, week => 1 }, 'one seen in the last
 is $sum->($s1), 3, 'three sessions: three check-ins';
 is $s1->{checkins_per_hour}[-1]{checkins}, 3, 'all in the current hour';
 like $s1->{checkins_per_hour}[-1]{hour}, qr/^\d{4}-\d\d-\d\dT\d\d:00:00\.000Z$/, 'buckets are whole UTC hours';
+
+# ---- enrollment state and profile summary: the paged listing, /stats ------------------
+is_deeply $s1->{enrollment}, { enrolled => 0, unenrolled => 0, none => 2 },
+    'stats: no device enrolled (t/enrollment.t enrolls one)';
+is_deeply $s1->{profiles}, { pending => 0, verifying => 0, verified => 0, failed => 0 },
+    'stats: no profile yet';
+my $P = './Device/Vendor/MSFT/Policy/Config/DeviceLock';
+my $p3 = $t->device(id => 'dev:3', user => 'u3', pass => 'p3', auth => 'basic');
+is((as($t->{token}, POST => '/profiles', encode_json({ name => 'good', settings => [
+    { target => "$P/MinDevicePasswordLength", format => 'int', data => '4' } ] })))[0], 201, 'profile good');
+is((as($t->{token}, POST => '/profiles', encode_json({ name => 'bad', settings => [
+    { target => "$P/DevicePasswordEnabled", format => 'int', data => '1' } ] })))[0], 201, 'profile bad');
+is((as($t->{token}, POST => '/profiles', encode_json({ name => 'later', settings => [
+    { target => "$P/MaxInactivityTimeDeviceLock", format => 'int', data => '5' } ] })))[0], 201, 'profile later');
+is((as($t->{token}, PUT => "/profiles/$_/assignments/devices/dev%3A3"))[0], 204, "$_ assigned to dev:3")
+    for qw(good bad);
+OmadmTest::Profiles::session($p3, tree => { "$P/MinDevicePasswordLength" => '4' }, apply => 1,
+                             codes => { "$P/DevicePasswordEnabled" => 404 });
+my $states = OmadmTest::Profiles::profile_states($t, 'dev:3');
+is_deeply [ map { $states->{$_}{state} } qw(good bad) ], [ 'verified', 'failed' ],
+    'dev:3: good verified, bad failed (GET /devices/{id}/profiles)';
+# a profile assigned after the session: pending on dev:2
+is((as($t->{token}, PUT => '/profiles/later/assignments/devices/dev%3A2'))[0], 204, 'later assigned to dev:2');
+
+my (undef, $page) = as($viewer, GET => '/devices?limit=10');
+my %row = map { ($_->{device_id} => $_) } @{ $page->{devices} };
+is_deeply [ sort keys %row ], [ 'dev:1', 'dev:2', 'dev:3' ], 'the paged listing has the three devices';
+is_deeply $row{'dev:3'}{profiles}, { verified => 1, failed => 1 }, 'dev:3: one verified, one failed';
+is_deeply $row{'dev:2'}{profiles}, { pending => 1 }, 'dev:2: one pending';
+is_deeply $row{'dev:1'}{profiles}, {}, 'dev:1: no profile';
+ok exists $row{$_}{enrollment} && !defined $row{$_}{enrollment}, "$_: enrollment null" for sort keys %row;
+my (undef, $s2) = as($viewer, GET => '/stats');
+is_deeply $s2->{profiles}, { pending => 1, verifying => 0, verified => 1, failed => 1 },
+    'stats: (device, profile) pairs by state';
+is_deeply $s2->{enrollment}, { enrolled => 0, unenrolled => 0, none => 3 }, 'stats: three devices not enrolled';
 
 # ---- static files -------------------------------------------------------------------
 my $base = 'http://127.0.0.1:' . $t->api_port;

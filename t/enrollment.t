@@ -163,6 +163,13 @@ is($en->{user}, lc $USER, '... by the enrollment user');
 is($en->{device_name}, 'DESKTOP-ALICE', '... device_name');
 is($en->{os_version}, '10.0.19043.1', '... os_version');
 is($en->{hw_dev_id}, 'HW-0001', '... hw_dev_id');
+# the console's paged listing gives the same enrollment; /stats counts it
+my ($lst, $page) = $t->api(GET => '/devices?limit=50');
+my ($row) = grep { $_->{device_id} eq $DEVICE } @{ $page->{devices} || [] };
+is_deeply($row && $row->{enrollment}, $dev->{enrollment},
+          'GET /devices?limit=: the row has the enrollment of GET /devices/{id}');
+my ($sst, $stats) = $t->api(GET => '/stats');
+is($stats->{enrollment}{enrolled}, 1, 'GET /stats: one device enrolled');
 is($en->{enrollment_type}, 'Full', '... enrollment_type');
 is($en->{certificate}{thumbprint}, $mine[0][0], '... the certificate\'s thumbprint');
 like($en->{certificate}{serial} // '', qr/^[0-9A-F]+$/, '... its serial');
@@ -213,6 +220,12 @@ is($alert_status && $alert_status->{Data}, '200', 'the unenrollment alert: 200')
 is(scalar($s ? OmadmTest::Device::commands($s) : ()), 0, '... and no command is sent');
 $en = $t->get_device($DEVICE)->{enrollment};
 is($en->{state}, 'unenrolled', 'enrollment.state unenrolled');
+($sst, $stats) = $t->api(GET => '/stats');
+is_deeply([ @{ $stats->{enrollment} }{qw(enrolled unenrolled)} ], [ 0, 1 ],
+          'GET /stats: none enrolled, one unenrolled');
+($lst, $page) = $t->api(GET => '/devices?limit=50');
+($row) = grep { $_->{device_id} eq $DEVICE } @{ $page->{devices} || [] };
+is($row && $row->{enrollment}{state}, 'unenrolled', '... and the listing row says unenrolled');
 $c = $t->get_command($DEVICE, $waiting);
 is($c->{state}, 'failed', 'the queued command failed');
 like($c->{reason} // '', qr/unenrolled/, '... saying why');
