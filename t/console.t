@@ -109,6 +109,11 @@ is $count{'seen-hour'}, $stats->{seen}{hour}, 'overview: seen in the last hour';
 is $count{'seen-day'}, $stats->{seen}{day}, 'overview: seen in the last day';
 is $count{'seen-week'}, $stats->{seen}{week}, 'overview: seen in the last week';
 is $count{'never-seen'}, $stats->{never_seen}, 'overview: never seen';
+is $b->js('return document.getElementById("enrollment-none").dataset.count'), $stats->{enrollment}{none},
+    "overview: $stats->{enrollment}{none} devices without enrollment, as /stats";
+is $stats->{enrollment}{none}, 1001, '... every device';
+is $b->js('return document.getElementById("profiles-verified").dataset.count'), $stats->{profiles}{verified},
+    'overview: verified (device, profile) pairs, as /stats';
 my $bars = $b->js('return Array.from(document.querySelectorAll("#checkins-chart rect.bar")).map(r => +r.dataset.checkins)');
 is scalar @$bars, 24, 'the chart has 24 hourly bars';
 my $api_checkins = 0; $api_checkins += $_->{checkins} for @{ $stats->{checkins_per_hour} };
@@ -137,6 +142,8 @@ ok $b->wait_until(sub { ($b->text('.pager') // '') =~ /page 2/ && $b->count('tr[
 $b->clear('#device-search');
 $b->type('#device-search', 'IMEI:666');
 ok $b->wait_until(sub { $b->count('tr[data-device="IMEI:666"]') == 1 }), 'the hostile device is listed';
+is_deeply $b->js('return Array.from(document.querySelectorAll(\'tr[data-device="IMEI:666"] td\')).slice(5).map(c => c.textContent)'),
+    [ 'registered', 'none' ], 'its enrollment and profiles cells: registered, none';
 is $b->js('return document.querySelector(\'tr[data-device="IMEI:666"] td.model\').textContent'),
     "<b>Evil</b> & Co / $hostile_model", 'its model shows as text';
 is $b->js('return document.querySelectorAll("main script, main img, main b").length'), 0, 'no element made from it';
@@ -251,7 +258,7 @@ $b->click('#signin');
 ok $b->wait_until(sub { ($b->text('#role') // '') eq 'operator' }, 15), 'signed in again as operator';
 
 SKIP: {
-    skip 'the backend has no profiles API (GET /api/v1/profiles is 404): profiles and groups pages are hidden', 14
+    skip 'the backend has no profiles API (GET /api/v1/profiles is 404): profiles and groups pages are hidden', 18
         if $pst == 404;
     $b->click('a[href="#/groups"]');
     $b->wait_for('#group-name');
@@ -297,6 +304,23 @@ SKIP: {
     $b->get("$console#/device/fleet1-4");
     ok $b->wait_until(sub { ($b->text('[data-profile="console-run"]') // '') =~ /verified.*group console-group/s }),
         "the device's page shows the profile verified, through the group";
+    # the devices table: the enrollment and profile columns of fleet1-4
+    $b->get("$console#/devices");
+    $b->wait_for('#device-search');
+    $b->clear('#device-search');
+    $b->type('#device-search', "fleet1-4\x{E007}");
+    my $cells = sub { $b->js('return Array.from(document.querySelectorAll(\'tr[data-device="fleet1-4"] td\')).map(c => c.textContent)') };
+    ok $b->wait_until(sub { my $c = $cells->(); @$c == 7 && $c->[6] eq '1 verified' }),
+        'the devices table: fleet1-4\'s profiles cell says 1 verified' or diag explain $cells->();
+    is $cells->()[5], 'registered', '... and its enrollment cell registered (not enrolled)';
+    my ($lst, $page) = $t->api(GET => '/devices?limit=100&q=fleet1-4');
+    my ($row) = grep { $_->{device_id} eq 'fleet1-4' } @{ $page->{devices} };
+    is_deeply $row->{profiles}, { verified => 1 }, '... as the API row';
+    shot('devices-profiles');
+    $b->get("$console#/");
+    $b->wait_for('#stat-devices', 15);
+    ok $b->wait_until(sub { ($b->js('return document.getElementById("profiles-verified").dataset.count') // 0) == 2 }),
+        'the overview: 2 verified (device, profile) pairs';
 }
 
 SKIP: {

@@ -26,11 +26,13 @@ export function displayName(d) {
   return (d.enrollment && d.enrollment.device_name) || d.username || '—';
 }
 
+// The row's "profiles" (GET /devices?limit=), "—" from a backend without it.
 function profileSummary(d) {
   const p = d.profiles;
   if (!p) return '—';
   if (typeof p === 'string') return p;
-  return Object.entries(p).filter(([, v]) => v).map(([k, v]) => `${v} ${k}`).join(', ') || '—';
+  // {"verified": 2, "failed": 1} -> "2 verified, 1 failed"; {} -> "none"
+  return Object.entries(p).filter(([, v]) => v).map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
 }
 
 export async function devices(main, ctx) {

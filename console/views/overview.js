@@ -10,7 +10,7 @@ function tile(label, value, id) {
 }
 
 // states in the order they happen, unknown ones after
-const STATES = ['queued', 'sent', 'done', 'pending', 'verifying', 'verified', 'enrolled', 'failed'];
+const STATES = ['queued', 'sent', 'done', 'pending', 'verifying', 'verified', 'enrolled', 'unenrolled', 'none', 'failed'];
 const rank = (k) => (STATES.includes(k) ? STATES.indexOf(k) : STATES.length);
 
 function counts(title, obj, prefix) {
