@@ -194,7 +194,11 @@ for my $r ([ $body_tr, 'a body trickled to the operator port', '408' ],
     my @w = wait_trickle($u, $which);
     is(scalar(grep { defined $_->{closed} && $_->{closed} <= 2 + $SLACK } @w), 2,
        "$what: closed within the 2 s deadline") or diag explain \@w;
-    is(join(' ', map { $_->{answer} } @w), "$answer $answer", "... with $answer");
+    # (a reset may overtake the answer: the trickle goes on writing, so the
+    # backend closes on unread bytes)
+    my @answers = map { $_->{answer} } @w;
+    ok(!(grep { $_ ne $answer && $_ ne '-' } @answers),
+       "... with $answer (unless a reset overtook it)") or diag "@answers";
 }
 like($u->backend_log, qr/127\.0\.0\.1: closed, request body not complete within 2 s/,
      'the backend logs the body deadline');
