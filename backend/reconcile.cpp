@@ -2,7 +2,7 @@
 // backend compares what the device should hold with what it last
 // confirmed and queues what is missing, ahead of the operator's commands;
 // every answer to one of those commands moves the settings it carries out.
-// Callers hold mu_ and the exchange's transaction.
+// Callers run inside the exchange's write call and its transaction.
 #include "store.hpp"
 
 #include "profile_state.hpp"
@@ -657,13 +657,11 @@ void Store::queue_removal(const std::string &device_id,
 
 void Store::set_profile_recheck_sessions(int sessions)
 {
-    std::lock_guard<std::mutex> lock(mu_);
     profile_recheck_sessions_ = sessions;
 }
 
 void Store::set_profile_recheck_hours(int hours)
 {
-    std::lock_guard<std::mutex> lock(mu_);
     profile_recheck_hours_ = hours;
 }
 

@@ -17,7 +17,7 @@ Db::Db(const std::string &path)
 {
     int rc = sqlite3_open_v2(path.c_str(), &db_,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                                 | SQLITE_OPEN_FULLMUTEX,
+                                 | SQLITE_OPEN_NOMUTEX,
                              nullptr);
     if (rc != SQLITE_OK) {
         std::string msg = "cannot open database \"" + path + "\": "
@@ -30,7 +30,43 @@ Db::Db(const std::string &path)
 
 Db::~Db()
 {
+    for (auto &entry : cache_) {
+        for (sqlite3_stmt *st : entry.second) {
+            sqlite3_finalize(st);
+        }
+    }
     sqlite3_close(db_);
+}
+
+Db::Borrowed Db::borrow(const char *sql)
+{
+    auto it = cache_.find(sql);
+    if (it == cache_.end() && cache_.size() < max_cached_texts) {
+        it = cache_.emplace(sql, std::vector<sqlite3_stmt *>()).first;
+    }
+    std::vector<sqlite3_stmt *> *idle = it == cache_.end() ? nullptr : &it->second;
+    if (idle && !idle->empty()) {
+        sqlite3_stmt *st = idle->back();
+        idle->pop_back();
+        return {st, idle};
+    }
+    sqlite3_stmt *st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        fail(db_, "prepare");
+    }
+    return {st, idle};
+}
+
+void Db::give_back(const Borrowed &b)
+{
+    sqlite3_reset(b.st);
+    sqlite3_clear_bindings(b.st);
+    if (b.idle && b.idle->size() < 4) {
+        b.idle->push_back(b.st);  // unordered_map keeps element addresses
+    } else {
+        sqlite3_finalize(b.st);
+    }
 }
 
 void Db::exec(const char *sql)
@@ -43,16 +79,14 @@ void Db::exec(const char *sql)
     }
 }
 
-Stmt::Stmt(Db &db, const char *sql) : db_(db)
+Stmt::Stmt(Db &db, const char *sql)
+    : db_(db), b_(db.borrow(sql)), st_(b_.st)
 {
-    if (sqlite3_prepare_v2(db.handle(), sql, -1, &st_, nullptr) != SQLITE_OK) {
-        fail(db.handle(), "prepare");
-    }
 }
 
 Stmt::~Stmt()
 {
-    sqlite3_finalize(st_);
+    db_.give_back(b_);
 }
 
 Stmt &Stmt::bind(int i, const std::string &v)
@@ -175,9 +209,10 @@ std::string ValueReader::read(size_t offset, size_t n) const
     return out;
 }
 
-Transaction::Transaction(Db &db) : db_(db)
+Transaction::Transaction(Db &db)
+    : db_(db), savepoint_(sqlite3_get_autocommit(db.handle()) == 0)
 {
-    db_.exec("BEGIN IMMEDIATE");
+    db_.exec(savepoint_ ? "SAVEPOINT tx" : "BEGIN IMMEDIATE");
 }
 
 Transaction::~Transaction()
@@ -185,13 +220,15 @@ Transaction::~Transaction()
     if (!done_) {
         // A destructor cannot throw; a failed ROLLBACK (an I/O error) shows
         // up as an error on the next statement instead.
-        sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_exec(db_.handle(),
+                     savepoint_ ? "ROLLBACK TO tx; RELEASE tx" : "ROLLBACK",
+                     nullptr, nullptr, nullptr);
     }
 }
 
 void Transaction::commit()
 {
-    db_.exec("COMMIT");
+    db_.exec(savepoint_ ? "RELEASE tx" : "COMMIT");
     done_ = true;
 }
 

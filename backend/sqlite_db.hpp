@@ -1,6 +1,8 @@
-// RAII wrappers over the SQLite C API: a connection, a prepared statement and
-// an IMMEDIATE transaction. Every failure throws DbError, so callers write the
-// happy path and a handler turns the exception into a 500.
+// RAII wrappers over the SQLite C API: a connection with its cache of
+// prepared statements, a statement borrowed from it, and a transaction.
+// Every failure throws DbError, so callers write the happy path and a
+// handler turns the exception into a 500.  A connection is used by one
+// thread at a time (the store hands it out), so nothing here locks.
 #pragma once
 
 #include <sqlite3.h>
@@ -9,6 +11,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 namespace omadm_backend {
 
@@ -28,10 +32,28 @@ public:
     int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
     int changes() const { return sqlite3_changes(db_); }
 
+    // The statement cache (Stmt uses it): preparing costs more than most
+    // of our queries, so each SQL text is prepared once per connection.
+    // A text in use already (the same query nested in one call) gets a
+    // second statement, kept too.
+    struct Borrowed {
+        sqlite3_stmt *st;
+        std::vector<sqlite3_stmt *> *idle;  // where it goes back; may be null
+    };
+    Borrowed borrow(const char *sql);
+    void give_back(const Borrowed &b);  // reset, bindings cleared
+
 private:
+    // Distinct texts kept; more (a query built from unusual input) are
+    // prepared and finalized each time.
+    static constexpr size_t max_cached_texts = 512;
     sqlite3 *db_ = nullptr;
+    std::unordered_map<std::string, std::vector<sqlite3_stmt *>> cache_;
 };
 
+// A statement borrowed from the connection's cache for one scope: whatever
+// way the scope ends (an exception too) it is reset, so no statement stays
+// open across a commit (an open one makes the auto-checkpoint fail).
 class Stmt {
 public:
     Stmt(Db &db, const char *sql);
@@ -56,7 +78,8 @@ public:
 
 private:
     Db &db_;
-    sqlite3_stmt *st_ = nullptr;
+    Db::Borrowed b_;
+    sqlite3_stmt *st_;
 };
 
 // Incremental I/O on one stored TEXT or BLOB value (sqlite3_blob_*): its
@@ -78,10 +101,12 @@ private:
     sqlite3_blob *blob_ = nullptr;
 };
 
-// BEGIN IMMEDIATE takes the write lock up front, so a read-check-write
-// sequence (nonce compare-and-swap, "already done?") cannot interleave with
-// another writer, even one in a different process. Rolled back unless
-// commit() was called.
+// On a connection outside any transaction, BEGIN IMMEDIATE: it takes the
+// write lock up front, so a read-check-write sequence cannot interleave
+// with another writer, even one in a different process.  Inside one (the
+// store's writer runs every call in its group's transaction) a SAVEPOINT:
+// commit() releases it into the enclosing transaction, which the writer
+// commits.  Rolled back unless commit() was called.
 class Transaction {
 public:
     explicit Transaction(Db &db);
@@ -92,6 +117,7 @@ public:
 
 private:
     Db &db_;
+    bool savepoint_;
     bool done_ = false;
 };
 

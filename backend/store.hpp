@@ -1,19 +1,23 @@
 // The backend's durable state: devices, their command queues with results,
-// and alerts, in one SQLite database. Every public call is one transaction,
-// committed before it returns, so an HTTP answer is only sent for state that
-// is already on disk. Calls are serialized on one connection: SQLite has a
-// single writer anyway, and nearly every call here writes.
+// and alerts, in one SQLite database. Every public call that writes runs on
+// the single writer (store_connections.hpp), in a transaction committed
+// before the call returns, so an HTTP answer is only sent for state that is
+// already on disk; concurrent calls share a commit (group commit).  Calls
+// that only read run on reader connections, beside the writer.
 #pragma once
 
 #include "exchange_request.hpp"
 #include "profile_model.hpp"
 #include "sqlite_db.hpp"
+#include "store_connections.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <mutex>
+#include <atomic>
+#include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace omadm_backend {
@@ -112,7 +116,11 @@ struct StoredRange {
 
 class Store {
 public:
-    explicit Store(const std::string &path);  // opens, creates the schema
+    // Opens, creates the schema.  ":memory:" is a database in memory, for
+    // tests only: nothing survives the process (and reads queue behind the
+    // writer: a memory database has a single connection).
+    explicit Store(const std::string &path);
+    ~Store();
 
     // Operator API. Objects are returned in their API JSON shape.
     std::optional<json> create_device(const NewDevice &d);  // nullopt: exists
@@ -186,11 +194,27 @@ public:
                                             const std::string &command_id,
                                             size_t offset, size_t max_bytes);
 
+    // Transactions the writer committed since start (group commit: fewer
+    // than the write calls).
+    size_t commits() const { return writer_->commits(); }
+
 private:
-    // Helpers: the caller holds mu_ (and its transaction, when it writes).
+    // How every public call reaches the database.  write(): the body runs
+    // on the writer, in a SAVEPOINT of its group's transaction, and this
+    // returns once that is committed (or throws what the body threw, or the
+    // commit's failure).  read(): the body runs on a reader connection in
+    // one read transaction.  Inside a call both run the body in place.
+    // Within the body, db_ is the call's connection.
+    template <class Body>
+    auto write(Body &&body) -> decltype(body());
+    template <class Body>
+    auto read(Body &&body) -> decltype(body());
+
+    // Helpers: the caller is inside write() or read() (and its
+    // transaction, when it writes).
     bool device_exists(const std::string &device_id);
     // Runs a DELETE of one row by its key; false when there was none.
-    // Takes mu_ and its own transaction.
+    // A write call of its own.
     bool delete_row(const char *sql, const std::string &key);
     bool set_nonce(const std::string &device_id,
                    const std::string &nonce);  // false: unknown device
@@ -239,11 +263,45 @@ private:
                                                const ProfileMark &mark,
                                                const std::string &now);
 
-    std::mutex mu_;
-    Db db_;
-    int profile_recheck_hours_ = 24;
-    int profile_recheck_sessions_ = 0;
+    CallConnection db_;  // the connection of the call on this thread
+    std::unique_ptr<Db> writer_db_;
+    std::unique_ptr<GroupCommitWriter> writer_;
+    std::unique_ptr<ReaderPool> readers_;  // null for ":memory:"
+    std::atomic<int> profile_recheck_hours_{24};
+    std::atomic<int> profile_recheck_sessions_{0};
 };
+
+template <class Body>
+auto Store::write(Body &&body) -> decltype(body())
+{
+    using Result = decltype(body());
+    if constexpr (std::is_void_v<Result>) {
+        writer_->run(body);
+    } else {
+        std::optional<Result> out;
+        writer_->run([&] { out.emplace(body()); });
+        return std::move(*out);
+    }
+}
+
+template <class Body>
+auto Store::read(Body &&body) -> decltype(body())
+{
+    if (db_.bound()) {
+        return body();  // inside a call: its connection and transaction
+    }
+    if (!readers_) {
+        return write(std::forward<Body>(body));
+    }
+    using Result = decltype(body());
+    if constexpr (std::is_void_v<Result>) {
+        readers_->run(body);
+    } else {
+        std::optional<Result> out;
+        readers_->run([&] { out.emplace(body()); });
+        return std::move(*out);
+    }
+}
 
 // Adds the columns command trees need to an older database, whatever its
 // schema version (store_command_tree.cpp); idempotent.

@@ -1,7 +1,7 @@
 // Command trees: Atomic and Sequence rows hold their nested commands
 // through parent_id (children in id order), Copy and Alert keep their extra
 // fields, and an Exec shows the Generic Alerts (1226) that echo its
-// Correlator.  Callers hold mu_ and their transaction.
+// Correlator.  Callers are inside a write call, in its transaction.
 #include "store.hpp"
 
 #include "contract_command.hpp"

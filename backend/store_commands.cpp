@@ -81,16 +81,17 @@ json alert_json(const Stmt &st)
 std::optional<json> Store::add_command(const std::string &device_id,
                                        const NewCommand &c)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
-    if (!device_exists(device_id)) {
-        return std::nullopt;
-    }
-    std::string now = now_iso8601();
-    int64_t id = insert_command(device_id, c, std::nullopt, now);
-    json out = command_json(id);
-    tx.commit();
-    return out;
+    return write([&]() -> std::optional<json> {
+        Transaction tx(db_);
+        if (!device_exists(device_id)) {
+            return std::nullopt;
+        }
+        std::string now = now_iso8601();
+        int64_t id = insert_command(device_id, c, std::nullopt, now);
+        json out = command_json(id);
+        tx.commit();
+        return out;
+    });
 }
 
 std::optional<json> Store::command(const std::string &device_id,
@@ -100,49 +101,52 @@ std::optional<json> Store::command(const std::string &device_id,
     if (!id) {
         return std::nullopt;
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt st(db_, "SELECT 1 FROM commands WHERE id = ? AND device_id = ?");
-    st.bind(1, *id).bind(2, device_id);
-    if (!st.step()) {
-        return std::nullopt;
-    }
-    return command_json(*id);
+    return read([&]() -> std::optional<json> {
+        Stmt st(db_, "SELECT 1 FROM commands WHERE id = ? AND device_id = ?");
+        st.bind(1, *id).bind(2, device_id);
+        if (!st.step()) {
+            return std::nullopt;
+        }
+        return command_json(*id);
+    });
 }
 
 std::optional<json> Store::commands(const std::string &device_id)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    // One transaction: a consistent list even if another process writes.
-    Transaction tx(db_);
-    if (!device_exists(device_id)) {
-        return std::nullopt;
-    }
-    // Nested commands appear inside their container.
-    Stmt st(db_, "SELECT id FROM commands WHERE device_id = ?"
-                 " AND parent_id IS NULL ORDER BY id");
-    st.bind(1, device_id);
-    json out = json::array();
-    while (st.step()) {
-        out.push_back(command_json(st.integer(0)));
-    }
-    tx.commit();
-    return out;
+    return read([&]() -> std::optional<json> {
+        // One transaction: a consistent list even if another process writes.
+        Transaction tx(db_);
+        if (!device_exists(device_id)) {
+            return std::nullopt;
+        }
+        // Nested commands appear inside their container.
+        Stmt st(db_, "SELECT id FROM commands WHERE device_id = ?"
+                     " AND parent_id IS NULL ORDER BY id");
+        st.bind(1, device_id);
+        json out = json::array();
+        while (st.step()) {
+            out.push_back(command_json(st.integer(0)));
+        }
+        tx.commit();
+        return out;
+    });
 }
 
 std::optional<json> Store::alerts(const std::string &device_id)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!device_exists(device_id)) {
-        return std::nullopt;
-    }
-    Stmt st(db_, "SELECT id, code, correlator, items, received_at FROM alerts"
-                 " WHERE device_id = ? ORDER BY id");
-    st.bind(1, device_id);
-    json out = json::array();
-    while (st.step()) {
-        out.push_back(alert_json(st));
-    }
-    return out;
+    return read([&]() -> std::optional<json> {
+        if (!device_exists(device_id)) {
+            return std::nullopt;
+        }
+        Stmt st(db_, "SELECT id, code, correlator, items, received_at FROM alerts"
+                     " WHERE device_id = ? ORDER BY id");
+        st.bind(1, device_id);
+        json out = json::array();
+        while (st.step()) {
+            out.push_back(alert_json(st));
+        }
+        return out;
+    });
 }
 
 }  // namespace omadm_backend

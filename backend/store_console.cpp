@@ -94,7 +94,7 @@ CREATE INDEX IF NOT EXISTS devices_by_last_seen
 )sql");
 }
 
-// A session start: one check-in (the caller holds mu_ and the write
+// A session start: one check-in (the caller is inside the write call and its
 // transaction of the exchange).
 void Store::record_checkin(const std::string &device_id, const std::string &now)
 {
@@ -128,134 +128,136 @@ DevicePage Store::device_page(const DevicePageQuery &q)
                  : " ORDER BY " + key + dir + ", device_id" + dir;
     sql += " LIMIT ?4";
 
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt st(db_, sql.c_str());
-    if (!q.q.empty()) {
-        std::string lower = q.q;
-        for (char &c : lower) {
-            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return read([&]() -> DevicePage {
+        Stmt st(db_, sql.c_str());
+        if (!q.q.empty()) {
+            std::string lower = q.q;
+            for (char &c : lower) {
+                if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+            }
+            st.bind(1, lower);
         }
-        st.bind(1, lower);
-    }
-    if (q.after) {
-        if (!by_id) st.bind(2, q.after->first);
-        st.bind(3, q.after->second);
-    }
-    st.bind(4, static_cast<int64_t>(q.limit + 1));
-    DevicePage page;
-    std::pair<std::string, std::string> last;
-    while (st.step()) {
-        if (page.devices.size() == q.limit) {
-            page.next = last;  // one more row exists
-            break;
+        if (q.after) {
+            if (!by_id) st.bind(2, q.after->first);
+            st.bind(3, q.after->second);
         }
-        page.devices.push_back(device_json_row(st));
-        last = {st.text(6), st.text(0)};
-    }
-    // Each row's enrollment and profile summary: two queries a page.
-    json ids = json::array();
-    std::map<std::string, json *> row_of;
-    for (json &d : page.devices) {
-        ids.push_back(d["device_id"]);
-        d["enrollment"] = nullptr;
-        d["profiles"] = json::object();
-        row_of[d["device_id"].get<std::string>()] = &d;
-    }
-    if (ids.empty()) return page;
-    std::string id_list = ids.dump();
-    {
-        std::string sql = std::string("SELECT device_id, ")
-                          + enrollment_json_columns()
-                          + " FROM enrollments WHERE device_id IN"
-                            " (SELECT value FROM json_each(?1))";
-        Stmt en(db_, sql.c_str());
-        en.bind(1, id_list);
-        while (en.step()) {
-            auto it = row_of.find(en.text(0));
-            if (it != row_of.end()) (*it->second)["enrollment"] = enrollment_json_row(en, 1);
+        st.bind(4, static_cast<int64_t>(q.limit + 1));
+        DevicePage page;
+        std::pair<std::string, std::string> last;
+        while (st.step()) {
+            if (page.devices.size() == q.limit) {
+                page.next = last;  // one more row exists
+                break;
+            }
+            page.devices.push_back(device_json_row(st));
+            last = {st.text(6), st.text(0)};
         }
-    }
-    {
-        std::string sql = pair_states_sql(false);
-        Stmt ps(db_, sql.c_str());
-        ps.bind(1, id_list);
-        while (ps.step()) {
-            auto it = row_of.find(ps.text(0));
-            if (it != row_of.end()) (*it->second)["profiles"][ps.text(1)] = ps.integer(2);
+        // Each row's enrollment and profile summary: two queries a page.
+        json ids = json::array();
+        std::map<std::string, json *> row_of;
+        for (json &d : page.devices) {
+            ids.push_back(d["device_id"]);
+            d["enrollment"] = nullptr;
+            d["profiles"] = json::object();
+            row_of[d["device_id"].get<std::string>()] = &d;
         }
-    }
-    return page;
+        if (ids.empty()) return page;
+        std::string id_list = ids.dump();
+        {
+            std::string sql = std::string("SELECT device_id, ")
+                              + enrollment_json_columns()
+                              + " FROM enrollments WHERE device_id IN"
+                                " (SELECT value FROM json_each(?1))";
+            Stmt en(db_, sql.c_str());
+            en.bind(1, id_list);
+            while (en.step()) {
+                auto it = row_of.find(en.text(0));
+                if (it != row_of.end()) (*it->second)["enrollment"] = enrollment_json_row(en, 1);
+            }
+        }
+        {
+            std::string sql = pair_states_sql(false);
+            Stmt ps(db_, sql.c_str());
+            ps.bind(1, id_list);
+            while (ps.step()) {
+                auto it = row_of.find(ps.text(0));
+                if (it != row_of.end()) (*it->second)["profiles"][ps.text(1)] = ps.integer(2);
+            }
+        }
+        return page;
+    });
 }
 
 json Store::stats(const std::string &now)
 {
     std::time_t t = parse_iso(now);
-    std::lock_guard<std::mutex> lock(mu_);
-    auto count = [this](const char *sql, const std::string &arg) -> int64_t {
-        Stmt st(db_, sql);
-        if (!arg.empty()) st.bind(1, arg);
-        return st.step() ? st.integer(0) : 0;
-    };
-    json out;
-    out["generated_at"] = now;
-    out["devices"] = count("SELECT COUNT(*) FROM devices", "");
-    out["never_seen"] =
-        count("SELECT COUNT(*) FROM devices WHERE last_seen IS NULL", "");
-    const char *seen_sql = "SELECT COUNT(*) FROM devices"
-                           " WHERE COALESCE(last_seen, '') >= ?";
-    out["seen"] = {{"hour", count(seen_sql, iso_at(t - 3600))},
-                   {"day", count(seen_sql, iso_at(t - 24 * 3600))},
-                   {"week", count(seen_sql, iso_at(t - 7 * 24 * 3600))}};
+    return read([&]() -> json {
+        auto count = [this](const char *sql, const std::string &arg) -> int64_t {
+            Stmt st(db_, sql);
+            if (!arg.empty()) st.bind(1, arg);
+            return st.step() ? st.integer(0) : 0;
+        };
+        json out;
+        out["generated_at"] = now;
+        out["devices"] = count("SELECT COUNT(*) FROM devices", "");
+        out["never_seen"] =
+            count("SELECT COUNT(*) FROM devices WHERE last_seen IS NULL", "");
+        const char *seen_sql = "SELECT COUNT(*) FROM devices"
+                               " WHERE COALESCE(last_seen, '') >= ?";
+        out["seen"] = {{"hour", count(seen_sql, iso_at(t - 3600))},
+                       {"day", count(seen_sql, iso_at(t - 24 * 3600))},
+                       {"week", count(seen_sql, iso_at(t - 7 * 24 * 3600))}};
 
-    json states = {{"queued", 0}, {"sent", 0}, {"done", 0}, {"failed", 0}};
-    {
-        Stmt st(db_, "SELECT state, COUNT(*) FROM commands"
-                     " WHERE parent_id IS NULL GROUP BY state");
-        while (st.step()) states[st.text(0)] = st.integer(1);
-    }
-    out["commands"] = states;
-
-    json enrollment = {{"enrolled", 0}, {"unenrolled", 0}, {"none", 0}};
-    {
-        Stmt st(db_, "SELECT COALESCE(e.state, 'none'), COUNT(*) FROM devices d"
-                     " LEFT JOIN enrollments e ON e.device_id = d.device_id"
-                     " GROUP BY 1");
-        while (st.step()) enrollment[st.text(0)] = st.integer(1);
-    }
-    out["enrollment"] = enrollment;
-
-    json profiles = {{"pending", 0}, {"verifying", 0}, {"verified", 0},
-                     {"failed", 0}};
-    {
-        std::string sql = pair_states_sql(true);
-        Stmt st(db_, sql.c_str());
-        while (st.step()) {
-            profiles[st.text(1)] = profiles[st.text(1)].get<int64_t>() + st.integer(2);
+        json states = {{"queued", 0}, {"sent", 0}, {"done", 0}, {"failed", 0}};
+        {
+            Stmt st(db_, "SELECT state, COUNT(*) FROM commands"
+                         " WHERE parent_id IS NULL GROUP BY state");
+            while (st.step()) states[st.text(0)] = st.integer(1);
         }
-    }
-    out["profiles"] = profiles;
+        out["commands"] = states;
 
-    // 24 hourly buckets, the last one the current (partial) hour.
-    std::time_t hour = t - t % 3600;
-    std::time_t first = hour - 23 * 3600;
-    json buckets = json::array();
-    std::vector<int64_t> counts(24, 0);
-    {
-        Stmt st(db_, "SELECT substr(at, 1, 13), COUNT(*) FROM checkins"
-                     " WHERE at >= ? GROUP BY 1");
-        st.bind(1, iso_at(first));
-        while (st.step()) {
-            std::time_t h = parse_iso(st.text(0) + ":00:00");
-            long i = static_cast<long>((h - first) / 3600);
-            if (i >= 0 && i < 24) counts[i] += st.integer(1);
+        json enrollment = {{"enrolled", 0}, {"unenrolled", 0}, {"none", 0}};
+        {
+            Stmt st(db_, "SELECT COALESCE(e.state, 'none'), COUNT(*) FROM devices d"
+                         " LEFT JOIN enrollments e ON e.device_id = d.device_id"
+                         " GROUP BY 1");
+            while (st.step()) enrollment[st.text(0)] = st.integer(1);
         }
-    }
-    for (int i = 0; i < 24; i++) {
-        buckets.push_back({{"hour", iso_at(first + i * 3600)},
-                           {"checkins", counts[i]}});
-    }
-    out["checkins_per_hour"] = buckets;
-    return out;
+        out["enrollment"] = enrollment;
+
+        json profiles = {{"pending", 0}, {"verifying", 0}, {"verified", 0},
+                         {"failed", 0}};
+        {
+            std::string sql = pair_states_sql(true);
+            Stmt st(db_, sql.c_str());
+            while (st.step()) {
+                profiles[st.text(1)] = profiles[st.text(1)].get<int64_t>() + st.integer(2);
+            }
+        }
+        out["profiles"] = profiles;
+
+        // 24 hourly buckets, the last one the current (partial) hour.
+        std::time_t hour = t - t % 3600;
+        std::time_t first = hour - 23 * 3600;
+        json buckets = json::array();
+        std::vector<int64_t> counts(24, 0);
+        {
+            Stmt st(db_, "SELECT substr(at, 1, 13), COUNT(*) FROM checkins"
+                         " WHERE at >= ? GROUP BY 1");
+            st.bind(1, iso_at(first));
+            while (st.step()) {
+                std::time_t h = parse_iso(st.text(0) + ":00:00");
+                long i = static_cast<long>((h - first) / 3600);
+                if (i >= 0 && i < 24) counts[i] += st.integer(1);
+            }
+        }
+        for (int i = 0; i < 24; i++) {
+            buckets.push_back({{"hour", iso_at(first + i * 3600)},
+                               {"checkins", counts[i]}});
+        }
+        out["checkins_per_hour"] = buckets;
+        return out;
+    });
 }
 
 }  // namespace omadm_backend

@@ -81,82 +81,86 @@ bool Store::set_nonce(const std::string &device_id, const std::string &nonce)
 
 std::optional<json> Store::create_device(const NewDevice &d)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
-    if (device_exists(d.device_id)) {
-        return std::nullopt;
-    }
-    // Secrets are kept only in the forms the module needs (see crypto.hpp).
-    bool server = !d.server_username.empty();
-    Stmt ins(db_, "INSERT INTO devices (device_id, username, password_inner,"
-                  " created_at, server_username, server_inner, server_basic)"
-                  " VALUES (?, ?, ?, ?, ?, ?, ?)");
-    ins.bind(1, d.device_id)
-        .bind(2, d.username)
-        .bind(3, md5_inner(d.username, d.password))
-        .bind(4, now_iso8601())
-        .bind(5, d.server_username)
-        .bind(6, server ? md5_inner(d.server_username, d.server_password)
-                        : std::string())
-        .bind(7, server ? basic_credential(d.server_username,
-                                           d.server_password)
-                        : std::string())
-        .run();
-    Stmt sel(db_, (std::string("SELECT ") + device_columns
-                   + " FROM devices WHERE device_id = ?")
-                      .c_str());
-    sel.bind(1, d.device_id);
-    sel.step();
-    json out = device_row(sel);
-    out["enrollment"] = nullptr;  // registered by the operator
-    out["groups"] = json::array();
-    tx.commit();
-    return out;
+    return write([&]() -> std::optional<json> {
+        Transaction tx(db_);
+        if (device_exists(d.device_id)) {
+            return std::nullopt;
+        }
+        // Secrets are kept only in the forms the module needs (see crypto.hpp).
+        bool server = !d.server_username.empty();
+        Stmt ins(db_, "INSERT INTO devices (device_id, username, password_inner,"
+                      " created_at, server_username, server_inner, server_basic)"
+                      " VALUES (?, ?, ?, ?, ?, ?, ?)");
+        ins.bind(1, d.device_id)
+            .bind(2, d.username)
+            .bind(3, md5_inner(d.username, d.password))
+            .bind(4, now_iso8601())
+            .bind(5, d.server_username)
+            .bind(6, server ? md5_inner(d.server_username, d.server_password)
+                            : std::string())
+            .bind(7, server ? basic_credential(d.server_username,
+                                               d.server_password)
+                            : std::string())
+            .run();
+        Stmt sel(db_, (std::string("SELECT ") + device_columns
+                       + " FROM devices WHERE device_id = ?")
+                          .c_str());
+        sel.bind(1, d.device_id);
+        sel.step();
+        json out = device_row(sel);
+        out["enrollment"] = nullptr;  // registered by the operator
+        out["groups"] = json::array();
+        tx.commit();
+        return out;
+    });
 }
 
 std::optional<json> Store::device(const std::string &device_id)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt st(db_, (std::string("SELECT ") + device_columns
-                  + " FROM devices WHERE device_id = ?")
-                     .c_str());
-    st.bind(1, device_id);
-    if (!st.step()) {
-        return std::nullopt;
-    }
-    json out = device_row(st);
-    out["enrollment"] = enrollment_json(device_id);
-    out["groups"] = group_names(device_id);
-    return out;
+    return read([&]() -> std::optional<json> {
+        Stmt st(db_, (std::string("SELECT ") + device_columns
+                      + " FROM devices WHERE device_id = ?")
+                         .c_str());
+        st.bind(1, device_id);
+        if (!st.step()) {
+            return std::nullopt;
+        }
+        json out = device_row(st);
+        out["enrollment"] = enrollment_json(device_id);
+        out["groups"] = group_names(device_id);
+        return out;
+    });
 }
 
 json Store::devices()
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt st(db_, (std::string("SELECT ") + device_columns
-                  + " FROM devices ORDER BY created_at, device_id")
-                     .c_str());
-    json out = json::array();
-    while (st.step()) {
-        json d = device_row(st);
-        d["enrollment"] = enrollment_json(st.text(0));
-        out.push_back(std::move(d));
-    }
-    for (json &d : out) {
-        d["groups"] = group_names(d["device_id"].get<std::string>());
-    }
-    return out;
+    return read([&]() -> json {
+        Stmt st(db_, (std::string("SELECT ") + device_columns
+                      + " FROM devices ORDER BY created_at, device_id")
+                         .c_str());
+        json out = json::array();
+        while (st.step()) {
+            json d = device_row(st);
+            d["enrollment"] = enrollment_json(st.text(0));
+            out.push_back(std::move(d));
+        }
+        for (json &d : out) {
+            d["groups"] = group_names(d["device_id"].get<std::string>());
+        }
+        return out;
+    });
 }
 
 bool Store::delete_row(const char *sql, const std::string &key)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
-    Stmt del(db_, sql);
-    del.bind(1, key).run();
-    bool found = db_.changes() > 0;
-    tx.commit();
-    return found;
+    return write([&]() -> bool {
+        Transaction tx(db_);
+        Stmt del(db_, sql);
+        del.bind(1, key).run();
+        bool found = db_.changes() > 0;
+        tx.commit();
+        return found;
+    });
 }
 
 bool Store::delete_device(const std::string &device_id)
@@ -168,27 +172,28 @@ bool Store::delete_device(const std::string &device_id)
 std::optional<DeviceCredentials>
 Store::credentials(const std::string &device_id)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (management_ended(device_id)) {
-        return std::nullopt;  // unenrolled: its credentials are refused
-    }
-    Stmt st(db_,
-            "SELECT device_id, username, password_inner, nonce,"
-            " previous_nonces, server_username, server_inner, server_basic,"
-            " server_nonce FROM devices WHERE device_id = ?");
-    st.bind(1, device_id);
-    if (!st.step()) {
-        return std::nullopt;
-    }
-    DeviceCredentials c{st.text(0), st.text(1), st.text(2), st.text(3), {},
-                        st.text(5), st.text(6), st.text(7), st.text(8)};
-    std::string list = st.text(4);
-    for (size_t pos = 0; pos < list.size();) {
-        size_t end = std::min(list.find(' ', pos), list.size());
-        if (end > pos) c.previous_nonces.push_back(list.substr(pos, end - pos));
-        pos = end + 1;
-    }
-    return c;
+    return read([&]() -> std::optional<DeviceCredentials> {
+        if (management_ended(device_id)) {
+            return std::nullopt;  // unenrolled: its credentials are refused
+        }
+        Stmt st(db_,
+                "SELECT device_id, username, password_inner, nonce,"
+                " previous_nonces, server_username, server_inner, server_basic,"
+                " server_nonce FROM devices WHERE device_id = ?");
+        st.bind(1, device_id);
+        if (!st.step()) {
+            return std::nullopt;
+        }
+        DeviceCredentials c{st.text(0), st.text(1), st.text(2), st.text(3), {},
+                            st.text(5), st.text(6), st.text(7), st.text(8)};
+        std::string list = st.text(4);
+        for (size_t pos = 0; pos < list.size();) {
+            size_t end = std::min(list.find(' ', pos), list.size());
+            if (end > pos) c.previous_nonces.push_back(list.substr(pos, end - pos));
+            pos = end + 1;
+        }
+        return c;
+    });
 }
 
 // A challenge hands out the nonce the device holds, which only a login
@@ -198,24 +203,34 @@ Store::credentials(const std::string &device_id)
 std::optional<std::string> Store::issue_nonce(const std::string &device_id,
                                               const std::string &candidate)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (management_ended(device_id)) {
-        return std::nullopt;
+    // Nearly always the device holds one: a read, beside the writer.
+    auto held = [&]() -> std::optional<std::string> {
+        if (management_ended(device_id)) {
+            return std::nullopt;
+        }
+        Stmt cur(db_, "SELECT nonce FROM devices WHERE device_id = ?");
+        cur.bind(1, device_id);
+        if (!cur.step()) {
+            return std::nullopt;
+        }
+        return cur.text(0);
+    };
+    std::optional<std::string> nonce = read(held);
+    if (!nonce || !nonce->empty()) {
+        return nonce;
     }
-    Stmt cur(db_, "SELECT nonce FROM devices WHERE device_id = ?");
-    cur.bind(1, device_id);
-    if (!cur.step()) {
-        return std::nullopt;
-    }
-    std::string held = cur.text(0);
-    cur.reset();
-    if (!held.empty()) {
-        return held;
-    }
-    Transaction tx(db_);
-    set_nonce(device_id, candidate);
-    tx.commit();
-    return candidate;
+    // None yet: store the candidate, checked again on the writer (a
+    // concurrent challenge may have stored its own).
+    return write([&]() -> std::optional<std::string> {
+        std::optional<std::string> now_held = held();
+        if (!now_held || !now_held->empty()) {
+            return now_held;
+        }
+        Transaction tx(db_);
+        set_nonce(device_id, candidate);
+        tx.commit();
+        return candidate;
+    });
 }
 
 }  // namespace omadm_backend

@@ -62,49 +62,53 @@ void add_enrollment_tables(Db &db) { db.exec(enrollment_sql); }
 std::optional<json> Store::add_enrollment_user(const std::string &username,
                                                const std::string &password_hash)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
-    std::string now = now_iso8601();
-    Stmt ins(db_, "INSERT OR IGNORE INTO enrollment_users"
-                  " (username, password_hash, created_at) VALUES (?, ?, ?)");
-    ins.bind(1, username).bind(2, password_hash).bind(3, now).run();
-    if (db_.changes() == 0) return std::nullopt;
-    tx.commit();
-    return json{{"username", username}, {"created_at", now}};
+    return write([&]() -> std::optional<json> {
+        Transaction tx(db_);
+        std::string now = now_iso8601();
+        Stmt ins(db_, "INSERT OR IGNORE INTO enrollment_users"
+                      " (username, password_hash, created_at) VALUES (?, ?, ?)");
+        ins.bind(1, username).bind(2, password_hash).bind(3, now).run();
+        if (db_.changes() == 0) return std::nullopt;
+        tx.commit();
+        return json{{"username", username}, {"created_at", now}};
+    });
 }
 
 json Store::enrollment_users()
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt st(db_, "SELECT username, created_at FROM enrollment_users"
-                 " ORDER BY created_at, username");
-    json out = json::array();
-    while (st.step()) {
-        out.push_back({{"username", st.text(0)}, {"created_at", st.text(1)}});
-    }
-    return out;
+    return read([&]() -> json {
+        Stmt st(db_, "SELECT username, created_at FROM enrollment_users"
+                     " ORDER BY created_at, username");
+        json out = json::array();
+        while (st.step()) {
+            out.push_back({{"username", st.text(0)}, {"created_at", st.text(1)}});
+        }
+        return out;
+    });
 }
 
 bool Store::delete_enrollment_user(const std::string &username)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
-    Stmt del(db_, "DELETE FROM enrollment_users WHERE username = ?");
-    del.bind(1, username).run();
-    bool found = db_.changes() > 0;
-    tx.commit();
-    return found;
+    return write([&]() -> bool {
+        Transaction tx(db_);
+        Stmt del(db_, "DELETE FROM enrollment_users WHERE username = ?");
+        del.bind(1, username).run();
+        bool found = db_.changes() > 0;
+        tx.commit();
+        return found;
+    });
 }
 
 std::optional<std::string>
 Store::enrollment_user_hash(const std::string &username)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt st(db_, "SELECT password_hash FROM enrollment_users"
-                 " WHERE username = ?");
-    st.bind(1, username);
-    if (!st.step()) return std::nullopt;
-    return st.text(0);
+    return read([&]() -> std::optional<std::string> {
+        Stmt st(db_, "SELECT password_hash FROM enrollment_users"
+                     " WHERE username = ?");
+        st.bind(1, username);
+        if (!st.step()) return std::nullopt;
+        return st.text(0);
+    });
 }
 
 // One transaction: the device's OMA DM account and its enrollment appear
@@ -113,60 +117,62 @@ Store::enrollment_user_hash(const std::string &username)
 // forgotten); its commands and history stay.
 EnrollOutcome Store::enroll(const NewEnrollment &e)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
-    bool existed = device_exists(e.device_id);
-    if (existed) {
-        Stmt was(db_, "SELECT 1 FROM enrollments WHERE device_id = ?");
-        was.bind(1, e.device_id);
-        if (!was.step()) return EnrollOutcome::registered_by_operator;
-    }
-    std::string now = now_iso8601();
-    std::string inner = md5_inner(e.username, e.password);
-    std::string server_inner = md5_inner(e.server_username, e.server_password);
-    std::string server_basic =
-        basic_credential(e.server_username, e.server_password);
-    if (existed) {
-        Stmt up(db_, "UPDATE devices SET username = ?, password_inner = ?,"
-                     " nonce = ?, previous_nonces = '', server_username = ?,"
-                     " server_inner = ?, server_basic = ?, server_nonce = ?,"
-                     " last_request = NULL, last_answer = NULL"
-                     " WHERE device_id = ?");
-        up.bind(1, e.username).bind(2, inner).bind(3, e.nonce)
-            .bind(4, e.server_username).bind(5, server_inner)
-            .bind(6, server_basic).bind(7, e.server_nonce).bind(8, e.device_id)
-            .run();
-    } else {
-        Stmt ins(db_, "INSERT INTO devices (device_id, username,"
-                      " password_inner, nonce, server_username, server_inner,"
-                      " server_basic, server_nonce, created_at)"
-                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        ins.bind(1, e.device_id).bind(2, e.username).bind(3, inner)
-            .bind(4, e.nonce).bind(5, e.server_username).bind(6, server_inner)
-            .bind(7, server_basic).bind(8, e.server_nonce).bind(9, now).run();
-    }
-    Stmt en(db_, "INSERT OR REPLACE INTO enrollments (device_id, state,"
-                 " enrolled_at, unenrolled_at, user, device_name, os_version,"
-                 " hw_dev_id, enrollment_type, cert_serial, cert_thumbprint,"
-                 " cert_not_after)"
-                 " VALUES (?, 'enrolled', ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)");
-    en.bind(1, e.device_id).bind(2, now).bind(3, e.user).bind(4, e.device_name)
-        .bind(5, e.os_version).bind(6, e.hw_dev_id).bind(7, e.enrollment_type)
-        .bind(8, e.cert_serial).bind(9, e.cert_thumbprint)
-        .bind(10, e.cert_not_after).run();
-    tx.commit();
-    return existed ? EnrollOutcome::replaced : EnrollOutcome::created;
+    return write([&]() -> EnrollOutcome {
+        Transaction tx(db_);
+        bool existed = device_exists(e.device_id);
+        if (existed) {
+            Stmt was(db_, "SELECT 1 FROM enrollments WHERE device_id = ?");
+            was.bind(1, e.device_id);
+            if (!was.step()) return EnrollOutcome::registered_by_operator;
+        }
+        std::string now = now_iso8601();
+        std::string inner = md5_inner(e.username, e.password);
+        std::string server_inner = md5_inner(e.server_username, e.server_password);
+        std::string server_basic =
+            basic_credential(e.server_username, e.server_password);
+        if (existed) {
+            Stmt up(db_, "UPDATE devices SET username = ?, password_inner = ?,"
+                         " nonce = ?, previous_nonces = '', server_username = ?,"
+                         " server_inner = ?, server_basic = ?, server_nonce = ?,"
+                         " last_request = NULL, last_answer = NULL"
+                         " WHERE device_id = ?");
+            up.bind(1, e.username).bind(2, inner).bind(3, e.nonce)
+                .bind(4, e.server_username).bind(5, server_inner)
+                .bind(6, server_basic).bind(7, e.server_nonce).bind(8, e.device_id)
+                .run();
+        } else {
+            Stmt ins(db_, "INSERT INTO devices (device_id, username,"
+                          " password_inner, nonce, server_username, server_inner,"
+                          " server_basic, server_nonce, created_at)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            ins.bind(1, e.device_id).bind(2, e.username).bind(3, inner)
+                .bind(4, e.nonce).bind(5, e.server_username).bind(6, server_inner)
+                .bind(7, server_basic).bind(8, e.server_nonce).bind(9, now).run();
+        }
+        Stmt en(db_, "INSERT OR REPLACE INTO enrollments (device_id, state,"
+                     " enrolled_at, unenrolled_at, user, device_name, os_version,"
+                     " hw_dev_id, enrollment_type, cert_serial, cert_thumbprint,"
+                     " cert_not_after)"
+                     " VALUES (?, 'enrolled', ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)");
+        en.bind(1, e.device_id).bind(2, now).bind(3, e.user).bind(4, e.device_name)
+            .bind(5, e.os_version).bind(6, e.hw_dev_id).bind(7, e.enrollment_type)
+            .bind(8, e.cert_serial).bind(9, e.cert_thumbprint)
+            .bind(10, e.cert_not_after).run();
+        tx.commit();
+        return existed ? EnrollOutcome::replaced : EnrollOutcome::created;
+    });
 }
 
 std::optional<EnrolledDevice>
 Store::enrolled_by_certificate(const std::string &thumbprint)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Stmt st(db_, "SELECT device_id, enrollment_type FROM enrollments"
-                 " WHERE cert_thumbprint = ? AND state = 'enrolled'");
-    st.bind(1, thumbprint);
-    if (!st.step()) return std::nullopt;
-    return EnrolledDevice{st.text(0), st.text(1)};
+    return read([&]() -> std::optional<EnrolledDevice> {
+        Stmt st(db_, "SELECT device_id, enrollment_type FROM enrollments"
+                     " WHERE cert_thumbprint = ? AND state = 'enrolled'");
+        st.bind(1, thumbprint);
+        if (!st.step()) return std::nullopt;
+        return EnrolledDevice{st.text(0), st.text(1)};
+    });
 }
 
 bool Store::renew_certificate(const std::string &device_id,
@@ -175,17 +181,18 @@ bool Store::renew_certificate(const std::string &device_id,
                               const std::string &thumbprint,
                               const std::string &not_after)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
-    Stmt up(db_, "UPDATE enrollments SET cert_serial = ?,"
-                 " cert_thumbprint = ?, cert_not_after = ?"
-                 " WHERE device_id = ? AND cert_thumbprint = ?"
-                 " AND state = 'enrolled'");
-    up.bind(1, serial).bind(2, thumbprint).bind(3, not_after)
-        .bind(4, device_id).bind(5, old_thumbprint).run();
-    bool renewed = db_.changes() > 0;
-    tx.commit();
-    return renewed;
+    return write([&]() -> bool {
+        Transaction tx(db_);
+        Stmt up(db_, "UPDATE enrollments SET cert_serial = ?,"
+                     " cert_thumbprint = ?, cert_not_after = ?"
+                     " WHERE device_id = ? AND cert_thumbprint = ?"
+                     " AND state = 'enrolled'");
+        up.bind(1, serial).bind(2, thumbprint).bind(3, not_after)
+            .bind(4, device_id).bind(5, old_thumbprint).run();
+        bool renewed = db_.changes() > 0;
+        tx.commit();
+        return renewed;
+    });
 }
 
 const char *enrollment_json_columns()

@@ -245,88 +245,89 @@ json Store::take_queued(const ExchangeRequest &req, const std::string &now)
 
 ExchangeAnswer Store::exchange(const ExchangeRequest &req)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
+    return write([&]() -> ExchangeAnswer {
+        Transaction tx(db_);
 
-    std::string stored_nonce;
-    std::optional<std::string> last_request, last_answer;
-    {
-        Stmt dev(db_, "SELECT nonce, last_request, last_answer"
-                      " FROM devices WHERE device_id = ?");
-        dev.bind(1, req.device_id);
-        if (!dev.step() || management_ended(req.device_id)) {
-            return {ExchangeOutcome::unknown_device, nullptr};
-        }
-        stored_nonce = dev.text(0);
-        last_request = dev.opt_text(1);
-        last_answer = dev.opt_text(2);
-    }
-
-    std::string now = now_iso8601();
-
-    // A repeat of the message answered last (the module timed out after we
-    // committed): the same answer, nothing applied twice. Checked before the
-    // nonce, which that first call already rotated.  The whole request is
-    // compared, not just (session, msg): a device that reuses a SessionID
-    // in a new session must not get the old session's answer.  Not for a
-    // login that used a nonce: the module never repeats one (a device's
-    // retry finds the nonce rotated and is challenged afresh), so a second
-    // one is a copy racing the first, and the compare-and-swap must fail it.
-    bool login = req.session_start && req.used_nonce;
-    if (last_answer && last_request == req.fingerprint && !login) {
-        json answer = json::parse(*last_answer, nullptr, false);
-        if (answer.is_object()) {
-            // The module sends the device this attempt's next nonce.
-            if (req.next_nonce) {
-                set_nonce(req.device_id, *req.next_nonce);
-                tx.commit();
+        std::string stored_nonce;
+        std::optional<std::string> last_request, last_answer;
+        {
+            Stmt dev(db_, "SELECT nonce, last_request, last_answer"
+                          " FROM devices WHERE device_id = ?");
+            dev.bind(1, req.device_id);
+            if (!dev.step() || management_ended(req.device_id)) {
+                return {ExchangeOutcome::unknown_device, nullptr};
             }
-            return {ExchangeOutcome::ok, answer};
+            stored_nonce = dev.text(0);
+            last_request = dev.opt_text(1);
+            last_answer = dev.opt_text(2);
         }
-    }
 
-    if (req.used_nonce && !secret_equal(*req.used_nonce, stored_nonce)) {
-        return {ExchangeOutcome::nonce_conflict, nullptr};  // rolled back
-    }
+        std::string now = now_iso8601();
 
-    if (req.next_nonce) {
-        set_nonce(req.device_id, *req.next_nonce);
-    }
-    if (req.session_start) {
-        requeue_sent(req.device_id, now);
-        record_checkin(req.device_id, now);
-    }
-    if (req.server_next_nonce) {
-        Stmt sn(db_, "UPDATE devices SET server_nonce = ? WHERE device_id = ?");
-        sn.bind(1, *req.server_next_nonce).bind(2, req.device_id).run();
-    }
-    requeue_refused(req, now);
-    if (req.devinfo) {
-        merge_devinfo(req.device_id, *req.devinfo);
-    }
-    append_alerts(req, now);
-    // Results before Statuses: a Get's Results and its Status arrive in the
-    // same message, and the Status closes the command.
-    apply_results(req, now);
-    apply_statuses(req, now);
-    apply_failed(req, now);
-    settle_profile_commands(req, now);
-    if (req.session_start) {
-        reconcile_profiles(req.device_id, now);
-    }
-    // after the message's own Statuses: what is still open then fails
-    end_management_if_asked(req, now);
+        // A repeat of the message answered last (the module timed out after we
+        // committed): the same answer, nothing applied twice. Checked before the
+        // nonce, which that first call already rotated.  The whole request is
+        // compared, not just (session, msg): a device that reuses a SessionID
+        // in a new session must not get the old session's answer.  Not for a
+        // login that used a nonce: the module never repeats one (a device's
+        // retry finds the nonce rotated and is challenged afresh), so a second
+        // one is a copy racing the first, and the compare-and-swap must fail it.
+        bool login = req.session_start && req.used_nonce;
+        if (last_answer && last_request == req.fingerprint && !login) {
+            json answer = json::parse(*last_answer, nullptr, false);
+            if (answer.is_object()) {
+                // The module sends the device this attempt's next nonce.
+                if (req.next_nonce) {
+                    set_nonce(req.device_id, *req.next_nonce);
+                    tx.commit();
+                }
+                return {ExchangeOutcome::ok, answer};
+            }
+        }
 
-    json answer = {{"commands", take_queued(req, now)}};
-    Stmt seen(db_, "UPDATE devices SET last_seen = ?, last_request = ?,"
-                   " last_answer = ? WHERE device_id = ?");
-    seen.bind(1, now)
-        .bind(2, req.fingerprint)
-        .bind(3, json_text(answer))
-        .bind(4, req.device_id)
-        .run();
-    tx.commit();
-    return {ExchangeOutcome::ok, answer};
+        if (req.used_nonce && !secret_equal(*req.used_nonce, stored_nonce)) {
+            return {ExchangeOutcome::nonce_conflict, nullptr};  // rolled back
+        }
+
+        if (req.next_nonce) {
+            set_nonce(req.device_id, *req.next_nonce);
+        }
+        if (req.session_start) {
+            requeue_sent(req.device_id, now);
+            record_checkin(req.device_id, now);
+        }
+        if (req.server_next_nonce) {
+            Stmt sn(db_, "UPDATE devices SET server_nonce = ? WHERE device_id = ?");
+            sn.bind(1, *req.server_next_nonce).bind(2, req.device_id).run();
+        }
+        requeue_refused(req, now);
+        if (req.devinfo) {
+            merge_devinfo(req.device_id, *req.devinfo);
+        }
+        append_alerts(req, now);
+        // Results before Statuses: a Get's Results and its Status arrive in the
+        // same message, and the Status closes the command.
+        apply_results(req, now);
+        apply_statuses(req, now);
+        apply_failed(req, now);
+        settle_profile_commands(req, now);
+        if (req.session_start) {
+            reconcile_profiles(req.device_id, now);
+        }
+        // after the message's own Statuses: what is still open then fails
+        end_management_if_asked(req, now);
+
+        json answer = {{"commands", take_queued(req, now)}};
+        Stmt seen(db_, "UPDATE devices SET last_seen = ?, last_request = ?,"
+                       " last_answer = ? WHERE device_id = ?");
+        seen.bind(1, now)
+            .bind(2, req.fingerprint)
+            .bind(3, json_text(answer))
+            .bind(4, req.device_id)
+            .run();
+        tx.commit();
+        return {ExchangeOutcome::ok, answer};
+    });
 }
 
 }  // namespace omadm_backend

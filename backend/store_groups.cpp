@@ -53,50 +53,53 @@ json Store::group_names(const std::string &device_id)
 
 std::optional<json> Store::create_group(const std::string &name)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
-    if (group_exists(db_, name)) {
-        return std::nullopt;
-    }
-    std::string now = now_iso8601();
-    Stmt ins(db_, "INSERT INTO device_groups (name, created_at) VALUES (?, ?)");
-    ins.bind(1, name).bind(2, now).run();
-    json out = group_json(db_, name, now);
-    tx.commit();
-    return out;
+    return write([&]() -> std::optional<json> {
+        Transaction tx(db_);
+        if (group_exists(db_, name)) {
+            return std::nullopt;
+        }
+        std::string now = now_iso8601();
+        Stmt ins(db_, "INSERT INTO device_groups (name, created_at) VALUES (?, ?)");
+        ins.bind(1, name).bind(2, now).run();
+        json out = group_json(db_, name, now);
+        tx.commit();
+        return out;
+    });
 }
 
 json Store::groups()
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<std::pair<std::string, std::string>> all;
-    {
-        Stmt st(db_, "SELECT name, created_at FROM device_groups"
-                     " ORDER BY name");
-        while (st.step()) {
-            all.emplace_back(st.text(0), st.text(1));
+    return read([&]() -> json {
+        std::vector<std::pair<std::string, std::string>> all;
+        {
+            Stmt st(db_, "SELECT name, created_at FROM device_groups"
+                         " ORDER BY name");
+            while (st.step()) {
+                all.emplace_back(st.text(0), st.text(1));
+            }
         }
-    }
-    json out = json::array();
-    for (const auto &[name, created] : all) {
-        out.push_back(group_json(db_, name, created));
-    }
-    return out;
+        json out = json::array();
+        for (const auto &[name, created] : all) {
+            out.push_back(group_json(db_, name, created));
+        }
+        return out;
+    });
 }
 
 std::optional<json> Store::group(const std::string &name)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::string created;
-    {
-        Stmt st(db_, "SELECT created_at FROM device_groups WHERE name = ?");
-        st.bind(1, name);
-        if (!st.step()) {
-            return std::nullopt;
+    return read([&]() -> std::optional<json> {
+        std::string created;
+        {
+            Stmt st(db_, "SELECT created_at FROM device_groups WHERE name = ?");
+            st.bind(1, name);
+            if (!st.step()) {
+                return std::nullopt;
+            }
+            created = st.text(0);
         }
-        created = st.text(0);
-    }
-    return group_json(db_, name, created);
+        return group_json(db_, name, created);
+    });
 }
 
 bool Store::delete_group(const std::string &name)
@@ -108,22 +111,23 @@ bool Store::delete_group(const std::string &name)
 LinkResult Store::set_group_member(const std::string &group,
                                    const std::string &device_id, bool member)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
-    if (!group_exists(db_, group)) {
-        return LinkResult::unknown_group;
-    }
-    if (!device_exists(device_id)) {
-        return LinkResult::unknown_device;
-    }
-    Stmt st(db_, member ? "INSERT OR IGNORE INTO group_members (group_name,"
-                          " device_id) VALUES (?, ?)"
-                        : "DELETE FROM group_members WHERE group_name = ?"
-                          " AND device_id = ?");
-    st.bind(1, group).bind(2, device_id).run();
-    bool changed = db_.changes() > 0;
-    tx.commit();
-    return member || changed ? LinkResult::ok : LinkResult::not_linked;
+    return write([&]() -> LinkResult {
+        Transaction tx(db_);
+        if (!group_exists(db_, group)) {
+            return LinkResult::unknown_group;
+        }
+        if (!device_exists(device_id)) {
+            return LinkResult::unknown_device;
+        }
+        Stmt st(db_, member ? "INSERT OR IGNORE INTO group_members (group_name,"
+                              " device_id) VALUES (?, ?)"
+                            : "DELETE FROM group_members WHERE group_name = ?"
+                              " AND device_id = ?");
+        st.bind(1, group).bind(2, device_id).run();
+        bool changed = db_.changes() > 0;
+        tx.commit();
+        return member || changed ? LinkResult::ok : LinkResult::not_linked;
+    });
 }
 
 }  // namespace omadm_backend

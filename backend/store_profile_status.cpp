@@ -84,77 +84,79 @@ json assigned_through(Db &db, const std::string &profile,
 
 std::optional<json> Store::device_profiles(const std::string &device_id)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!device_exists(device_id)) {
-        return std::nullopt;
-    }
-    DesiredState desired = desired_state(db_, device_id);
-    std::map<SettingKey, SettingRow> rows = setting_rows(db_, device_id);
-    json out = json::array();
-    std::string last;
-    for (const DesiredSetting &s : desired.settings) {
-        if (s.profile == last) {
-            continue;  // settings come grouped by profile
+    return read([&]() -> std::optional<json> {
+        if (!device_exists(device_id)) {
+            return std::nullopt;
         }
-        last = s.profile;
-        json p = profile_on_device(desired, rows, s.profile);
-        p["assigned"] = assigned_through(db_, s.profile, device_id);
-        out.push_back(std::move(p));
-    }
-    return out;
+        DesiredState desired = desired_state(db_, device_id);
+        std::map<SettingKey, SettingRow> rows = setting_rows(db_, device_id);
+        json out = json::array();
+        std::string last;
+        for (const DesiredSetting &s : desired.settings) {
+            if (s.profile == last) {
+                continue;  // settings come grouped by profile
+            }
+            last = s.profile;
+            json p = profile_on_device(desired, rows, s.profile);
+            p["assigned"] = assigned_through(db_, s.profile, device_id);
+            out.push_back(std::move(p));
+        }
+        return out;
+    });
 }
 
 std::optional<json> Store::profile_status(const std::string &name)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    int64_t revision;
-    {
-        Stmt st(db_, "SELECT revision FROM profiles WHERE name = ?");
-        st.bind(1, name);
-        if (!st.step()) {
-            return std::nullopt;
+    return read([&]() -> std::optional<json> {
+        int64_t revision;
+        {
+            Stmt st(db_, "SELECT revision FROM profiles WHERE name = ?");
+            st.bind(1, name);
+            if (!st.step()) {
+                return std::nullopt;
+            }
+            revision = st.integer(0);
         }
-        revision = st.integer(0);
-    }
-    std::vector<std::string> devices;
-    {
-        Stmt st(db_, "SELECT device_id FROM profile_device_assignments"
-                     " WHERE profile_name = ?1 UNION"
-                     " SELECT m.device_id FROM profile_group_assignments a"
-                     " JOIN group_members m ON m.group_name = a.group_name"
-                     " WHERE a.profile_name = ?1 ORDER BY 1");
-        st.bind(1, name);
-        while (st.step()) {
-            devices.push_back(st.text(0));
-        }
-    }
-    json counts = {{"pending", 0}, {"verifying", 0}, {"verified", 0},
-                   {"failed", 0}};
-    json failing = json::array();
-    for (const std::string &device_id : devices) {
-        json p = profile_on_device(desired_state(db_, device_id),
-                                   setting_rows(db_, device_id), name);
-        std::string state = p["state"];
-        counts[state] = counts[state].get<int64_t>() + 1;
-        if (state != "failed") {
-            continue;
-        }
-        json settings = json::array();
-        for (const json &s : p["settings"]) {
-            if (s["state"] == "failed") {
-                settings.push_back({{"target", s["target"]},
-                                    {"status", s["status"]},
-                                    {"reason", s["reason"]}});
+        std::vector<std::string> devices;
+        {
+            Stmt st(db_, "SELECT device_id FROM profile_device_assignments"
+                         " WHERE profile_name = ?1 UNION"
+                         " SELECT m.device_id FROM profile_group_assignments a"
+                         " JOIN group_members m ON m.group_name = a.group_name"
+                         " WHERE a.profile_name = ?1 ORDER BY 1");
+            st.bind(1, name);
+            while (st.step()) {
+                devices.push_back(st.text(0));
             }
         }
-        failing.push_back(
-            {{"device_id", device_id}, {"settings", std::move(settings)}});
-    }
-    return json{{"name", name},
-                {"revision", revision},
-                {"devices", devices.size()},
-                {"counts", std::move(counts)},
-                {"failing", std::move(failing)}};
+        json counts = {{"pending", 0}, {"verifying", 0}, {"verified", 0},
+                       {"failed", 0}};
+        json failing = json::array();
+        for (const std::string &device_id : devices) {
+            json p = profile_on_device(desired_state(db_, device_id),
+                                       setting_rows(db_, device_id), name);
+            std::string state = p["state"];
+            counts[state] = counts[state].get<int64_t>() + 1;
+            if (state != "failed") {
+                continue;
+            }
+            json settings = json::array();
+            for (const json &s : p["settings"]) {
+                if (s["state"] == "failed") {
+                    settings.push_back({{"target", s["target"]},
+                                        {"status", s["status"]},
+                                        {"reason", s["reason"]}});
+                }
+            }
+            failing.push_back(
+                {{"device_id", device_id}, {"settings", std::move(settings)}});
+        }
+        return json{{"name", name},
+                    {"revision", revision},
+                    {"devices", devices.size()},
+                    {"counts", std::move(counts)},
+                    {"failing", std::move(failing)}};
+    });
 }
 
 }  // namespace omadm_backend

@@ -170,76 +170,80 @@ bool profile_exists(Db &db, const std::string &name)
 
 std::optional<json> Store::create_profile(const NewProfile &p)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
-    if (profile_exists(db_, p.name)) {
-        return std::nullopt;
-    }
-    std::string now = now_iso8601();
-    Stmt ins(db_, "INSERT INTO profiles (name, revision, syncml, created_at,"
-                  " updated_at) VALUES (?, 1, ?, ?, ?)");
-    ins.bind(1, p.name).bind(2, p.syncml).bind(3, now).bind(4, now).run();
-    insert_settings(db_, p, 1, {});
-    std::optional<json> out = profile_json(db_, p.name, true);
-    tx.commit();
-    return out;
+    return write([&]() -> std::optional<json> {
+        Transaction tx(db_);
+        if (profile_exists(db_, p.name)) {
+            return std::nullopt;
+        }
+        std::string now = now_iso8601();
+        Stmt ins(db_, "INSERT INTO profiles (name, revision, syncml, created_at,"
+                      " updated_at) VALUES (?, 1, ?, ?, ?)");
+        ins.bind(1, p.name).bind(2, p.syncml).bind(3, now).bind(4, now).run();
+        insert_settings(db_, p, 1, {});
+        std::optional<json> out = profile_json(db_, p.name, true);
+        tx.commit();
+        return out;
+    });
 }
 
 std::optional<json> Store::replace_profile(const NewProfile &p)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
-    int64_t revision;
-    {
-        Stmt st(db_, "SELECT revision FROM profiles WHERE name = ?");
-        st.bind(1, p.name);
-        if (!st.step()) {
-            return std::nullopt;
+    return write([&]() -> std::optional<json> {
+        Transaction tx(db_);
+        int64_t revision;
+        {
+            Stmt st(db_, "SELECT revision FROM profiles WHERE name = ?");
+            st.bind(1, p.name);
+            if (!st.step()) {
+                return std::nullopt;
+            }
+            revision = st.integer(0) + 1;
         }
-        revision = st.integer(0) + 1;
-    }
-    std::map<std::string, std::pair<std::string, int64_t>> old;
-    {
-        Stmt st(db_, "SELECT target, digest, revision FROM profile_settings"
-                     " WHERE profile_name = ?");
-        st.bind(1, p.name);
-        while (st.step()) {
-            old[st.text(0)] = {st.text(1), st.integer(2)};
+        std::map<std::string, std::pair<std::string, int64_t>> old;
+        {
+            Stmt st(db_, "SELECT target, digest, revision FROM profile_settings"
+                         " WHERE profile_name = ?");
+            st.bind(1, p.name);
+            while (st.step()) {
+                old[st.text(0)] = {st.text(1), st.integer(2)};
+            }
         }
-    }
-    Stmt del(db_, "DELETE FROM profile_settings WHERE profile_name = ?");
-    del.bind(1, p.name).run();
-    insert_settings(db_, p, revision, old);
-    Stmt up(db_, "UPDATE profiles SET revision = ?, syncml = ?,"
-                 " updated_at = ? WHERE name = ?");
-    up.bind(1, revision).bind(2, p.syncml).bind(3, now_iso8601())
-        .bind(4, p.name).run();
-    std::optional<json> out = profile_json(db_, p.name, true);
-    tx.commit();
-    return out;
+        Stmt del(db_, "DELETE FROM profile_settings WHERE profile_name = ?");
+        del.bind(1, p.name).run();
+        insert_settings(db_, p, revision, old);
+        Stmt up(db_, "UPDATE profiles SET revision = ?, syncml = ?,"
+                     " updated_at = ? WHERE name = ?");
+        up.bind(1, revision).bind(2, p.syncml).bind(3, now_iso8601())
+            .bind(4, p.name).run();
+        std::optional<json> out = profile_json(db_, p.name, true);
+        tx.commit();
+        return out;
+    });
 }
 
 json Store::profiles()
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<std::string> all;
-    {
-        Stmt st(db_, "SELECT name FROM profiles ORDER BY name");
-        while (st.step()) {
-            all.push_back(st.text(0));
+    return read([&]() -> json {
+        std::vector<std::string> all;
+        {
+            Stmt st(db_, "SELECT name FROM profiles ORDER BY name");
+            while (st.step()) {
+                all.push_back(st.text(0));
+            }
         }
-    }
-    json out = json::array();
-    for (const std::string &name : all) {
-        out.push_back(*profile_json(db_, name, false));
-    }
-    return out;
+        json out = json::array();
+        for (const std::string &name : all) {
+            out.push_back(*profile_json(db_, name, false));
+        }
+        return out;
+    });
 }
 
 std::optional<json> Store::profile(const std::string &name)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    return profile_json(db_, name, true);
+    return read([&]() -> std::optional<json> {
+        return profile_json(db_, name, true);
+    });
 }
 
 bool Store::delete_profile(const std::string &name)
@@ -247,76 +251,78 @@ bool Store::delete_profile(const std::string &name)
     // Settings, assignments and per-device states go with it; the
     // commands it queued stay in the devices' histories.  First each
     // device that had a setting with a "remove" applied is sent it once.
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
-    std::string now = now_iso8601();
-    struct Applied {
-        std::string device, target;
-        int64_t revision;
-    };
-    std::vector<Applied> applied;
-    {
-        Stmt st(db_, "SELECT d.device_id, d.target, d.profile_revision"
-                     " FROM device_setting_states d"
-                     " JOIN profile_settings s ON s.profile_name = d.profile_name"
-                     " AND s.target = d.target"
-                     " WHERE d.profile_name = ? AND s.remove_verb IS NOT NULL"
-                     " AND (d.state IN ('verified', 'verifying')"
-                     " OR d.checked_at IS NOT NULL)"
-                     " ORDER BY d.device_id, s.position");
-        st.bind(1, name);
-        while (st.step()) {
-            applied.push_back({st.text(0), st.text(1), st.integer(2)});
+    return write([&]() -> bool {
+        Transaction tx(db_);
+        std::string now = now_iso8601();
+        struct Applied {
+            std::string device, target;
+            int64_t revision;
+        };
+        std::vector<Applied> applied;
+        {
+            Stmt st(db_, "SELECT d.device_id, d.target, d.profile_revision"
+                         " FROM device_setting_states d"
+                         " JOIN profile_settings s ON s.profile_name = d.profile_name"
+                         " AND s.target = d.target"
+                         " WHERE d.profile_name = ? AND s.remove_verb IS NOT NULL"
+                         " AND (d.state IN ('verified', 'verifying')"
+                         " OR d.checked_at IS NOT NULL)"
+                         " ORDER BY d.device_id, s.position");
+            st.bind(1, name);
+            while (st.step()) {
+                applied.push_back({st.text(0), st.text(1), st.integer(2)});
+            }
         }
-    }
-    std::vector<NewCommand> removals;
-    for (const Applied &a : applied) {
-        removals.push_back(removal_command(db_, name, a.target));
-    }
-    for (size_t i = 0; i < applied.size(); i++) {
-        queue_removal(applied[i].device, {name, applied[i].revision,
-                                          applied[i].target, "remove"},
-                      removals[i], now);
-    }
-    Stmt del(db_, "DELETE FROM profiles WHERE name = ?");
-    del.bind(1, name).run();
-    bool found = db_.changes() > 0;
-    tx.commit();
-    return found;
+        std::vector<NewCommand> removals;
+        for (const Applied &a : applied) {
+            removals.push_back(removal_command(db_, name, a.target));
+        }
+        for (size_t i = 0; i < applied.size(); i++) {
+            queue_removal(applied[i].device, {name, applied[i].revision,
+                                              applied[i].target, "remove"},
+                          removals[i], now);
+        }
+        Stmt del(db_, "DELETE FROM profiles WHERE name = ?");
+        del.bind(1, name).run();
+        bool found = db_.changes() > 0;
+        tx.commit();
+        return found;
+    });
 }
 
 LinkResult Store::set_assignment(const std::string &profile, Assignee kind,
                                  const std::string &who, bool assigned)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(db_);
-    if (!profile_exists(db_, profile)) {
-        return LinkResult::unknown_profile;
-    }
-    bool group = kind == Assignee::group;
-    if (group) {
-        Stmt st(db_, "SELECT 1 FROM device_groups WHERE name = ?");
-        st.bind(1, who);
-        if (!st.step()) {
-            return LinkResult::unknown_group;
+    return write([&]() -> LinkResult {
+        Transaction tx(db_);
+        if (!profile_exists(db_, profile)) {
+            return LinkResult::unknown_profile;
         }
-    } else if (!device_exists(who)) {
-        return LinkResult::unknown_device;
-    }
-    const char *sql =
-        assigned ? (group ? "INSERT OR IGNORE INTO profile_group_assignments"
-                            " (profile_name, group_name) VALUES (?, ?)"
-                          : "INSERT OR IGNORE INTO profile_device_assignments"
-                            " (profile_name, device_id) VALUES (?, ?)")
-                 : (group ? "DELETE FROM profile_group_assignments"
-                            " WHERE profile_name = ? AND group_name = ?"
-                          : "DELETE FROM profile_device_assignments"
-                            " WHERE profile_name = ? AND device_id = ?");
-    Stmt st(db_, sql);
-    st.bind(1, profile).bind(2, who).run();
-    bool changed = db_.changes() > 0;
-    tx.commit();
-    return assigned || changed ? LinkResult::ok : LinkResult::not_linked;
+        bool group = kind == Assignee::group;
+        if (group) {
+            Stmt st(db_, "SELECT 1 FROM device_groups WHERE name = ?");
+            st.bind(1, who);
+            if (!st.step()) {
+                return LinkResult::unknown_group;
+            }
+        } else if (!device_exists(who)) {
+            return LinkResult::unknown_device;
+        }
+        const char *sql =
+            assigned ? (group ? "INSERT OR IGNORE INTO profile_group_assignments"
+                                " (profile_name, group_name) VALUES (?, ?)"
+                              : "INSERT OR IGNORE INTO profile_device_assignments"
+                                " (profile_name, device_id) VALUES (?, ?)")
+                     : (group ? "DELETE FROM profile_group_assignments"
+                                " WHERE profile_name = ? AND group_name = ?"
+                              : "DELETE FROM profile_device_assignments"
+                                " WHERE profile_name = ? AND device_id = ?");
+        Stmt st(db_, sql);
+        st.bind(1, profile).bind(2, who).run();
+        bool changed = db_.changes() > 0;
+        tx.commit();
+        return assigned || changed ? LinkResult::ok : LinkResult::not_linked;
+    });
 }
 
 }  // namespace omadm_backend

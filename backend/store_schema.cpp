@@ -67,24 +67,18 @@ CREATE INDEX IF NOT EXISTS alerts_by_device ON alerts (device_id, id);
 
 }  // namespace
 
-Store::Store(const std::string &path) : db_(path)
+Store::Store(const std::string &path)
+    : writer_db_(std::make_unique<Db>(path))
 {
-    // Another process (or an operator's sqlite3 shell) may hold the lock for
-    // a moment; wait for it rather than failing the request.
-    sqlite3_busy_timeout(db_.handle(), 5000);
-
-    {
+    bool memory = path == ":memory:";
+    CallConnection::Bind bind(*writer_db_);  // db_ is the writer's, for now
+    configure_connection(*writer_db_);
+    if (!memory) {
         Stmt wal(db_, "PRAGMA journal_mode=WAL");
         if (!wal.step() || wal.text(0) != "wal") {
             throw DbError("cannot switch \"" + path + "\" to WAL mode");
         }
     }
-    // FULL, not NORMAL: with WAL, NORMAL may lose the last commits on a power
-    // failure, and the contract acknowledges a device's Statuses and Results
-    // only because the backend said they were durable; the device will not
-    // send them again. FULL costs one fsync of the WAL per commit.
-    db_.exec("PRAGMA synchronous=FULL");
-    db_.exec("PRAGMA foreign_keys=ON");
 
     Transaction tx(db_);
     int64_t found = 0;
@@ -121,7 +115,16 @@ Store::Store(const std::string &path) : db_(path)
     add_profile_schema(db_);  // version 4: groups and profiles
     db_.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
     tx.commit();
+
+    // Readers: enough that HTTP threads rarely wait for one; on 2 cores
+    // more would only contend.
+    if (!memory) {
+        readers_ = std::make_unique<ReaderPool>(path, 8);
+    }
+    writer_ = std::make_unique<GroupCommitWriter>(*writer_db_, 128);
 }
+
+Store::~Store() = default;
 
 std::optional<int64_t> parse_row_id(const std::string &s)
 {
