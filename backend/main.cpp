@@ -68,6 +68,10 @@ int run(Options &opt)
     pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by all threads
     signal(SIGPIPE, SIG_IGN);  // a client that hung up is not fatal
 
+    if (opt.db_path == ":memory:") {
+        log_line("warning: --db :memory: keeps nothing past this process"
+                 " (for tests only)");
+    }
     Store store(opt.db_path);
     // The operator API, with the contract unless the contract has a
     // listener of its own: then neither serves the other's paths.

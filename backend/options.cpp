@@ -70,6 +70,7 @@ constexpr NumberOption number_options[] = {
     {"--max-client-connections", &Options::max_client_connections, 1, 65536},
     {"--header-timeout", &Options::header_timeout, 1, 3600},
     {"--body-timeout", &Options::body_timeout, 1, 3600},
+    {"--keepalive-timeout", &Options::keepalive_timeout, 1, 3600},
 };
 
 const char *usage()
@@ -79,11 +80,14 @@ const char *usage()
                     " --token-file PATH --key-file PATH\n"
                     "         [--contract-listen ADDRESS] [--threads N]"
                     " [--max-client-connections N]\n"
-                    "         [--header-timeout SECONDS] [--body-timeout SECONDS]\n"
+                    "         [--header-timeout SECONDS] [--body-timeout SECONDS]"
+                    " [--keepalive-timeout SECONDS]\n"
                     "         [--viewer-token-file PATH] [--console-dir DIR]\n"
                     "         [--profile-recheck HOURS] [--profile-recheck-sessions N]\n")
         + enrollment_usage
         + "  ADDRESS: HOST:PORT ([::1]:PORT) or unix:PATH\n"
+          "  PATH :memory: keeps the database in memory, for tests only"
+          " (not durable)\n"
           "  env OMADM_ADMIN_TOKEN / OMADM_CONTRACT_KEY / OMADM_VIEWER_TOKEN"
           " override the files\n";
     return text.c_str();

@@ -14,7 +14,7 @@ struct Options {
     // own (a port 0 becomes the one chosen, which is logged).
     ListenAddress listen;
     std::optional<ListenAddress> contract_listen;
-    std::string db_path;
+    std::string db_path;  // ":memory:": tests only, nothing is kept
     std::string token_file;
     std::string key_file;
     // Read-only operator tokens (--viewer-token-file, OMADM_VIEWER_TOKEN):
@@ -25,11 +25,15 @@ struct Options {
     // Per listener: connections served at once (each holds a thread while
     // it is open; more wait), and TCP connections one client address may
     // hold open (more are refused), so that one client never holds all.
-    int threads = 64;
+    // Per connection nginx keeps to us idle (its workers x upstream
+    // keepalive) one thread, plus one per call in flight.
+    int threads = 128;
     int max_client_connections = 32;
     // Seconds a request may take to send its headers, and then its body.
     int header_timeout = 10;
     int body_timeout = 60;
+    // Seconds an idle keep-alive connection stays open (and its thread).
+    int keepalive_timeout = 10;
     EnrollmentOptions enrollment;
     int profile_recheck_hours = 24;  // verified settings read back again
     int profile_recheck_sessions = 0;  // ... and every Nth session (0: off)

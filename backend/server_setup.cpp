@@ -27,11 +27,14 @@ void configure_server(httplib::Server &server, Store &store, const Options &opt,
                       Apis apis)
 {
     server.set_payload_max_length(max_body_bytes);
-    // An idle keep-alive connection holds a thread: keep the wait short.
-    // nginx's proxy_pass closes after each subrequest unless an upstream
-    // `keepalive` is configured, and reopening a loopback connection is
-    // cheap.
-    server.set_keep_alive_timeout(2);
+    // nginx keeps connections to us open (upstream `keepalive`) and sends
+    // request after request on each: allow as many as its own default
+    // keepalive_requests.  An idle one holds a thread for
+    // --keepalive-timeout; nginx's upstream keepalive_timeout must be
+    // shorter, so that nginx, not we, closes an idle connection (a request
+    // sent on one we are closing would fail).
+    server.set_keep_alive_max_count(1000);
+    server.set_keep_alive_timeout(opt.keepalive_timeout);
 
     install_request_log(server);
 
