@@ -84,7 +84,7 @@ sub start_backend {
     if (!$pid) {
         delete @ENV{qw(OMADM_ADMIN_TOKEN OMADM_CONTRACT_KEY)};
         open STDERR, '>>', $log or die $!;
-        exec @slow, $BIN, '--listen', "127.0.0.1:$port", '--db', "$dir/omadm.db",
+        exec @slow, $BIN, '--listen', "127.0.0.1:$port", '--db', $o{db} // "$dir/omadm.db",
             '--token-file', "$dir/token", '--key-file', "$dir/key"
             or exit 127;
     }
@@ -272,4 +272,26 @@ my ($ast, $alerts) = call(GET => device_path('IMEI:gc-shared') . '/alerts');
 is(scalar @{ $alerts || [] }, $W * $EACH, 'every concurrent alert is stored');
 
 stop_backend();
+
+# --- --db :memory: (tests only): the same calls, nothing kept, no file
+my $files = () = glob("$dir/*");
+start_backend(db => ':memory:');
+($st) = call(POST => '/api/v1/devices',
+             { device_id => 'IMEI:gc-mem', username => 'um', password => 'pm' });
+is($st, 201, ':memory: registers a device');
+($st, my $mem) = call(POST => '/contract/exchange', {
+    device_id => 'IMEI:gc-mem', session_id => 'm1', msg_id => '1',
+    session_start => JSON::PP::true, max_commands => 10,
+    devinfo => { './DevInfo/Mod' => 'mem' } });
+is($st, 200, ':memory: answers an exchange');
+($st, $mem) = call(GET => device_path('IMEI:gc-mem'));
+is($mem->{devinfo}{'./DevInfo/Mod'}, 'mem', ':memory: reads back what it wrote');
+stop_backend();
+start_backend(db => ':memory:');
+($st) = call(GET => device_path('IMEI:gc-mem'));
+is($st, 404, ':memory: keeps nothing past the process');
+stop_backend();
+is(scalar(() = glob("$dir/*")), $files, ':memory: writes no database file');
+like(do { open my $fh, '<', $log; local $/; <$fh> }, qr/:memory: keeps nothing/,
+     ':memory: says at start that it is for tests only');
 done_testing;
