@@ -18,7 +18,7 @@ echo "$token" > "$dir/token"
 echo "$key" > "$dir/key"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN" --listen 127.0.0.1:$port --db "$dir/omadm.db" --token-file "$dir/token" \
-    --key-file "$dir/key" > "$dir/backend.log" 2>&1 &
+    --key-file "$dir/key" --max-client-connections 1024 > "$dir/backend.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
 for i in $(seq 50); do
