@@ -16,6 +16,7 @@
 
 #include "fleet.hpp"
 #include "operator_api.hpp"
+#include "registration.hpp"
 #include "verify.hpp"
 
 namespace {
@@ -173,12 +174,7 @@ int main(int argc, char **argv)
         }
     } else {
         ids = generated_devices(o);
-        bool ok = for_each_parallel(o.api, token, ids.size(), api_threads,
-            [&ids](operator_api &api, size_t i, std::string &e) {
-                return api.register_device(ids[i].id, ids[i].username,
-                                           ids[i].password, e);
-            }, err);
-        if (!ok) {
+        if (!register_fleet(o.api, token, ids, api_threads, err)) {
             return setup_error(err);
         }
     }
