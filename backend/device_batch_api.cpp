@@ -35,10 +35,9 @@ std::optional<json> batch_body(const httplib::Request &req,
         return std::nullopt;
     }
     if (body.size() > max_batch_devices) {
-        reply_error(res, 400, "a batch holds at most "
-                                  + std::to_string(max_batch_devices)
-                                  + " devices, this one "
-                                  + std::to_string(body.size()));
+        reply_error(res, 400,
+                    "a batch holds at most " + std::to_string(max_batch_devices)
+                        + " devices, this one " + std::to_string(body.size()));
         return std::nullopt;
     }
     return body;

@@ -12,7 +12,7 @@ namespace sim {
 
 // true when every device was created or already existed
 bool register_fleet(const std::string &api_base, const std::string &token,
-                    const std::vector<device_identity> &ids,
-                    unsigned threads, std::string &err);
+                    const std::vector<device_identity> &ids, unsigned threads,
+                    std::string &err);
 
 }  // namespace sim
