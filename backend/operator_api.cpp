@@ -2,6 +2,7 @@
 
 #include "enrollment_users.hpp"
 #include "console_api.hpp"
+#include "device_batch_api.hpp"
 #include "http_json.hpp"
 #include "operator_validation.hpp"
 #include "path_router.hpp"
@@ -47,6 +48,8 @@ void add_routes(PathRouter &r, Store &store)
               }
               reply_json(res, 201, *created);
           });
+
+    add_device_batch_route(r, store);  // POST /api/v1/devices:batch
 
     r.add("GET", "/api/v1/devices/{}",
           [&store](const Req &, Res &res, const Params &p) {

@@ -124,6 +124,10 @@ public:
 
     // Operator API. Objects are returned in their API JSON shape.
     std::optional<json> create_device(const NewDevice &d);  // nullopt: exists
+    // POST /devices:batch (store_device_batch.cpp): every device in one
+    // transaction; true where it was created, false where its id existed
+    // (or came earlier in the same batch).
+    std::vector<bool> create_devices(const std::vector<NewDevice> &devices);
     std::optional<json> device(const std::string &device_id);
     json devices();
     bool delete_device(const std::string &device_id);  // false: unknown
@@ -313,6 +317,11 @@ void add_enrollment_tables(Db &db);
 // The console's table of check-ins and its indexes (store_console.cpp);
 // idempotent.
 void add_console_schema(Db &db);
+
+// Registering a device (store_devices.cpp): the INSERT, which does nothing
+// for an id that exists, and its parameters from the operator's input.
+extern const char *const insert_device_sql;
+Stmt &bind_new_device(Stmt &ins, const NewDevice &d, const std::string &now);
 
 // A device's columns and its API shape from a row of them
 // (store_devices.cpp).

@@ -50,6 +50,28 @@ std::string keep_newest(const std::string &list, size_t n)
 
 }  // namespace
 
+const char *const insert_device_sql =
+    "INSERT INTO devices (device_id, username, password_inner, created_at,"
+    " server_username, server_inner, server_basic)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id) DO NOTHING";
+
+// Secrets are kept only in the forms the module needs (see crypto.hpp):
+// an MD5 and a Base64 of a few bytes, cheap enough for 10,000 at a time.
+Stmt &bind_new_device(Stmt &ins, const NewDevice &d, const std::string &now)
+{
+    bool server = !d.server_username.empty();
+    return ins.bind(1, d.device_id)
+        .bind(2, d.username)
+        .bind(3, md5_inner(d.username, d.password))
+        .bind(4, now)
+        .bind(5, d.server_username)
+        .bind(6, server ? md5_inner(d.server_username, d.server_password)
+                        : std::string())
+        .bind(7, server ? basic_credential(d.server_username,
+                                           d.server_password)
+                        : std::string());
+}
+
 bool Store::device_exists(const std::string &device_id)
 {
     Stmt st(db_, "SELECT 1 FROM devices WHERE device_id = ?");
@@ -86,22 +108,8 @@ std::optional<json> Store::create_device(const NewDevice &d)
         if (device_exists(d.device_id)) {
             return std::nullopt;
         }
-        // Secrets are kept only in the forms the module needs (see crypto.hpp).
-        bool server = !d.server_username.empty();
-        Stmt ins(db_, "INSERT INTO devices (device_id, username, password_inner,"
-                      " created_at, server_username, server_inner, server_basic)"
-                      " VALUES (?, ?, ?, ?, ?, ?, ?)");
-        ins.bind(1, d.device_id)
-            .bind(2, d.username)
-            .bind(3, md5_inner(d.username, d.password))
-            .bind(4, now_iso8601())
-            .bind(5, d.server_username)
-            .bind(6, server ? md5_inner(d.server_username, d.server_password)
-                            : std::string())
-            .bind(7, server ? basic_credential(d.server_username,
-                                               d.server_password)
-                            : std::string())
-            .run();
+        Stmt ins(db_, insert_device_sql);
+        bind_new_device(ins, d, now_iso8601()).run();
         Stmt sel(db_, (std::string("SELECT ") + device_columns
                        + " FROM devices WHERE device_id = ?")
                           .c_str());

@@ -5,7 +5,7 @@ namespace omadm_backend {
 
 namespace {
 
-constexpr int schema_version = 4;
+constexpr int schema_version = 5;
 
 // The device password is never stored, only password_inner (see crypto.hpp).
 // Command and alert ids are AUTOINCREMENT so an id is never reused after a
@@ -113,6 +113,11 @@ Store::Store(const std::string &path)
     add_enrollment_tables(db_);
     add_console_schema(db_);
     add_profile_schema(db_);  // version 4: groups and profiles
+    // version 5: a device's top-level commands without a scan of everyone's
+    // (GET /devices/{id}/commands; the planner otherwise takes the
+    // parent_id index and reads every device's top-level commands)
+    db_.exec("CREATE INDEX IF NOT EXISTS commands_top_level_by_device"
+             " ON commands (device_id, parent_id, id)");
     db_.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
     tx.commit();
 
