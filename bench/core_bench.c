@@ -406,6 +406,7 @@ main(int argc, char **argv)
                 r.body);
         return 1;
     }
+    if (getenv("BENCH_SHOW")) printf("%s\n", r.body);
     token_of_answer(&r, token);
     if (token[0] == '\0') {
         fprintf(stderr, "core_bench: no token in the 212\n");

@@ -1,7 +1,7 @@
 // What the engine keeps between two device messages, in the shared store:
-// the per-session blob and the per-device auth-failure counter, serialized
-// (JSON, the session's last response appended raw) so the store stays an
-// opaque byte map.
+// the per-session record (compact binary, the session's last response
+// deflated) and the per-device auth-failure counter (JSON), serialized so
+// the store stays an opaque byte map.
 #pragma once
 
 #include <ctime>
@@ -102,8 +102,13 @@ struct auth_failures {
 std::string serialize(const session_state &s);
 std::string serialize(const auth_failures &f);
 
-// False (out unspecified) when the blob is not what serialize() wrote;
-// the caller then treats it as absent.
+// What a session record says, as JSON (the last response after a NUL),
+// for tests and tools.  Throws only std::bad_alloc.
+std::string describe(const session_state &s);
+
+// False (out unspecified) when the blob is not what serialize() wrote
+// (a JSON blob of the module before this one included); the caller then
+// treats it as absent.
 bool deserialize(std::string_view blob, session_state &out);
 bool deserialize(std::string_view blob, auth_failures &out);
 
