@@ -207,9 +207,9 @@ static const char  pkg1_fmt[] =
 static char *
 pkg1(const char *session, const char *cred)
 {
-    static char  buf[3][4096];
+    static char  buf[8][4096];
     static int   next;
-    char        *b = buf[next++ % 3];
+    char        *b = buf[next++ % 8];
 
     snprintf(b, sizeof(buf[0]), pkg1_fmt, session, cred);
     return b;

@@ -34,6 +34,7 @@ std::string describe(const session_state &s)
         {"server_msg_id", s.server_msg_id},
         {"last_device_msg_id", s.last_device_msg_id},
         {"last_request_print", s.last_request_print},
+        {"last_request_bytes_print", s.last_request_bytes_print},
         {"outstanding", s.outstanding},
         {"ended", s.ended},
         {"scheme", scheme_name(s.scheme)},
@@ -91,9 +92,10 @@ std::string serialize(const session_state &s)
              | bit(s.server_cred_sent, f_server_cred_sent)
              | bit(s.package_open, f_package_open)
              | bit(s.receiving, f_receiving) | bit(s.sending, f_sending));
+    w.bytes(s.last_device_msg_id);  // the head first: see peek()
+    w.hex_or_bytes(s.last_request_bytes_print);
     w.hex_or_bytes(s.token);
     w.number(s.server_msg_id);
-    w.bytes(s.last_device_msg_id);
     w.hex_or_bytes(s.last_request_print);
     w.number(s.outstanding.size());
     for (const auto &[k, v] : s.outstanding) {
@@ -151,14 +153,28 @@ bool read_nonce(record_reader &r, nonce &out)
 
 }  // namespace
 
+bool peek(std::string_view blob, record_head &out)
+{
+    record_reader r(blob);
+    unsigned flags = 0;
+    if (!r.prefix(k_record_magic) || !r.number_as(flags)
+        || !r.bytes(out.last_device_msg_id)
+        || !r.hex_or_bytes(out.last_request_bytes_print))
+        return false;
+    out.authenticated = flags & f_authenticated;
+    out.ended = flags & f_ended;
+    return true;
+}
+
 bool deserialize(std::string_view blob, session_state &out)
 {
     record_reader r(blob);
     unsigned flags = 0, scheme = 0;
     size_t n = 0;
     if (!r.prefix(k_record_magic) || !r.number_as(flags)
-        || !r.hex_or_bytes(out.token) || !r.number_as(out.server_msg_id)
         || !r.bytes(out.last_device_msg_id)
+        || !r.hex_or_bytes(out.last_request_bytes_print)
+        || !r.hex_or_bytes(out.token) || !r.number_as(out.server_msg_id)
         || !r.hex_or_bytes(out.last_request_print) || !r.number_as(n))
         return false;
     out.authenticated = flags & f_authenticated;

@@ -58,6 +58,7 @@ struct session_state {
     unsigned long server_msg_id = 0;  // MsgID of our last message
     std::string last_device_msg_id;
     std::string last_request_print;  // ... and what it said (message_print)
+    std::string last_request_bytes_print;  // ... and its bytes (bytes_print)
     std::string last_response;       // our last message, resent on repeat
     // "<server MsgID>:<CmdID>" -> backend command id, until answered
     std::map<std::string, std::string> outstanding;
@@ -101,6 +102,16 @@ struct auth_failures {
 // Throws only std::bad_alloc.
 std::string serialize(const session_state &s);
 std::string serialize(const auth_failures &f);
+
+// The first fields of a record: enough to tell whether a message may be
+// a resend of the last one, without reading the rest.
+struct record_head {
+    bool authenticated = false;
+    bool ended = false;
+    std::string last_device_msg_id;
+    std::string last_request_bytes_print;
+};
+bool peek(std::string_view blob, record_head &out);
 
 // What a session record says, as JSON (the last response after a NUL),
 // for tests and tools.  Throws only std::bad_alloc.
