@@ -22,6 +22,8 @@
 
 #define _GNU_SOURCE
 
+#include <dlfcn.h>
+#include <execinfo.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,9 +48,49 @@ extern void *__libc_memalign(size_t, size_t);
 
 static unsigned long long  allocs;
 
-void *malloc(size_t n) { allocs++; return __libc_malloc(n); }
-void *calloc(size_t n, size_t m) { allocs++; return __libc_calloc(n, m); }
-void *realloc(void *p, size_t n) { allocs++; return __libc_realloc(p, n); }
+/* BENCH_TRACE=<case>: where one message of that case allocates (call
+   sites as offsets into this program, for addr2line -f -C -e) */
+#define TRACE_MAX    1024
+#define TRACE_DEPTH  8
+static int     tracing, in_trace;
+static void   *trace[TRACE_MAX][TRACE_DEPTH];
+static int     traced;
+
+static void
+note_alloc(void)
+{
+    allocs++;
+    if (tracing && !in_trace && traced < TRACE_MAX) {
+        in_trace = 1;
+        backtrace(trace[traced++], TRACE_DEPTH);
+        in_trace = 0;
+    }
+}
+
+static void
+print_trace(void)
+{
+    Dl_info  self;
+
+    dladdr((void *) print_trace, &self);
+    for (int i = 0; i < traced; i++) {
+        printf("alloc %d:", i);
+        for (int d = 2; d < TRACE_DEPTH && trace[i][d]; d++) {
+            printf(" 0x%lx", (unsigned long) ((char *) trace[i][d]
+                                              - (char *) self.dli_fbase));
+        }
+        printf("\n");
+    }
+}
+
+void *malloc(size_t n) { note_alloc(); return __libc_malloc(n); }
+void *calloc(size_t n, size_t m)
+{
+    if (in_trace) return __libc_calloc(n, m);   /* backtrace()'s own */
+    note_alloc();
+    return __libc_calloc(n, m);
+}
+void *realloc(void *p, size_t n) { note_alloc(); return __libc_realloc(p, n); }
 void free(void *p) { __libc_free(p); }
 
 void *
@@ -453,6 +495,18 @@ main(int argc, char **argv)
     {
         fprintf(stderr, "core_bench: no Basic 212:\n%s\n", r.body);
         return 1;
+    }
+
+    if (getenv("BENCH_TRACE")) {
+        case_t c = (case_t) atoi(getenv("BENCH_TRACE"));
+        void  *warm[4];
+        backtrace(warm, 4);                     /* loads libgcc first */
+        once(c);
+        tracing = 1;
+        once(c);
+        tracing = 0;
+        print_trace();
+        return 0;
     }
 
     static const char *names[] = { "decode", "repeat", "challenge407",
