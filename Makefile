@@ -9,7 +9,7 @@ DEB_PACKAGES = build-essential nginx-dev nginx-core libexpat1-dev \
                libssl-dev libcmocka-dev libcpp-httplib-dev \
                nlohmann-json3-dev libsqlite3-dev libio-socket-ssl-perl \
                openssl perl pkg-config clang libclang-rt-14-dev \
-               libwbxml2-utils libxml-libxml-perl \
+               libwbxml2-utils libxml-libxml-perl zlib1g-dev \
                chromium chromium-driver sqlite3
 
 BUILD      := build
@@ -23,7 +23,7 @@ CXX        ?= g++
 CXXSTD     := -std=c++17
 WARN       := -Wall -Wextra -Werror
 CORE_FLAGS := $(CXXSTD) -O2 -g -fPIC -fvisibility=hidden $(WARN) -Iinclude -Isrc
-LINK_LIBS  := -lexpat -lcrypto -lstdc++
+LINK_LIBS  := -lexpat -lcrypto -lz -lstdc++
 
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=all
@@ -135,7 +135,7 @@ $(BUILD)/backend/%.o: backend/%.cpp | $(BUILD)/backend
 
 $(BACKEND): $(BACKEND_OBJS) $(CORE)
 	$(CXX) -o $@ $(BACKEND_OBJS) $(CORE) $(HTTPLIB_FLAGS) -lsqlite3 \
-	    -lexpat -lssl -lcrypto -lpthread
+	    -lexpat -lssl -lcrypto -lz -lpthread
 
 
 # ---- fleet simulator ------------------------------------------------------
@@ -151,7 +151,7 @@ $(BUILD)/sim/%.o: sim/%.cpp | $(BUILD)/sim
 
 $(SIM): $(SIM_OBJS) $(CORE)
 	$(CXX) -o $@ $(SIM_OBJS) $(CORE) $(HTTPLIB_FLAGS) -lexpat -lssl \
-	    -lcrypto -lpthread
+	    -lcrypto -lz -lpthread
 
 $(BUILD)/sim:
 	mkdir -p $@
@@ -294,9 +294,40 @@ run: deps
 stop:
 	scripts/stop.sh
 
+# ---- core micro-benchmark ------------------------------------------------
+# build/core_bench: the core through its C ABI against expat's bare parse
+# (bench/core_bench.c), linked with this tree's core; build/core_bench_old
+# with the core of BENCH_OLD_REF (git archive of that commit's src/ and
+# include/ into build/bench-old), so both are measured in the same run.
+
+BENCH_OLD_REF ?= main
+OLD_DIR       := $(BUILD)/bench-old
+BENCH_CFLAGS  := -std=c11 -O2 -g $(WARN)
+
+$(BUILD)/core_bench: bench/core_bench.c $(CORE) include/omadm.h
+	$(CC) $(BENCH_CFLAGS) -Iinclude $< -o $@ $(CORE) $(LINK_LIBS)
+
+# rebuilt whenever asked: the ref may have moved
+.PHONY: core-bench core-bench-old
+core-bench-old:
+	rm -rf $(OLD_DIR) && mkdir -p $(OLD_DIR)/obj
+	git archive $(BENCH_OLD_REF) src include | tar -x -C $(OLD_DIR)
+	cd $(OLD_DIR) && for f in src/*/*.cpp; do \
+	    o=obj/$$(echo $$f | tr / _).o; \
+	    $(CXX) $(CXXSTD) -O2 -g -fPIC -fvisibility=hidden -Iinclude -Isrc \
+	        -c $$f -o $$o || exit 1; done
+	ar rcs $(OLD_DIR)/libomadm_core.a $(OLD_DIR)/obj/*.o
+	$(CC) $(BENCH_CFLAGS) -I$(OLD_DIR)/include bench/core_bench.c \
+	    -o $(BUILD)/core_bench_old $(OLD_DIR)/libomadm_core.a $(LINK_LIBS)
+
+core-bench: $(BUILD)/core_bench core-bench-old
+	$(BUILD)/core_bench_old old
+	$(BUILD)/core_bench new
+
 # throughput ratios against plain nginx, measured in one run (bench/README.md)
 bench: deps
 	$(MAKE) all
+	$(MAKE) core-bench
 	bench/run.sh
 
 clean:

@@ -379,6 +379,32 @@ def soap_seeds():
     return {k: v.encode('utf-8') for k, v in s.items()}
 
 
+def session_record_seeds():
+    """fuzz_session_record: sessions built from fields, and the JSON blob
+    the module before the binary record stored (read as no session)."""
+    token = '928d04860594eb37ecd5021a3e151c12'
+    pr = hashlib.sha256(b'print').hexdigest()
+    answer = wrap(hdr(1, None, session='42'),
+                  '<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><CmdRef>0'
+                  '</CmdRef><Cmd>SyncHdr</Cmd><Data>212</Data></Status>'
+                  '<Get><CmdID>4</CmdID><Item><Target><LocURI>./DevDetail/'
+                  'SwV</LocURI></Target></Item></Get>', decl=False)
+    built = '\0'.join([token, '1', pr, 'dev1', '', answer,
+                        '00qRAH8Q7kJbLIgZwP8zpw==', '1:4', 'c1', '1:5', 'c2'])
+    old = ('{"token":"%s","authenticated":true,"server_msg_id":1,'
+           '"last_device_msg_id":"1","last_request_print":"%s",'
+           '"outstanding":{"1:4":"c1"},"ended":false}\0%s'
+           % (token, pr, answer))
+    s = {
+        'md5_session': '\x21' + built + '\x00\x10',
+        'basic_ended': '\x03' + built.replace(token, 'x') + '\x01\x00',
+        'no_answer': '\x01' + token + '\0' * 5 + '\x00\x05',
+        'old_json_blob': 'R' + old,
+        'empty_record': 'R',
+    }
+    return {k: v.encode('latin-1') for k, v in s.items()}
+
+
 def write(target, files):
     d = os.path.join(HERE, 'corpus', target)
     shutil.rmtree(d, ignore_errors=True)
@@ -394,4 +420,5 @@ if __name__ == '__main__':
     write('hmac_header', hmac_seeds())
     write('backend_json', json_seeds())
     write('soap', soap_seeds())
+    write('session_record', session_record_seeds())
     print('corpus written', file=sys.stderr)

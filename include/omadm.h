@@ -344,6 +344,15 @@ OMADM_API int omadm_syncml_transcode(int from, int to, const char *body,
     size_t len, const omadm_limits_t *limits, char **out, size_t *out_len,
     char **err) OMADM_NOEXCEPT;
 
+/*
+ * What a session record the exchange stored says (the value of a session
+ * key in the store), as JSON text, then a NUL, then the kept answer:
+ * malloc()ed, for tests and tools.  OMADM_EINVAL when it is not a record
+ * (an old module's JSON blob included: the exchange treats it as absent).
+ */
+OMADM_API int omadm_session_describe(const char *record, size_t len,
+    char **out, size_t *out_len) OMADM_NOEXCEPT;
+
 OMADM_API void omadm_free(void *p) OMADM_NOEXCEPT;
 
 #ifdef __cplusplus

@@ -22,6 +22,29 @@ namespace {
 // cannot contain U+0001, so no URI collides with it.
 constexpr char ns_sep = '\x01';
 
+using parser_ptr = std::unique_ptr<XML_ParserStruct, void (*)(XML_Parser)>;
+
+// One parser per thread, reset between messages: a fresh one costs some
+// fifty allocations before the first byte, a reset one keeps its pools.
+// Taken out of its slot while in use; one that parsed a large message is
+// not kept, so that its pools do not stay.
+constexpr size_t k_keep_parser_below = 64 * 1024;
+thread_local parser_ptr t_spare_parser(nullptr, XML_ParserFree);
+
+parser_ptr take_parser()
+{
+    parser_ptr p = std::move(t_spare_parser);
+    if (p && XML_ParserReset(p.get(), "UTF-8")) return p;
+    p.reset(XML_ParserCreateNS("UTF-8", ns_sep));
+    if (!p) throw std::bad_alloc();
+    return p;
+}
+
+void give_back_parser(parser_ptr p, size_t parsed)
+{
+    if (parsed < k_keep_parser_below) t_spare_parser = std::move(p);
+}
+
 class decoder {
 public:
     decoder(std::string_view body, const omadm_limits_t &limits, message &out)
@@ -170,9 +193,7 @@ bool decoder::run(parse_error &err)
     }
     // UTF-8 is forced: DM uses nothing else, and raw Data slices are bytes
     // of the input.
-    std::unique_ptr<XML_ParserStruct, void (*)(XML_Parser)> p(
-        XML_ParserCreateNS("UTF-8", ns_sep), XML_ParserFree);
-    if (!p) throw std::bad_alloc();
+    parser_ptr p = take_parser();
     parser_ = p.get();
     XML_SetUserData(parser_, this);
     XML_SetElementHandler(parser_, on_start, on_end);
@@ -182,20 +203,23 @@ bool decoder::run(parse_error &err)
     XML_SetParamEntityParsing(parser_, XML_PARAM_ENTITY_PARSING_NEVER);
 
     XML_Status st = XML_Parse(parser_, body_.data(), int(body_.size()), 1);
-    if (oom_) throw std::bad_alloc();
-    if (b_.failed()) {
-        err = b_.error();
-        return false;
-    }
-    if (st != XML_STATUS_OK) {
+    bool ok = st == XML_STATUS_OK;
+    if (!ok) {
         err = {std::string("malformed XML at line ")
                    + std::to_string(XML_GetCurrentLineNumber(parser_))
                    + ", column "
                    + std::to_string(XML_GetCurrentColumnNumber(parser_)) + ": "
                    + XML_ErrorString(XML_GetErrorCode(parser_)),
                false};
+    }
+    parser_ = nullptr;
+    give_back_parser(std::move(p), body_.size());
+    if (oom_) throw std::bad_alloc();
+    if (b_.failed()) {
+        err = b_.error();
         return false;
     }
+    if (!ok) return false;
     return b_.finish(err);
 }
 

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "auth/md5_auth.hpp"
+#include "codec/xml_prescan.hpp"
 #include "common/text.hpp"
 #include "session/command_tree.hpp"
 #include "session/repeat.hpp"
@@ -26,9 +27,9 @@ const omadm_store_t &or_default(const omadm_store_t *s, const omadm_store_t &d)
 exchange::exchange(const omadm_config_t &cf, const omadm_store_t &store,
                    std::string_view body, encoding enc, std::string_view token,
                    time_t now)
-    : bad_(decode(body, enc, cf.limits, msg_)), ctx_{cf, msg_, enc, now,
-                                                     {}, {},   {}},
-      sessions_(store), token_(token),
+    : resend_(find_resend(cf, store, body, enc, token)),
+      bad_(resend_ ? std::nullopt : decode(body, enc, cf.limits, msg_)),
+      ctx_{cf, msg_, enc, now, {}, {}, {}}, sessions_(store), token_(token),
       auth_(ctx_, or_default(cf.counter_store, store), body),
       segments_(ctx_, or_default(cf.object_store, store)),
       reply_(ctx_, auth_, answers_), incoming_(ctx_, segments_, answers_),
@@ -37,6 +38,7 @@ exchange::exchange(const omadm_config_t &cf, const omadm_store_t &store,
 {
     if (cf.server_id) ctx_.server_id.assign(cf.server_id, cf.server_id_len);
     if (cf.resp_uri) ctx_.resp_uri.assign(cf.resp_uri, cf.resp_uri_len);
+    if (prints_bytes(cf, enc) && !resend_) body_.assign(body);
 }
 
 // Before anything else is built: the collaborators read the message.
@@ -149,6 +151,54 @@ std::string exchange::message_print() const
     return omadm::message_print(token_, msg_, auth_.signed_print());
 }
 
+// Where a message is recognised by its bytes: XML (the text scan finds
+// its session), and not where a MAC may sign it (its print then covers the
+// header, which comes after the bytes: the decoded check does it).
+bool exchange::prints_bytes(const omadm_config_t &cf, encoding enc)
+{
+    return enc == encoding::xml && !accepts(cf.auth_accept, auth_scheme::hmac);
+}
+
+// The same bytes with the same token as the message the kept answer
+// answered: that message, so the answer goes again as the decoded check in
+// begin() would send it, without the decode.  The scan only finds the
+// record; the print proves the message, and it was made from bytes that
+// decoded under this very key (other bytes, another MsgID: decoded).
+std::optional<exchange::resend> exchange::find_resend(
+    const omadm_config_t &cf, const omadm_store_t &store,
+    std::string_view body, encoding enc, std::string_view token)
+{
+    if (!prints_bytes(cf, enc)) return {};
+    auto ids = prescan_xml_header(body);
+    if (!ids) return {};
+    auto blob = kv_store(store).get(session_key(ids->source, ids->session_id));
+    record_head head;
+    if (!blob || !peek(*blob, head) || !head.authenticated
+        || head.last_device_msg_id != ids->msg_id
+        || head.last_request_bytes_print.empty()
+        || (token.empty() && head.ended)
+        || !secure_equal(bytes_print(token, enc, body),
+                         head.last_request_bytes_print))
+        return {};
+    resend r;
+    if (!deserialize(*blob, r.stored) || r.stored.last_response.empty())
+        return {};
+    r.session_id.assign(ids->session_id);
+    r.msg_id.assign(ids->msg_id);
+    r.source.assign(ids->source);
+    return r;
+}
+
+void exchange::resend_kept_answer()
+{
+    msg_.hdr.session_id = std::move(resend_->session_id);
+    msg_.hdr.msg_id = std::move(resend_->msg_id);
+    msg_.hdr.source = std::move(resend_->source);
+    verdict_ = verdict::session;
+    out_.hmac = resend_->stored.last_response_hmac;
+    respond_syncml(std::move(resend_->stored.last_response));
+}
+
 // Until a session is kept our answers take the device's MsgID (less one
 // here: server_msg_id is that of our last message), so the numbering
 // needs no state, and it goes on from there once the session is kept.
@@ -167,6 +217,10 @@ bool exchange::device_done() const
 
 void exchange::begin()
 {
+    if (resend_) {
+        resend_kept_answer();
+        return;
+    }
     if (bad_) {
         error_ = bad_->reason;
         respond_text(bad_->too_big ? 413 : 400, bad_->reason);
@@ -530,6 +584,10 @@ void exchange::persist(const message &m)
     std::string key = session_key(ctx_.device_id(), ctx_.session_id());
     if (st.authenticated) {
         st.last_request_print = message_print();
+        st.last_request_bytes_print
+            = prints_bytes(ctx_.cf, ctx_.enc)
+                  ? bytes_print(token_, ctx_.enc, body_)
+                  : std::string();
         st.last_response = body;
         if (!sessions_.put(key, serialize(st), ctx_.cf.session_ttl)) {
             // Answer anyway: a lost session only costs a re-authentication.

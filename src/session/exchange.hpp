@@ -93,12 +93,27 @@ private:
         omadm_header_t headers[2];
     };
 
+    // The session's kept answer, when this message is the very one it
+    // answered: found by the SyncHdr's text and the bytes' print before
+    // any decode (find_resend()).
+    struct resend {
+        session_state stored;
+        std::string session_id, msg_id, source;  // as the scan found them
+    };
+
+    static bool prints_bytes(const omadm_config_t &cf, encoding enc);
+    static std::optional<resend> find_resend(const omadm_config_t &cf,
+                                             const omadm_store_t &store,
+                                             std::string_view body,
+                                             encoding enc,
+                                             std::string_view token);
     static std::optional<parse_error> decode(std::string_view body,
                                              encoding enc,
                                              const omadm_limits_t &limits,
                                              message &out);
 
     // steps
+    void resend_kept_answer();
     void begin();
     void dispatch(auth_outcome o);
     void ask(op which, const char *name, std::string body);
@@ -123,10 +138,12 @@ private:
     bool device_done() const;
 
     message msg_;
+    std::optional<resend> resend_;    // then the message is not decoded
     std::optional<parse_error> bad_;  // the body is not usable SyncML
     exchange_context ctx_;
     kv_store sessions_;
     std::string token_;
+    std::string body_;  // the bytes, where they are printed (persist())
     bool owns_session_ = false;  // the message carries the session's token
     bool answers_our_package_ = false;  // see device_done()
 

@@ -8,6 +8,19 @@
 
 namespace omadm {
 
+namespace {
+
+std::string sha256_hex(std::string_view text)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr))
+        throw std::runtime_error("SHA-256 failed");
+    return hex(std::string_view(reinterpret_cast<const char *>(md), len));
+}
+
+}  // namespace
+
 std::string message_print(std::string_view token, const message &msg,
                           std::string_view mac_signed)
 {
@@ -18,11 +31,19 @@ std::string message_print(std::string_view token, const message &msg,
     } else {
         text += encode_message(msg, encoding::xml);
     }
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (!EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr))
-        throw std::runtime_error("SHA-256 failed");
-    return hex(std::string_view(reinterpret_cast<const char *>(md), len));
+    return sha256_hex(text);
+}
+
+std::string bytes_print(std::string_view token, encoding enc,
+                        std::string_view body)
+{
+    // not a message_print(): another first line
+    std::string text = enc == encoding::xml ? "bytes xml\n" : "bytes wbxml\n";
+    text += std::to_string(token.size());  // the token is the sender's
+    text += ':';
+    text += token;
+    text += body;
+    return sha256_hex(text);
 }
 
 bool in_encoding(std::string &kept, encoding enc)

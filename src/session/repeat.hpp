@@ -20,6 +20,13 @@ namespace omadm {
 std::string message_print(std::string_view token, const message &msg,
                           std::string_view mac_signed);
 
+// The same for the exact bytes of a message in enc, with its token: a
+// resend in the same encoding is recognised by it before any decode.
+// Equal bytes decode to an equal message, so a match says no more than
+// an equal message_print() would.  A SHA-256 in hex.
+std::string bytes_print(std::string_view token, encoding enc,
+                        std::string_view body);
+
 // The kept answer in enc: our own message, so it decodes.  False when it
 // cannot be: the message is then handled afresh.
 bool in_encoding(std::string &kept, encoding enc);

@@ -1,7 +1,7 @@
 // What the engine keeps between two device messages, in the shared store:
-// the per-session blob and the per-device auth-failure counter, serialized
-// (JSON, the session's last response appended raw) so the store stays an
-// opaque byte map.
+// the per-session record (compact binary, the session's last response
+// deflated) and the per-device auth-failure counter (JSON), serialized so
+// the store stays an opaque byte map.
 #pragma once
 
 #include <ctime>
@@ -58,6 +58,7 @@ struct session_state {
     unsigned long server_msg_id = 0;  // MsgID of our last message
     std::string last_device_msg_id;
     std::string last_request_print;  // ... and what it said (message_print)
+    std::string last_request_bytes_print;  // ... and its bytes (bytes_print)
     std::string last_response;       // our last message, resent on repeat
     // "<server MsgID>:<CmdID>" -> backend command id, until answered
     std::map<std::string, std::string> outstanding;
@@ -102,8 +103,23 @@ struct auth_failures {
 std::string serialize(const session_state &s);
 std::string serialize(const auth_failures &f);
 
-// False (out unspecified) when the blob is not what serialize() wrote;
-// the caller then treats it as absent.
+// The first fields of a record: enough to tell whether a message may be
+// a resend of the last one, without reading the rest.
+struct record_head {
+    bool authenticated = false;
+    bool ended = false;
+    std::string last_device_msg_id;
+    std::string last_request_bytes_print;
+};
+bool peek(std::string_view blob, record_head &out);
+
+// What a session record says, as JSON (the last response after a NUL),
+// for tests and tools.  Throws only std::bad_alloc.
+std::string describe(const session_state &s);
+
+// False (out unspecified) when the blob is not what serialize() wrote
+// (a JSON blob of the module before this one included); the caller then
+// treats it as absent.
 bool deserialize(std::string_view blob, session_state &out);
 bool deserialize(std::string_view blob, auth_failures &out);
 

@@ -14,9 +14,19 @@ session_entry(mem_store_t *s, const char *session_id)
 const char *
 session_blob(mem_store_t *s, const char *session_id)
 {
-    entry_t  *e = session_entry(s, session_id);
+    static char  *text;
+    entry_t      *e = session_entry(s, session_id);
 
-    return e ? e->val : NULL;
+    /* the record is binary: what it says, as the core describes it */
+    omadm_free(text);
+    text = NULL;
+    if (e == NULL) {
+        return NULL;
+    }
+    if (omadm_session_describe(e->val, e->val_len, &text, NULL) != OMADM_OK) {
+        fail_msg("the session record of %s does not read back", session_id);
+    }
+    return text;
 }
 
 void

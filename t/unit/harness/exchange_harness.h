@@ -35,7 +35,8 @@
 entry_t *
 session_entry(mem_store_t *s, const char *session_id);
 
-/* the bookkeeping part of a stored session (it ends at a NUL) */
+/* what a stored session record says: its bookkeeping as JSON (it ends at
+   a NUL, the kept answer follows); valid until the next call */
 const char *
 session_blob(mem_store_t *s, const char *session_id);
 
