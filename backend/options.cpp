@@ -70,6 +70,7 @@ constexpr NumberOption number_options[] = {
     {"--max-client-connections", &Options::max_client_connections, 1, 65536},
     {"--header-timeout", &Options::header_timeout, 1, 3600},
     {"--body-timeout", &Options::body_timeout, 1, 3600},
+    {"--contract-version", &Options::contract_version, 1, 2},
 };
 
 const char *usage()
@@ -81,7 +82,8 @@ const char *usage()
                     " [--max-client-connections N]\n"
                     "         [--header-timeout SECONDS] [--body-timeout SECONDS]\n"
                     "         [--viewer-token-file PATH] [--console-dir DIR]\n"
-                    "         [--profile-recheck HOURS] [--profile-recheck-sessions N]\n")
+                    "         [--profile-recheck HOURS] [--profile-recheck-sessions N]\n"
+                    "         [--contract-version 1|2]\n")
         + enrollment_usage
         + "  ADDRESS: HOST:PORT ([::1]:PORT) or unix:PATH\n"
           "  env OMADM_ADMIN_TOKEN / OMADM_CONTRACT_KEY / OMADM_VIEWER_TOKEN"
