@@ -121,6 +121,12 @@ typedef struct {
                                           churn cannot evict; a counter it
                                           cannot keep refuses the attempt
                                           (503).  NULL: the exchange's */
+    const omadm_store_t *credential_store; /* copies of the backend's
+                                          credential records (contract
+                                          version 2), so that a login needs
+                                          no "auth" call; best effort, a put
+                                          may fail.  Secret: never logged.
+                                          NULL: none kept */
 } omadm_config_t;
 
 

@@ -267,11 +267,19 @@ void exchange::ask_exchange(bool session_start)
         st.device_max_msg_size = (unsigned long) mms;
     if (parse_code(msg_.hdr.meta.max_obj_size, mos) && mos > 0)
         st.device_max_obj_size = (unsigned long long) mos;
-    std::string note;
-    exchange_request r
-        = requests_.build(session_start, answers_our_package_, note);
-    if (!note.empty()) error_ = note;
-    ask(op::exchange, "exchange", to_json(r));
+    // Built once per message (building takes the message's answers); a
+    // message verified again after "credentials changed" sends the same
+    // request with the new verification's nonces.
+    if (!built_) {
+        std::string note;
+        built_ = requests_.build(session_start, answers_our_package_, note);
+        if (!note.empty()) error_ = note;
+    } else if (session_start || auth_.hands_out_nonce()) {
+        built_->used_nonce = auth_.used_nonce().b64();
+        built_->next_nonce = auth_.next_nonce().b64();
+    }
+    built_->credential_version = auth_.credential_version();
+    ask(op::exchange, "exchange", to_json(*built_));
 }
 
 void exchange::on_exchange()
@@ -283,6 +291,10 @@ void exchange::on_exchange()
         if (!parse_exchange_reply(call_.answer, cmds, why)) {
             backend_failed(why);
             return;
+        }
+        if (built_) {
+            auth_.exchanged(built_->server_next_nonce);
+            built_->credential_version.clear();  // later rounds: failed
         }
         // The commands kept from our earlier messages go first (once per
         // message, however many backend rounds it takes).
@@ -309,11 +321,19 @@ void exchange::on_exchange()
         answer();
         return;
     }
+    // Only a request that carried a credential_version can be told its
+    // credentials changed; verified again, it goes out again.
+    if (call_.status == 409 && built_ && !built_->credential_version.empty()
+        && says_credentials_changed(call_.answer)) {
+        dispatch(auth_.credentials_changed());
+        return;
+    }
     if (call_.status == 409 && session_start) {
         dispatch(auth_.nonce_taken());
         return;
     }
     if (call_.status == 404) {
+        auth_.forget_credentials();
         respond_device_gone();
         return;
     }
