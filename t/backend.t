@@ -401,10 +401,16 @@ ok(length($b->{error} // ''), '... with an error');
 
 ($st, $b) = contract('nonce', { device_id => $ID, nonce => 'N1' });
 is($st, 200, 'store nonce');
-is_deeply($b, { nonce => 'N1' }, '... answer: the nonce to send');
+is($b->{nonce}, 'N1', '... answer: the nonce to send');
+# contract version 2: the credential record comes along, as auth answers it
+my ($ast, $auth_now) = contract('auth', { device_id => $ID, username => '' });
+is_deeply($b->{credentials}, $auth_now,
+          '... with the credential record auth answers (credential_version too)');
+like($auth_now->{credential_version} // '', qr/^[0-9a-f]{32}$/,
+     'auth answers a credential_version');
 # a challenge hands out the nonce the device holds: only a login replaces it
 ($st, $b) = contract('nonce', { device_id => $ID, nonce => 'N5' });
-is_deeply([ $st, $b ], [ 200, { nonce => 'N1' } ],
+is_deeply([ $st, $b->{nonce} ], [ 200, 'N1' ],
           'a second challenge: the unused nonce, not the new candidate');
 # an unknown device gets a stand-in that looks like a held nonce: the same
 # on every challenge, so a challenge tells no one which ids are registered
@@ -412,6 +418,7 @@ is_deeply([ $st, $b ], [ 200, { nonce => 'N1' } ],
 my $stand_in = $b->{nonce};
 is($st, 200, 'nonce for an unknown device: 200');
 like($stand_in // '', qr{^[A-Za-z0-9+/]{22}==$}, '... with a 16-byte stand-in');
+ok(!exists $b->{credentials}, '... and no credential record');
 (undef, $b) = contract('nonce', { device_id => 'IMEI:000', nonce => 'N7' });
 is($b->{nonce}, $stand_in, '... the same on the next challenge');
 (undef, $b) = contract('nonce', { device_id => 'IMEI:001', nonce => 'N7' });

@@ -230,6 +230,7 @@ auth_outcome authenticator::on_auth(int status, const std::string &body)
     server_.take(r, ctx_.st);
     creds_.keep(ctx_.device_id(), r);
     record_ = r;
+    from_copy_ = false;
     return mode_ == mode::session ? session_verified(*record_)
                                   : login_verified(*record_);
 }
@@ -275,6 +276,7 @@ auth_outcome authenticator::ask_credentials(const std::string &user)
         if (verifies) {
             server_.take(*r, ctx_.st);
             record_ = std::move(r);
+            from_copy_ = true;
             return mode_ == mode::session ? session_verified(*record_)
                                           : login_verified(*record_);
         }

@@ -90,6 +90,9 @@ public:
     void exchanged(const std::string &server_next_nonce);
     // The exchange said the device is gone.
     void forget_credentials() { creds_.forget(ctx_.device_id()); }
+    // Whether this message was verified against a kept copy, not an
+    // answer of `auth` in this message.
+    bool verified_from_copy() const { return record_ && from_copy_; }
     // What an exchange verified by this message carries ("" for none).
     const std::string &credential_version() const;
     // The exchange gave up (503): an attempt counted is not a guess.
@@ -156,6 +159,7 @@ private:
     credential_cache creds_;
     std::optional<auth_reply> record_;  // what this message verified with
     std::string asked_for_;  // the user name `auth` is asked with
+    bool from_copy_ = false;  // record_ came from creds_
     unsigned rechecks_ = 0;  // credentials_changed() in this message
 };
 

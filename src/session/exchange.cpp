@@ -322,9 +322,13 @@ void exchange::on_exchange()
         return;
     }
     // Only a request that carried a credential_version can be told its
-    // credentials changed; verified again, it goes out again.
-    if (call_.status == 409 && built_ && !built_->credential_version.empty()
-        && says_credentials_changed(call_.answer)) {
+    // credentials changed; verified again, it goes out again.  A device
+    // gone (deleted, unenrolled) since its copy was kept is the backend's
+    // `auth` to refuse, as it would without the copy.
+    bool carried_version = built_ && !built_->credential_version.empty();
+    if (carried_version
+        && ((call_.status == 409 && says_credentials_changed(call_.answer))
+            || (call_.status == 404 && auth_.verified_from_copy()))) {
         dispatch(auth_.credentials_changed());
         return;
     }
