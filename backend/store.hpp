@@ -194,6 +194,8 @@ public:
 
     // Contract.
     std::optional<DeviceCredentials> credentials(const std::string &device_id);
+    // false: unknown device
+    bool set_password(const std::string &device_id, const std::string &password);
     // The nonce a challenge carries: the device's, or where it has none
     // `candidate`, stored; nullopt for an unknown device.
     std::optional<std::string> issue_nonce(const std::string &device_id,

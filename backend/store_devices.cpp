@@ -159,6 +159,24 @@ bool Store::delete_row(const char *sql, const std::string &key)
     return found;
 }
 
+bool Store::set_password(const std::string &device_id,
+                         const std::string &password)
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(db_);
+    Stmt cur(db_, "SELECT username FROM devices WHERE device_id = ?");
+    cur.bind(1, device_id);
+    if (!cur.step()) {
+        return false;
+    }
+    std::string inner = md5_inner(cur.text(0), password);
+    cur.reset();
+    Stmt up(db_, "UPDATE devices SET password_inner = ? WHERE device_id = ?");
+    up.bind(1, inner).bind(2, device_id).run();
+    tx.commit();
+    return true;
+}
+
 bool Store::delete_device(const std::string &device_id)
 {
     // Commands, their results and alerts go with it (ON DELETE CASCADE).

@@ -1,0 +1,211 @@
+#!/usr/bin/perl
+# Contract calls per session (issue 12), counted from the backend's request
+# log as bench/run.sh does: with contract version 2 the `nonce` answer
+# carries the credential record and the module keeps it in the zone, so a
+# login after a challenge, a device's next session and every message of an
+# HMAC session need no `auth`.  A backend answering the old shapes
+# (--contract-version 1) still works, with the old calls.  And a kept copy
+# never outlives the backend's credentials: a password changed through the
+# operator API, or a device deleted or unenrolled, takes effect at the very
+# next login.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use OmadmTest;
+use OmadmTest::Device;
+
+my %locations = (
+    '/omadm' => {},
+    '/hmac'  => { omadm_auth => 'hmac md5', omadm_challenge => 'hmac' },
+);
+
+sub hs { OmadmTest::Device::hdr_status($_[0]{syncml}) || {} }
+
+# every contract call the backend logged so far, by op
+sub calls {
+    my ($t) = @_;
+    my $log = do { sleep 0.3; $t->backend_log };
+    my %n = map { $_ => scalar(() = $log =~ m{POST /contract/$_ }g) }
+            qw(nonce auth exchange);
+    return \%n;
+}
+
+sub delta {
+    my ($after, $before) = @_;
+    return { map { $_ => $after->{$_} - $before->{$_} } keys %$after };
+}
+
+# One whole session of device $d: [a challenge,] the login, the device's
+# Statuses for the command queued before it.  Returns the calls it made
+# and the login's SyncHdr status.
+sub session {
+    my ($t, $d, $id, %o) = @_;
+    $t->queue_command($id, { verb => 'Replace', target => './X/Y', data => '1' });
+    my $before = calls($t);
+    $d->new_session;
+    my $res;
+    if ($o{challenge}) {
+        local $d->{hmac_off} = 1;
+        $res = $d->post($d->package1(cred => undef));
+        return (undef, hs($res)->{Data}) unless (hs($res)->{Data} // '') eq '407';
+    }
+    $res = $d->post($d->package1(cred => $o{cred}));
+    my $login = hs($res)->{Data} // 'none';
+    return (delta(calls($t), $before), $login) unless $login eq '212';
+    my @cmds = OmadmTest::Device::commands($res->{syncml});
+    $res = $d->post($d->ack($res->{syncml}));
+    my $end = hs($res)->{Data} // 'none';
+    return (delta(calls($t), $before), $end eq '200' ? '212' : "ack $end");
+}
+
+sub hmac_device {
+    my ($t, $id) = @_;
+    my $d = $t->device(register => 0, path => '/hmac', id => $id,
+                       user => 'dev1', pass => 'secret', auth => undef);
+    $d->{http} = OmadmTest::Device::hmac_http($d, $d->{http});
+    return $d;
+}
+
+# The calls of a first and a later session in each scheme, against a
+# backend of the given contract version.
+sub scheme_counts {
+    my ($version, $expect) = @_;
+    my $t = OmadmTest->new(locations => \%locations,
+        backend_args => [ '--contract-version', $version ])->start;
+    my %got;
+
+    my $md5 = $t->device(id => "IMEI:1$version", user => 'dev1', pass => 'secret');
+    for my $which (qw(first later)) {
+        my ($c, $login) = session($t, $md5, "IMEI:1$version",
+                                  challenge => $which eq 'first', cred => 'md5');
+        is($login, '212', "v$version md5 $which session: logged in, Statuses taken");
+        $got{"md5 $which"} = $c;
+    }
+
+    my $basic = $t->device(id => "IMEI:2$version", user => 'dev1', pass => 'secret',
+                           auth => 'basic');
+    for my $which (qw(first later)) {
+        my ($c, $login) = session($t, $basic, "IMEI:2$version", cred => 'basic');
+        is($login, '212', "v$version basic $which session: logged in");
+        $got{"basic $which"} = $c;
+    }
+
+    $t->register_device("IMEI:3$version", 'dev1', 'secret');
+    my $hmac = hmac_device($t, "IMEI:3$version");
+    for my $which (qw(first later)) {
+        my ($c, $login) = session($t, $hmac, "IMEI:3$version",
+                                  challenge => $which eq 'first', cred => undef);
+        is($login, '212', "v$version hmac $which session: logged in");
+        $got{"hmac $which"} = $c;
+    }
+    for my $k (sort keys %$expect) {
+        is_deeply($got{$k}, $expect->{$k}, "v$version $k: contract calls")
+            or diag explain $got{$k};
+    }
+    $t->stop;
+}
+
+# Contract version 1, the calls as before: MD5 4 then 3, HMAC an `auth`
+# for every message.
+scheme_counts(1, {
+    'md5 first'   => { nonce => 1, auth => 1, exchange => 2 },
+    'md5 later'   => { nonce => 0, auth => 1, exchange => 2 },
+    'basic first' => { nonce => 0, auth => 1, exchange => 2 },
+    'basic later' => { nonce => 0, auth => 1, exchange => 2 },
+    'hmac first'  => { nonce => 1, auth => 2, exchange => 2 },
+    'hmac later'  => { nonce => 0, auth => 2, exchange => 2 },
+});
+# Version 2: the challenge's `nonce` brings the record, later sessions
+# find it in the zone; what is left is one exchange per device message.
+scheme_counts(2, {
+    'md5 first'   => { nonce => 1, auth => 0, exchange => 2 },
+    'md5 later'   => { nonce => 0, auth => 0, exchange => 2 },
+    'basic first' => { nonce => 0, auth => 1, exchange => 2 },
+    'basic later' => { nonce => 0, auth => 0, exchange => 2 },
+    'hmac first'  => { nonce => 1, auth => 0, exchange => 2 },
+    'hmac later'  => { nonce => 0, auth => 0, exchange => 2 },
+});
+
+# ---- a kept copy never outlives the backend's credentials -----------------
+
+my $t = OmadmTest->new(locations => \%locations)->start;
+
+sub set_password {
+    my ($id, $pw) = @_;
+    my ($st) = $t->api(PUT => '/devices/' . OmadmTest::uri_escape($id)
+                              . '/password', { password => $pw });
+    is($st, 204, "password of $id changed through the operator API");
+}
+
+# MD5: the device holds its nonce; only the password changes.
+my $mid = 'IMEI:41';
+my $m = $t->device(id => $mid, user => 'dev1', pass => 'old-secret');
+my (undef, $login) = session($t, $m, $mid, challenge => 1, cred => 'md5');
+is($login, '212', 'md5: a session with the old password');
+(undef, $login) = session($t, $m, $mid, cred => 'md5');
+is($login, '212', '... and the next (its record kept in the zone)');
+set_password($mid, 'new-secret');
+my ($c, $code) = session($t, $m, $mid, cred => 'md5');
+is($code, '401', 'md5: the old password fails at the very next login');
+is($c->{exchange}, 1, '... refused by the exchange (credentials changed)')
+    or diag explain $c;
+is($c->{auth}, 1, '... then checked against auth');
+like($t->backend_log, qr{POST /contract/exchange 409 }, '... which answered 409');
+$m->{pass} = 'new-secret';
+(undef, $login) = session($t, $m, $mid, cred => 'md5');
+is($login, '212', '... and the new one works at once');
+(undef, $login) = session($t, $m, $mid, cred => 'md5');
+is($login, '212', '... and again (the new record kept)');
+$m->{pass} = 'old-secret';
+(undef, $code) = session($t, $m, $mid, cred => 'md5');
+is($code, '401', '... while the old one still fails');
+
+# Basic: the password is the credential itself.
+my $bid = 'IMEI:42';
+my $b = $t->device(id => $bid, user => 'dev1', pass => 'old-secret', auth => 'basic');
+(undef, $login) = session($t, $b, $bid, cred => 'basic');
+is($login, '212', 'basic: a session with the old password');
+set_password($bid, 'new-secret');
+(undef, $code) = session($t, $b, $bid, cred => 'basic');
+is($code, '401', 'basic: the old password fails at the very next login');
+$b->{pass} = 'new-secret';
+(undef, $login) = session($t, $b, $bid, cred => 'basic');
+is($login, '212', '... and the new one works at once');
+
+# HMAC: a message signed with the old password's inner value.
+my $hid = 'IMEI:43';
+$t->register_device($hid, 'dev1', 'secret');
+my $h = hmac_device($t, $hid);
+(undef, $login) = session($t, $h, $hid, challenge => 1, cred => undef);
+is($login, '212', 'hmac: a session with the old password');
+set_password($hid, 'other');
+(undef, $code) = session($t, $h, $hid, cred => undef);
+is($code, '401', 'hmac: a MAC made with the old password fails at once');
+
+# Deleted, and registered again with another password: the nonce starts
+# over too, but what decides is the credentials.
+my $did = 'IMEI:44';
+my $dd = $t->device(id => $did, user => 'dev1', pass => 'secret', auth => 'basic');
+(undef, $login) = session($t, $dd, $did, cred => 'basic');
+is($login, '212', 'a device about to be deleted logs in');
+my ($st) = $t->api(DELETE => '/devices/' . OmadmTest::uri_escape($did));
+is($st, 204, 'deleted through the operator API');
+my $res = $dd->post($dd->new_session->package1(cred => 'basic'));
+is(hs($res)->{Data}, '401', 'a deleted device fails at the very next login');
+is_deeply([ $t->api(GET => '/devices/' . OmadmTest::uri_escape($did)) ]->[0], 404,
+          '... and was not brought back');
+$t->register_device($did, 'dev1', 'another');
+$res = $dd->post($dd->new_session->package1(cred => 'basic'));
+is(hs($res)->{Data}, '401', 're-registered with another password: the old fails');
+$dd->{pass} = 'another';
+$res = $dd->post($dd->new_session->package1(cred => 'basic'));
+is(hs($res)->{Data}, '212', '... the new one works');
+
+# The copy is secret material: never in a log.
+my $inner = OmadmTest::Device::b64(Digest::MD5::md5('dev1:new-secret'));
+unlike($t->error_log, qr/\Q$inner\E/, 'no credential record in the error log');
+
+done_testing;
