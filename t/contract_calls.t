@@ -24,10 +24,21 @@ my %locations = (
 
 sub hs { OmadmTest::Device::hdr_status($_[0]{syncml}) || {} }
 
-# every contract call the backend logged so far, by op
+# every contract call the backend logged so far, by op (it logs just after
+# it answered: read until the log stops growing)
+sub settled_log {
+    my ($t) = @_;
+    my ($log, $prev) = ($t->backend_log, '');
+    while ($log ne $prev) {
+        sleep 0.3;
+        ($prev, $log) = ($log, $t->backend_log);
+    }
+    return $log;
+}
+
 sub calls {
     my ($t) = @_;
-    my $log = do { sleep 0.3; $t->backend_log };
+    my $log = settled_log($t);
     my %n = map { $_ => scalar(() = $log =~ m{POST /contract/$_ }g) }
             qw(nonce auth exchange);
     return \%n;
@@ -105,12 +116,37 @@ sub scheme_counts {
         is_deeply($got{$k}, $expect->{$k}, "v$version $k: contract calls")
             or diag explain $got{$k};
     }
+    my %per_session = map { $_ => fleet($t, $version, $_) } qw(md5 hmac basic);
     $t->stop;
+    return \%per_session;
+}
+
+# Under load: omadm-sim's fleet, SIM_SESSIONS sessions per device (the first
+# takes a queued command, the others find nothing), many at once; the
+# calls per completed session, every contract op counted.
+my ($DEVICES, $SESSIONS, $CONC) = (split /,/, $ENV{CONTRACT_CALLS_FLEET} // '60,3,30');
+sub fleet {
+    my ($t, $version, $auth) = @_;
+    return undef unless -x $OmadmTest::SIM;
+    my $before = () = settled_log($t) =~ m{POST /contract/}g;
+    my $sim = $t->start_sim(devices => $DEVICES, sessions => $SESSIONS, verify => 1,
+        concurrency => $CONC, auth => $auth, prefix => "v$version$auth",
+        ($auth eq 'hmac' ? (path => '/hmac') : ()), quiet => undef);
+    my $r = $t->wait_sim($sim, 300);
+    is($r->{exit}, 0, "v$version $auth fleet: every session done, every command verified")
+        or diag $r->{stderr};
+    my $after = () = settled_log($t) =~ m{POST /contract/}g;
+    my $n = $r->{sessions_completed} || 1;
+    my $per = ($after - $before) / $n;
+    diag(sprintf "contract v%d, %s, %d devices x %d sessions, %d at once: "
+                 . "%.2f contract calls per session (%d calls, %d sessions)",
+         $version, $auth, $DEVICES, $SESSIONS, $CONC, $per, $after - $before, $n);
+    return $per;
 }
 
 # Contract version 1, the calls as before: MD5 4 then 3, HMAC an `auth`
 # for every message.
-scheme_counts(1, {
+my $v1 = scheme_counts(1, {
     'md5 first'   => { nonce => 1, auth => 1, exchange => 2 },
     'md5 later'   => { nonce => 0, auth => 1, exchange => 2 },
     'basic first' => { nonce => 0, auth => 1, exchange => 2 },
@@ -120,7 +156,7 @@ scheme_counts(1, {
 });
 # Version 2: the challenge's `nonce` brings the record, later sessions
 # find it in the zone; what is left is one exchange per device message.
-scheme_counts(2, {
+my $v2 = scheme_counts(2, {
     'md5 first'   => { nonce => 1, auth => 0, exchange => 2 },
     'md5 later'   => { nonce => 0, auth => 0, exchange => 2 },
     'basic first' => { nonce => 0, auth => 1, exchange => 2 },
@@ -128,6 +164,15 @@ scheme_counts(2, {
     'hmac first'  => { nonce => 1, auth => 0, exchange => 2 },
     'hmac later'  => { nonce => 0, auth => 0, exchange => 2 },
 });
+
+SKIP: {
+    skip 'omadm-sim not built', 3 unless defined $v2->{md5};
+    for my $auth (qw(md5 hmac basic)) {
+        ok($v2->{$auth} <= 2 && $v2->{$auth} < $v1->{$auth},
+           sprintf('%s under load: %.2f calls per session (v1: %.2f), at most 2',
+                   $auth, $v2->{$auth}, $v1->{$auth}));
+    }
+}
 
 # ---- a kept copy never outlives the backend's credentials -----------------
 
