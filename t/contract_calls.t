@@ -249,6 +249,34 @@ $dd->{pass} = 'another';
 $res = $dd->post($dd->new_session->package1(cred => 'basic'));
 is(hs($res)->{Data}, '212', '... the new one works');
 
+# An outsider (another address) naming a device with a kept copy: wrong
+# digests, no Cred at all, a made-up MAC.  Its guesses still go to `auth`
+# (a copy never refuses anyone), its challenges do not move the device's
+# nonce, and the device's next login still needs no `auth`.
+my $oid = 'IMEI:45';
+my $dev = $t->device(id => $oid, user => 'dev1', pass => 'secret');
+(undef, $login) = session($t, $dev, $oid, challenge => 1, cred => 'md5');
+is($login, '212', 'a device logs in, its record kept');
+my $held = $dev->nonce;
+my $out = $t->device(id => $oid, user => 'dev1', pass => 'guess', register => 0,
+                     local_address => '127.0.0.2');
+my $before = calls($t);
+for my $i (1 .. 3) {
+    $out->new_session("x$i");
+    $out->{nonce} = $held;
+    my $r = $out->post($out->package1(cred => 'md5'));
+    is(hs($r)->{Data}, '401', "outsider's wrong digest $i: 401");
+    $out->new_session("y$i");
+    $r = $out->post($out->package1(cred => undef));
+    is(hs($r)->{chal}{NextNonce}, $held, "outsider's challenge $i: the device's own nonce");
+}
+my $oc = delta(calls($t), $before);
+is($oc->{auth}, 3, "each of the outsider's guesses was checked by auth")
+    or diag explain $oc;
+($c, $code) = session($t, $dev, $oid, cred => 'md5');
+is($code, '212', 'the device logs in after the outsider');
+is($c->{auth}, 0, '... still without auth') or diag explain $c;
+
 # The copy is secret material: never in a log.
 my $inner = OmadmTest::Device::b64(Digest::MD5::md5('dev1:new-secret'));
 unlike($t->error_log, qr/\Q$inner\E/, 'no credential record in the error log');
