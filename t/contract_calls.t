@@ -167,10 +167,14 @@ my $v2 = scheme_counts(2, {
 
 SKIP: {
     skip 'omadm-sim not built', 3 unless defined $v2->{md5};
+    # a device's first session makes 3 (MD5, HMAC: nonce and two
+    # exchanges; Basic: auth and two), each later one 1 or 2: at most 2 on
+    # average from 3 sessions a device on
     for my $auth (qw(md5 hmac basic)) {
-        ok($v2->{$auth} <= 2 && $v2->{$auth} < $v1->{$auth},
-           sprintf('%s under load: %.2f calls per session (v1: %.2f), at most 2',
-                   $auth, $v2->{$auth}, $v1->{$auth}));
+        ok($v2->{$auth} < $v1->{$auth} && ($SESSIONS < 3 || $v2->{$auth} <= 2),
+           sprintf('%s under load: %.2f calls per session (v1: %.2f)%s',
+                   $auth, $v2->{$auth}, $v1->{$auth},
+                   $SESSIONS < 3 ? '' : ', at most 2'));
     }
 }
 
