@@ -281,6 +281,34 @@ is($oc->{auth}, 3, "each of the outsider's guesses was checked by auth")
 is($code, '212', 'the device logs in after the outsider');
 is($c->{auth}, 0, '... still without auth') or diag explain $c;
 
+# Copies take free room only: an outsider's challenges naming many
+# registered ids (each brings a record) never push a live session out of a
+# small zone.
+{
+    my $z = OmadmTest->new(session_zone => 'zone=omadm:64k ttl=5m',
+                           locations => \%locations)->start;
+    my $N = 300;
+    $z->register_device("IMEI:many-$_", 'dev1', 'secret') for 1 .. $N;
+    my $lid = 'IMEI:live';
+    my $live = $z->device(id => $lid, user => 'dev1', pass => 'secret');
+    $z->queue_command($lid, { verb => 'Get', target => './DevDetail/SwV' });
+    $live->post($live->package1(cred => undef));
+    my $in = $live->post($live->package1(cred => 'md5'));
+    is(hs($in)->{Data}, '212', 'small zone: a device in a session');
+    my $flood = $z->device(id => 'x', user => 'x', pass => 'x', register => 0,
+                           keep_alive => 1, local_address => '127.0.0.3');
+    my $challenged = 0;
+    for my $n (1 .. $N) {
+        $flood->{id} = "IMEI:many-$n";
+        $flood->new_session("f$n");
+        $challenged++ if (hs($flood->post($flood->package1(cred => undef)))->{Data} // '') eq '407';
+    }
+    is($challenged, $N, "small zone: $N challenges for registered ids");
+    my $r = $live->post($live->answer($in->{syncml}, tree => { './DevDetail/SwV' => '1' }));
+    is(hs($r)->{Data}, '200', '... and the live session survived them');
+    $z->stop;
+}
+
 # The copy is secret material: never in a log.
 my $inner = OmadmTest::Device::b64(Digest::MD5::md5('dev1:new-secret'));
 unlike($t->error_log, qr/\Q$inner\E/, 'no credential record in the error log');
