@@ -354,6 +354,10 @@ bool read_auth_reply(const json &j, auth_reply &out, std::string &why)
         why = "backend auth answer has a bad server_* or credential_version";
         return false;
     }
+    if (out.credential_version.size() > max_credential_version) {
+        why = "backend auth answer's credential_version is over 256 bytes";
+        return false;
+    }
     out.previous_nonces.clear();
     auto prev = j.find("previous_nonces");
     if (prev == j.end() || prev->is_null()) return true;

@@ -96,6 +96,8 @@ std::string to_json(const auth_reply &r);
 // More previous nonces than this in an auth answer is a backend bug: each
 // one costs an MD5 on every failed credential.
 constexpr size_t max_previous_nonces = 16;
+// It is copied into every exchange request and every kept record.
+constexpr size_t max_credential_version = 256;
 
 // The verbs a backend may hand out (docs/backend-api.md), each the SyncML
 // command of that name.
