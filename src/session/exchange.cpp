@@ -289,6 +289,7 @@ void exchange::on_exchange()
         std::vector<backend_command> cmds;
         std::string why;
         if (!parse_exchange_reply(call_.answer, cmds, why)) {
+            auth_.forget_credentials();  // it did store the nonces
             backend_failed(why);
             return;
         }
@@ -321,6 +322,11 @@ void exchange::on_exchange()
         answer();
         return;
     }
+    // Whatever became of a request not answered 200 (one that timed out
+    // may have rotated the nonce all the same), the copy of the record may
+    // be out of date: the device's next login asks `auth`, which tells a
+    // stale nonce from a wrong one.
+    auth_.forget_credentials();
     // Only a request that carried a credential_version can be told its
     // credentials changed; verified again, it goes out again.  A device
     // gone (deleted, unenrolled) since its copy was kept is the backend's
@@ -337,7 +343,6 @@ void exchange::on_exchange()
         return;
     }
     if (call_.status == 404) {
-        auth_.forget_credentials();
         respond_device_gone();
         return;
     }
