@@ -438,6 +438,12 @@ ngx_http_omadm_build_core(ngx_conf_t *cf, ngx_http_omadm_loc_conf_t *conf)
     ngx_http_omadm_counter_store_init(&conf->counters, zone);
     core->counter_store = &conf->counters;
 
+    /* credential copies take only free room: no outsider's challenge may
+       push a session out; sessions evict them as any */
+
+    ngx_http_omadm_object_store_init(&conf->credentials, zone);
+    core->credential_store = &conf->credentials;
+
     if (conf->backend_limit) {
         conf->slots = ngx_pcalloc(cf->pool, sizeof(ngx_http_omadm_slots_t));
         if (conf->slots == NULL) {

@@ -54,7 +54,29 @@ bool count_field(const json &body, const char *name, size_t &out,
     return true;
 }
 
-void auth(Store &store, const json &body, httplib::Response &res)
+// The credential record `auth` answers, and since contract version 2
+// `nonce` too.
+json credential_record(const DeviceCredentials &c, int contract_version)
+{
+    json answer = {{"device_id", c.device_id},
+                   {"username", c.username},
+                   {"inner", c.inner},
+                   {"nonce", c.nonce},
+                   {"previous_nonces", c.previous_nonces}};
+    if (!c.server_username.empty()) {
+        answer["server_username"] = c.server_username;
+        answer["server_inner"] = c.server_inner;
+        answer["server_basic"] = c.server_basic;
+        answer["server_nonce"] = c.server_nonce;
+    }
+    if (contract_version >= 2) {
+        answer["credential_version"] = c.version;
+    }
+    return answer;
+}
+
+void auth(Store &store, int contract_version, const json &body,
+          httplib::Response &res)
 {
     std::string device_id;
     if (!string_field(body, "device_id", device_id, res)) {
@@ -67,25 +89,17 @@ void auth(Store &store, const json &body, httplib::Response &res)
         reply_error(res, 404, "unknown device");
         return;
     }
-    json answer = {{"device_id", c->device_id},
-                   {"username", c->username},
-                   {"inner", c->inner},
-                   {"nonce", c->nonce},
-                   {"previous_nonces", c->previous_nonces}};
-    if (!c->server_username.empty()) {
-        answer["server_username"] = c->server_username;
-        answer["server_inner"] = c->server_inner;
-        answer["server_basic"] = c->server_basic;
-        answer["server_nonce"] = c->server_nonce;
-    }
-    reply_json(res, 200, answer);
+    reply_json(res, 200, credential_record(*c, contract_version));
 }
 
 // An unknown device gets a stand-in that behaves like a held nonce (the
 // same on every challenge), so a challenge does not tell an outsider which
-// ids are registered; its login fails at "auth" all the same.
-void nonce(Store &store, const std::string &contract_key, const json &body,
-           httplib::Response &res)
+// ids are registered; its login fails at "auth" all the same.  A known one
+// gets its credential record as well (version 2), so that the login the
+// challenge asks for needs no `auth` call; the module never shows it to
+// the device.
+void nonce(Store &store, const std::string &contract_key, int contract_version,
+           const json &body, httplib::Response &res)
 {
     std::string device_id, value;
     if (!string_field(body, "device_id", device_id, res)
@@ -93,12 +107,25 @@ void nonce(Store &store, const std::string &contract_key, const json &body,
         return;
     }
     std::optional<std::string> held = store.issue_nonce(device_id, value);
-    reply_json(res, 200,
-               {{"nonce", held ? *held
-                               : keyed_nonce(contract_key, "nonce:" + device_id)}});
+    if (!held) {
+        reply_json(res, 200,
+                   {{"nonce", keyed_nonce(contract_key, "nonce:" + device_id)}});
+        return;
+    }
+    json answer = {{"nonce", *held}};
+    if (contract_version >= 2) {
+        // Read after the nonce was settled; a login between the two makes
+        // the record's nonce newer than `held`, which the module survives
+        // (its check against the record fails, and it asks `auth`).
+        if (std::optional<DeviceCredentials> c = store.credentials(device_id)) {
+            answer["credentials"] = credential_record(*c, contract_version);
+        }
+    }
+    reply_json(res, 200, answer);
 }
 
-void exchange(Store &store, const json &body, httplib::Response &res)
+void exchange(Store &store, int contract_version, const json &body,
+              httplib::Response &res)
 {
     ExchangeRequest req;
     std::string error;
@@ -106,8 +133,14 @@ void exchange(Store &store, const json &body, httplib::Response &res)
         reply_error(res, 400, error);
         return;
     }
+    if (contract_version < 2) {
+        req.credential_version.reset();  // as a backend that never knew it
+    }
+    // A retry may carry a newer credential_version than its first attempt
+    // (the module looked the credentials up again): the same message.
     json same_message = body;
     same_message.erase("next_nonce");
+    same_message.erase("credential_version");
     req.fingerprint = sha256_hex(json_text(same_message));
     ExchangeAnswer a = store.exchange(req);
     switch (a.outcome) {
@@ -119,6 +152,9 @@ void exchange(Store &store, const json &body, httplib::Response &res)
         break;
     case ExchangeOutcome::nonce_conflict:
         reply_error(res, 409, "nonce");
+        break;
+    case ExchangeOutcome::credentials_changed:
+        reply_error(res, 409, "credentials changed");
         break;
     }
 }
@@ -170,21 +206,23 @@ void object(Store &store, const json &body, httplib::Response &res)
 }  // namespace
 
 void mount_contract_api(httplib::Server &server, Store &store,
-                        const std::string &contract_key)
+                        const std::string &contract_key, int contract_version)
 {
     server.Post("/contract/auth",
-                guarded(contract_key, [&store](const json &b, auto &res) {
-                    auth(store, b, res);
-                }));
-    server.Post("/contract/nonce",
                 guarded(contract_key,
-                        [&store, &contract_key](const json &b, auto &res) {
-                            nonce(store, contract_key, b, res);
+                        [&store, contract_version](const json &b, auto &res) {
+                            auth(store, contract_version, b, res);
                         }));
-    server.Post("/contract/exchange",
-                guarded(contract_key, [&store](const json &b, auto &res) {
-                    exchange(store, b, res);
+    server.Post("/contract/nonce",
+                guarded(contract_key, [&store, &contract_key, contract_version](
+                                          const json &b, auto &res) {
+                    nonce(store, contract_key, contract_version, b, res);
                 }));
+    server.Post("/contract/exchange",
+                guarded(contract_key,
+                        [&store, contract_version](const json &b, auto &res) {
+                            exchange(store, contract_version, b, res);
+                        }));
     server.Post("/contract/object",
                 guarded(contract_key, [&store](const json &b, auto &res) {
                     object(store, b, res);

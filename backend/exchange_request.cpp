@@ -89,6 +89,7 @@ void parse(const json &b, ExchangeRequest &r)
 
     r.used_nonce = maybe_string(b, "used_nonce");
     r.next_nonce = maybe_string(b, "next_nonce");
+    r.credential_version = maybe_string(b, "credential_version");
     r.server_next_nonce = maybe_string(b, "server_next_nonce");
     auto rq = b.find("requeue");
     if (rq != b.end() && !rq->is_null()) {

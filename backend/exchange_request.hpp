@@ -38,6 +38,8 @@ struct ExchangeRequest {
     std::string device_id, session_id, msg_id;
     bool session_start = false;
     std::optional<std::string> used_nonce, next_nonce;
+    // the DeviceCredentials::version the module verified against
+    std::optional<std::string> credential_version;
     // server authentication: the nonce the device issued for the server's
     // next Cred, and commands the device refused unexecuted (-> queued)
     std::optional<std::string> server_next_nonce;

@@ -65,6 +65,28 @@ void add_routes(PathRouter &r, Store &store)
               res.status = 204;
           });
 
+    // A new password (the user name stays); the device's nonce too, so
+    // only the credential_version tells a module that kept the old.
+    r.add("PUT", "/api/v1/devices/{}/password",
+          [&store](const Req &req, Res &res, const Params &p) {
+              std::optional<json> body = json_body(req, res);
+              if (!body) {
+                  return;
+              }
+              auto pw = body->find("password");
+              if (pw == body->end() || !pw->is_string()
+                  || pw->get<std::string>().empty()) {
+                  reply_error(res, 400,
+                              "\"password\" must be a non-empty string");
+                  return;
+              }
+              if (!store.set_password(p[0], pw->get<std::string>())) {
+                  reply_error(res, 404, "unknown device");
+                  return;
+              }
+              res.status = 204;
+          });
+
     r.add("GET", "/api/v1/devices/{}/commands",
           [&store](const Req &, Res &res, const Params &p) {
               reply_or_404(res, store.commands(p[0]), "unknown device");

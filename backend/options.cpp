@@ -71,6 +71,7 @@ constexpr NumberOption number_options[] = {
     {"--header-timeout", &Options::header_timeout, 1, 3600},
     {"--body-timeout", &Options::body_timeout, 1, 3600},
     {"--keepalive-timeout", &Options::keepalive_timeout, 1, 3600},
+    {"--contract-version", &Options::contract_version, 1, 2},
 };
 
 const char *usage()
@@ -83,7 +84,8 @@ const char *usage()
                     "         [--header-timeout SECONDS] [--body-timeout SECONDS]"
                     " [--keepalive-timeout SECONDS]\n"
                     "         [--viewer-token-file PATH] [--console-dir DIR]\n"
-                    "         [--profile-recheck HOURS] [--profile-recheck-sessions N]\n")
+                    "         [--profile-recheck HOURS] [--profile-recheck-sessions N]\n"
+                    "         [--contract-version 1|2]\n")
         + enrollment_usage
         + "  ADDRESS: HOST:PORT ([::1]:PORT) or unix:PATH\n"
           "  PATH :memory: keeps the database in memory, for tests only"

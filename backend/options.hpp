@@ -37,6 +37,11 @@ struct Options {
     EnrollmentOptions enrollment;
     int profile_recheck_hours = 24;  // verified settings read back again
     int profile_recheck_sessions = 0;  // ... and every Nth session (0: off)
+    // The contract's shapes (docs/backend-api.md): 2 hands out the
+    // credential record with `nonce` and checks `credential_version`; 1
+    // answers as backends written before it did (for testing the module's
+    // fallback, and for comparing call counts).
+    int contract_version = 2;
     bool help = false;         // -h/--help: print usage, exit 0
     std::string admin_token;   // loaded by load_secrets()
     std::string contract_key;  // loaded by load_secrets()

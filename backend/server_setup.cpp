@@ -70,7 +70,8 @@ void configure_server(httplib::Server &server, Store &store, const Options &opt,
     store.set_profile_recheck_hours(opt.profile_recheck_hours);
     store.set_profile_recheck_sessions(opt.profile_recheck_sessions);
     if (apis != Apis::operator_api) {
-        mount_contract_api(server, store, opt.contract_key);
+        mount_contract_api(server, store, opt.contract_key,
+                           opt.contract_version);
     }
     if (apis != Apis::contract) {
         mount_operator_api(server, store, opt.admin_token, opt.viewer_token);

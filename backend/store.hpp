@@ -69,12 +69,30 @@ struct DeviceCredentials {
     std::string server_inner;  // B64(MD5(server_username ":" secret))
     std::string server_basic;  // B64(server_username ":" secret)
     std::string server_nonce;  // last nonce the device issued the server
+    // Tags the fields above but the nonces: changes whenever a password,
+    // server secret or user name does (an enrollment replaced included),
+    // so an exchange verified against a copy can be told it is out of date.
+    std::string version;
 };
+
+// DeviceCredentials::version of those credentials: a digest of what a
+// login is verified with, never of a nonce (the compare-and-swap on the
+// nonce covers that).
+std::string credential_version(const std::string &username,
+                               const std::string &inner,
+                               const std::string &server_username,
+                               const std::string &server_inner,
+                               const std::string &server_basic);
 
 // How many replaced nonces a device keeps (DeviceCredentials).
 constexpr size_t kept_previous_nonces = 4;
 
-enum class ExchangeOutcome { ok, unknown_device, nonce_conflict };
+enum class ExchangeOutcome {
+    ok,
+    unknown_device,
+    nonce_conflict,
+    credentials_changed,  // credential_version is not the current one
+};
 
 struct ExchangeAnswer {
     ExchangeOutcome outcome;
@@ -188,6 +206,8 @@ public:
 
     // Contract.
     std::optional<DeviceCredentials> credentials(const std::string &device_id);
+    // false: unknown device
+    bool set_password(const std::string &device_id, const std::string &password);
     // The nonce a challenge carries: the device's, or where it has none
     // `candidate`, stored; nullopt for an unknown device.
     std::optional<std::string> issue_nonce(const std::string &device_id,

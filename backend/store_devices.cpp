@@ -171,10 +171,45 @@ bool Store::delete_row(const char *sql, const std::string &key)
     });
 }
 
+bool Store::set_password(const std::string &device_id,
+                         const std::string &password)
+{
+    return write([&]() -> bool {
+        Transaction tx(db_);
+        Stmt cur(db_, "SELECT username FROM devices WHERE device_id = ?");
+        cur.bind(1, device_id);
+        if (!cur.step()) {
+            return false;
+        }
+        std::string inner = md5_inner(cur.text(0), password);
+        cur.reset();
+        Stmt up(db_, "UPDATE devices SET password_inner = ? WHERE device_id = ?");
+        up.bind(1, inner).bind(2, device_id).run();
+        tx.commit();
+        return true;
+    });
+}
+
 bool Store::delete_device(const std::string &device_id)
 {
     // Commands, their results and alerts go with it (ON DELETE CASCADE).
     return delete_row("DELETE FROM devices WHERE device_id = ?", device_id);
+}
+
+// Each field with its length in front, so no two lists of fields give the
+// same text; sha256 of values the module is handed anyway reveals nothing.
+std::string credential_version(const std::string &username,
+                               const std::string &inner,
+                               const std::string &server_username,
+                               const std::string &server_inner,
+                               const std::string &server_basic)
+{
+    std::string text;
+    for (const std::string *f :
+         {&username, &inner, &server_username, &server_inner, &server_basic}) {
+        text += std::to_string(f->size()) + ':' + *f + ';';
+    }
+    return sha256_hex(text).substr(0, 32);
 }
 
 std::optional<DeviceCredentials>
@@ -193,13 +228,15 @@ Store::credentials(const std::string &device_id)
             return std::nullopt;
         }
         DeviceCredentials c{st.text(0), st.text(1), st.text(2), st.text(3), {},
-                            st.text(5), st.text(6), st.text(7), st.text(8)};
+                            st.text(5), st.text(6), st.text(7), st.text(8), ""};
         std::string list = st.text(4);
         for (size_t pos = 0; pos < list.size();) {
             size_t end = std::min(list.find(' ', pos), list.size());
             if (end > pos) c.previous_nonces.push_back(list.substr(pos, end - pos));
             pos = end + 1;
         }
+        c.version = credential_version(c.username, c.inner, c.server_username,
+                                       c.server_inner, c.server_basic);
         return c;
     });
 }

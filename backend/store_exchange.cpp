@@ -251,8 +251,9 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
         std::string stored_nonce;
         std::optional<std::string> last_request, last_answer;
         {
-            Stmt dev(db_, "SELECT nonce, last_request, last_answer"
-                          " FROM devices WHERE device_id = ?");
+            Stmt dev(db_, "SELECT nonce, last_request, last_answer, username,"
+                          " password_inner, server_username, server_inner,"
+                          " server_basic FROM devices WHERE device_id = ?");
             dev.bind(1, req.device_id);
             if (!dev.step() || management_ended(req.device_id)) {
                 return {ExchangeOutcome::unknown_device, nullptr};
@@ -260,6 +261,16 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
             stored_nonce = dev.text(0);
             last_request = dev.opt_text(1);
             last_answer = dev.opt_text(2);
+            // The module verified this message against a copy of the
+            // credentials: refused before anything, a repeat included, when
+            // they changed since (a password reset takes effect at once).
+            if (req.credential_version
+                && !secret_equal(*req.credential_version,
+                                 credential_version(dev.text(3), dev.text(4),
+                                                    dev.text(5), dev.text(6),
+                                                    dev.text(7)))) {
+                return {ExchangeOutcome::credentials_changed, nullptr};
+            }
         }
 
         std::string now = now_iso8601();

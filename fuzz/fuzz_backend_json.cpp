@@ -36,8 +36,24 @@ void check_readers(std::string_view body)
 {
     std::string        why;
     omadm::auth_reply  a;
-    if (!omadm::parse_auth_reply(body, a, why) && why.empty())
-        die("auth answer refused without a reason");
+    if (!omadm::parse_auth_reply(body, a, why)) {
+        if (why.empty()) die("auth answer refused without a reason");
+    } else {
+        // what the credential cache keeps reads back as it was
+        omadm::auth_reply back;
+        if (!omadm::parse_auth_reply(omadm::to_json(a), back, why)
+            || back.inner != a.inner || back.nonce != a.nonce
+            || back.previous_nonces != a.previous_nonces
+            || back.credential_version != a.credential_version)
+            die("a kept credential record does not read back");
+    }
+    std::string held;
+    omadm::auth_reply record;
+    bool has_record = false;
+    why.clear();
+    if (!omadm::parse_nonce_reply(body, held, record, has_record, why)
+        && why.empty())
+        die("nonce answer refused without a reason");
 
     std::vector<omadm::backend_command> cmds;
     why.clear();

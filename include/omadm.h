@@ -21,8 +21,9 @@
  * and the unit tests implement in memory.  A message that does not
  * authenticate makes the store hold nothing but its sender's failure
  * counter (per device and client address, and only for a device the
- * backend knows): sessions, their RespURI token and their kept answers
- * exist only from the message that authenticated on.  A throttled sender
+ * backend knows) and a copy of the backend's credential record of a device
+ * it named (cf.credential_store): sessions, their RespURI token and their
+ * kept answers exist only from the message that authenticated on.  A throttled sender
  * (too many failed authentications from its address) gets a 401 with no
  * NextNonce and costs no backend call.
  */
@@ -121,6 +122,12 @@ typedef struct {
                                           churn cannot evict; a counter it
                                           cannot keep refuses the attempt
                                           (503).  NULL: the exchange's */
+    const omadm_store_t *credential_store; /* copies of the backend's
+                                          credential records (contract
+                                          version 2), so that a login needs
+                                          no "auth" call; best effort, a put
+                                          may fail.  Secret: never logged.
+                                          NULL: none kept */
 } omadm_config_t;
 
 

@@ -82,6 +82,8 @@ typedef struct {
     omadm_store_t                     sessions;
     omadm_store_t                     objects;
     omadm_store_t                     counters;
+    omadm_store_t                     credentials;   /* in zone, evicting
+                                                        nothing */
     ngx_http_omadm_slots_t           *slots;         /* NULL: no limit */
 } ngx_http_omadm_loc_conf_t;
 

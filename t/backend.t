@@ -401,10 +401,16 @@ ok(length($b->{error} // ''), '... with an error');
 
 ($st, $b) = contract('nonce', { device_id => $ID, nonce => 'N1' });
 is($st, 200, 'store nonce');
-is_deeply($b, { nonce => 'N1' }, '... answer: the nonce to send');
+is($b->{nonce}, 'N1', '... answer: the nonce to send');
+# contract version 2: the credential record comes along, as auth answers it
+my ($ast, $auth_now) = contract('auth', { device_id => $ID, username => '' });
+is_deeply($b->{credentials}, $auth_now,
+          '... with the credential record auth answers (credential_version too)');
+like($auth_now->{credential_version} // '', qr/^[0-9a-f]{32}$/,
+     'auth answers a credential_version');
 # a challenge hands out the nonce the device holds: only a login replaces it
 ($st, $b) = contract('nonce', { device_id => $ID, nonce => 'N5' });
-is_deeply([ $st, $b ], [ 200, { nonce => 'N1' } ],
+is_deeply([ $st, $b->{nonce} ], [ 200, 'N1' ],
           'a second challenge: the unused nonce, not the new candidate');
 # an unknown device gets a stand-in that looks like a held nonce: the same
 # on every challenge, so a challenge tells no one which ids are registered
@@ -412,6 +418,7 @@ is_deeply([ $st, $b ], [ 200, { nonce => 'N1' } ],
 my $stand_in = $b->{nonce};
 is($st, 200, 'nonce for an unknown device: 200');
 like($stand_in // '', qr{^[A-Za-z0-9+/]{22}==$}, '... with a 16-byte stand-in');
+ok(!exists $b->{credentials}, '... and no credential record');
 (undef, $b) = contract('nonce', { device_id => 'IMEI:000', nonce => 'N7' });
 is($b->{nonce}, $stand_in, '... the same on the next challenge');
 (undef, $b) = contract('nonce', { device_id => 'IMEI:001', nonce => 'N7' });
@@ -455,9 +462,10 @@ is($a2->{commands}[1]{correlator}, 'job-42', '... Exec carries its correlator');
 is($st, 200, 'the same exchange again');
 is_deeply($b, $a2, '... the same answer');
 
-($st, $b) = exchange(session_id => '1', msg_id => '3', used_nonce => 'N3', next_nonce => 'N4',
+my %msg3 = (session_id => '1', msg_id => '3', used_nonce => 'N3', next_nonce => 'N4',
     results => [ { command_id => $c1->{id}, source => './DevDetail/SwV', data => 'again' } ],
     statuses => [ { command_id => $c1->{id}, status => 500 } ]);
+($st, $b) = exchange(%msg3);
 is($st, 200, 'a later message repeating the Status and a Result');
 is_deeply($b->{commands}, [], '... nothing more to send');
 
@@ -483,6 +491,41 @@ is($b->{error}, 'nonce', '... error "nonce"');
 is($b->{nonce}, 'N4', '... stored nonce unchanged');
 is_deeply($b->{previous_nonces}, [qw(N3 N2 N1)],
           '... the nonces it replaced, newest first');
+# credential_version: an exchange verified against out-of-date credentials
+# is refused before anything, the nonce's compare-and-swap and a repeat
+# included; a retry with the current one is the same message
+my (undef, $vb) = contract('auth', { device_id => $ID, username => '' });
+my $ver = $vb->{credential_version};
+($st, $b) = exchange(session_id => '1', msg_id => '4', used_nonce => 'N4', next_nonce => 'N5',
+                     credential_version => 'f' x 32,
+                     statuses => [ { command_id => $c2->{id}, status => 200 } ]);
+is_deeply([ $st, $b->{error} ], [ 409, 'credentials changed' ],
+          'an out-of-date credential_version: 409 credentials changed');
+(undef, $b) = contract('auth', { device_id => $ID, username => '' });
+is($b->{nonce}, 'N4', '... nonce unchanged');
+(undef, $b) = api('GET', "$P/commands/$c2->{id}");
+is($b->{state}, 'sent', '... and the Status not applied');
+($st, $b) = exchange(%msg3, credential_version => 'f' x 32);
+is($st, 409, '... a repeat of the last message too');
+($st, $b) = exchange(%msg3, credential_version => $ver);
+is_deeply([ $st, $b->{commands} ], [ 200, [] ],
+          '... which, with the current version, is the same message again');
+my ($pst) = api('PUT', "$P/password", { password => 'changed' });
+is($pst, 204, 'PUT password: 204');
+(undef, $b) = contract('auth', { device_id => $ID, username => '' });
+isnt($b->{credential_version}, $ver, '... a new credential_version');
+is($b->{nonce}, 'N4', '... the nonce kept');
+isnt($b->{inner}, md5_base64("dev1:$PASS") . '==', '... a new inner');
+($st) = exchange(session_id => '1', msg_id => '4', used_nonce => 'N4', next_nonce => 'N5',
+                 credential_version => $ver);
+is($st, 409, '... the old version refused');
+($pst) = api('PUT', "$P/password", { password => $PASS });
+(undef, $b) = contract('auth', { device_id => $ID, username => '' });
+is($b->{credential_version}, $ver, 'the same credentials again: the same version');
+is((api('PUT', '/devices/IMEI:000/password', { password => 'x' }))[0], 404,
+   'PUT password of an unknown device: 404');
+is((api('PUT', "$P/password", { password => '' }))[0], 400, '... an empty one: 400');
+
 # logins rotate the nonce (challenges do not): a device of its own for it
 my $ROT = 'IMEI:rotation';
 api('POST', '/devices', { device_id => $ROT, username => 'r', password => 'p' });

@@ -262,6 +262,8 @@ std::string to_json(const exchange_request &r)
     };
     if (!r.used_nonce.empty()) j["used_nonce"] = r.used_nonce;
     if (!r.next_nonce.empty()) j["next_nonce"] = r.next_nonce;
+    if (!r.credential_version.empty())
+        j["credential_version"] = r.credential_version;
     if (!r.devinfo.empty()) j["devinfo"] = r.devinfo;
 
     j["alerts"] = array_of(r.alerts, [](const device_alert &a) {
@@ -330,9 +332,10 @@ bool parse_object_reply(std::string_view body, std::string &data,
     return true;
 }
 
-bool parse_auth_reply(std::string_view body, auth_reply &out, std::string &why)
+namespace {
+
+bool read_auth_reply(const json &j, auth_reply &out, std::string &why)
 {
-    json j = json::parse(body, nullptr, false);
     if (!j.is_object()) {
         why = "backend auth answer is not a JSON object";
         return false;
@@ -346,8 +349,13 @@ bool parse_auth_reply(std::string_view body, auth_reply &out, std::string &why)
     if (!optional_string(j, "server_username", out.server_username)
         || !optional_string(j, "server_inner", out.server_inner)
         || !optional_string(j, "server_basic", out.server_basic)
-        || !optional_string(j, "server_nonce", out.server_nonce)) {
-        why = "backend auth answer has a bad server_* field";
+        || !optional_string(j, "server_nonce", out.server_nonce)
+        || !optional_string(j, "credential_version", out.credential_version)) {
+        why = "backend auth answer has a bad server_* or credential_version";
+        return false;
+    }
+    if (out.credential_version.size() > max_credential_version) {
+        why = "backend auth answer's credential_version is over 256 bytes";
         return false;
     }
     out.previous_nonces.clear();
@@ -367,10 +375,43 @@ bool parse_auth_reply(std::string_view body, auth_reply &out, std::string &why)
     return true;
 }
 
+}  // namespace
+
+bool parse_auth_reply(std::string_view body, auth_reply &out, std::string &why)
+{
+    return read_auth_reply(json::parse(body, nullptr, false), out, why);
+}
+
+std::string to_json(const auth_reply &r)
+{
+    json j = {{"username", r.username},
+              {"inner", r.inner},
+              {"nonce", r.nonce},
+              {"previous_nonces", r.previous_nonces}};
+    auto add = [&j](const char *name, const std::string &v) {
+        if (!v.empty()) j[name] = v;
+    };
+    add("server_username", r.server_username);
+    add("server_inner", r.server_inner);
+    add("server_basic", r.server_basic);
+    add("server_nonce", r.server_nonce);
+    add("credential_version", r.credential_version);
+    return dump(j);
+}
+
+bool says_credentials_changed(std::string_view body)
+{
+    json j = json::parse(body, nullptr, false);
+    auto e = j.is_object() ? j.find("error") : j.end();
+    return e != j.end() && e->is_string()
+           && e->get<std::string>() == "credentials changed";
+}
+
 bool parse_nonce_reply(std::string_view body, std::string &nonce_b64,
-                       std::string &why)
+                       auth_reply &record, bool &has_record, std::string &why)
 {
     nonce_b64.clear();
+    has_record = false;
     json j = json::parse(body, nullptr, false);
     std::string bytes;
     if (!j.is_object() || !optional_string(j, "nonce", nonce_b64)
@@ -381,7 +422,22 @@ bool parse_nonce_reply(std::string_view body, std::string &nonce_b64,
               "bytes in base64}";
         return false;
     }
+    auto c = j.find("credentials");
+    if (c == j.end() || c->is_null()) return true;
+    if (!read_auth_reply(*c, record, why)) {
+        why = "backend nonce answer's credentials: " + why;
+        return false;
+    }
+    has_record = true;
     return true;
+}
+
+bool parse_nonce_reply(std::string_view body, std::string &nonce_b64,
+                       std::string &why)
+{
+    auth_reply ignored;
+    bool has_record;
+    return parse_nonce_reply(body, nonce_b64, ignored, has_record, why);
 }
 
 bool parse_exchange_reply(std::string_view body,

@@ -48,6 +48,9 @@ struct exchange_request {
     bool session_start = false;
     std::string used_nonce;  // base64; sent only when not empty
     std::string next_nonce;  // base64; sent only when not empty
+    // the auth_reply::credential_version this message was verified
+    // against; sent only when not empty
+    std::string credential_version;
     std::map<std::string, std::string> devinfo;  // omitted when empty
     std::vector<device_alert> alerts;
     std::vector<status_report> statuses;
@@ -80,11 +83,21 @@ struct auth_reply {
     // its name, B64(MD5(name ":" secret)), the Basic credential
     // B64(name ":" secret), and the nonce the device last issued to it.
     std::string server_username, server_inner, server_basic, server_nonce;
+    // Contract version 2: tags the credentials (not the nonces); an
+    // exchange that carries it is refused when they changed since.  ""
+    // from an older backend: such a record is never kept.
+    std::string credential_version;
 };
+
+// An auth_reply as the auth answer's JSON (what the credential cache
+// keeps); parse_auth_reply() reads it back.
+std::string to_json(const auth_reply &r);
 
 // More previous nonces than this in an auth answer is a backend bug: each
 // one costs an MD5 on every failed credential.
 constexpr size_t max_previous_nonces = 16;
+// It is copied into every exchange request and every kept record.
+constexpr size_t max_credential_version = 256;
 
 // The verbs a backend may hand out (docs/backend-api.md), each the SyncML
 // command of that name.
@@ -150,6 +163,14 @@ bool parse_auth_reply(std::string_view body, auth_reply &out, std::string &why);
 // False when it is there but not the base64 of 1 to 64 bytes.
 bool parse_nonce_reply(std::string_view body, std::string &nonce_b64,
                        std::string &why);
+// The same, and the device's credential record when the answer carries one
+// (contract version 2: "credentials", shaped as the auth answer); has_record
+// is false without one.
+bool parse_nonce_reply(std::string_view body, std::string &nonce_b64,
+                       auth_reply &record, bool &has_record, std::string &why);
+// The exchange's 409 that says the credential_version is out of date
+// (any other 409 is the nonce's).
+bool says_credentials_changed(std::string_view body);
 bool parse_exchange_reply(std::string_view body,
                           std::vector<backend_command> &out, std::string &why);
 

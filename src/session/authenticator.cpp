@@ -12,7 +12,8 @@ namespace omadm {
 authenticator::authenticator(exchange_context &ctx,
                              const omadm_store_t &counters,
                              std::string_view body)
-    : ctx_(ctx), counter_(ctx, counters), server_(ctx)
+    : ctx_(ctx), counter_(ctx, counters), server_(ctx),
+      creds_(ctx.cf.credential_store)
 {
     // the MAC covers the exact bytes received
     if (accepts(ctx.cf.auth_accept, auth_scheme::hmac)) body_.assign(body);
@@ -74,7 +75,7 @@ auth_outcome authenticator::login()
         return unavailable("session store full: failed authentications "
                            "cannot be counted");
     }
-    return ask_auth(user_);
+    return ask_credentials(user_);
 }
 
 auth_outcome authenticator::start_hmac()
@@ -90,19 +91,23 @@ auth_outcome authenticator::start_hmac()
         return unavailable("session store full: failed authentications "
                            "cannot be counted");
     }
-    return ask_auth(user_);
+    return ask_credentials(user_);
 }
 
-auth_outcome authenticator::login_verified(const auth_reply &r)
+// Pure: whether r proves the message's credentials (used: the nonce
+// they were made with).
+authenticator::login_check authenticator::check_login(const auth_reply &r,
+                                                      nonce &used) const
 {
     bool ok = false, old = false;
+    used = nonce();
     if (scheme_ == auth_scheme::basic) {
         ok = secure_equal(trim(r.inner), secret_);
     } else {
         // A nonce never issued proves nothing: a digest over the empty
         // nonce (a client's first message, before it has one) is stale.
-        used_ = nonce::from_b64(r.nonce);
-        ok = !used_.empty() && proves(r.inner, used_);
+        used = nonce::from_b64(r.nonce);
+        ok = !used.empty() && proves(r.inner, used);
         for (size_t i = 0; !ok && !old && i < r.previous_nonces.size(); i++) {
             const std::string &prev = r.previous_nonces[i];
             old = !prev.empty() && proves(r.inner, nonce::from_b64(prev));
@@ -113,16 +118,22 @@ auth_outcome authenticator::login_verified(const auth_reply &r)
     // Source/LocURI is who logs in, under the name the backend holds; a
     // name given must be that one.
     if (!user_.empty() && r.username != user_) ok = old = false;
+    if (ok) return login_check::ok;
+    used = nonce();
+    return old ? login_check::stale : login_check::wrong;
+}
+
+auth_outcome authenticator::login_verified(const auth_reply &r)
+{
+    login_check c = check_login(r, used_);
     user_ = r.username;
-    if (old) {
+    if (c == login_check::stale) {
         // The device knows the password but missed the nonce that replaced
         // this one (an answer lost in transit): a new challenge, not a
         // failure, or a flaky network would lock honest devices out.
-        used_ = nonce();
         return stale("stale nonce");
     }
-    if (!ok) {
-        used_ = nonce();
+    if (c == login_check::wrong) {
         // The guess was evaluated: it stays counted, whatever becomes of
         // the challenge that answers it (a failing nonce call included).
         counter_.guessed_wrong();
@@ -169,18 +180,23 @@ auth_outcome authenticator::in_session()
         }
         user = mac_.user;
     }
-    auth_outcome o = ask_auth(user);
+    auth_outcome o = ask_credentials(user);
     o.v = verdict::session;
     return o;
+}
+
+bool authenticator::session_mac_ok(const auth_reply &r) const
+{
+    const session_state &st = ctx_.st;
+    return r.username == mac_.user && !st.mac_nonce.empty()
+           && st.mac_nonce.mac_proves(r.inner, body_, mac_.mac);
 }
 
 auth_outcome authenticator::session_verified(const auth_reply &r)
 {
     session_state &st = ctx_.st;
     if (st.scheme == auth_scheme::hmac) {
-        bool ok = r.username == mac_.user && !st.mac_nonce.empty()
-                  && st.mac_nonce.mac_proves(r.inner, body_, mac_.mac);
-        if (!ok) {
+        if (!session_mac_ok(r)) {
             st.authenticated = false;
             st.scheme = auth_scheme::none;
             counter_.fail_on_commit();  // a MAC was checked
@@ -200,6 +216,7 @@ auth_outcome authenticator::session_verified(const auth_reply &r)
 auth_outcome authenticator::on_auth(int status, const std::string &body)
 {
     if (status == 404) {
+        creds_.forget(ctx_.device_id());
         if (mode_ == mode::session)  // deleted during its session
             return auth_outcome{auth_outcome::step::device_gone};
         // Nothing is kept for a device the backend does not know.
@@ -211,7 +228,11 @@ auth_outcome authenticator::on_auth(int status, const std::string &body)
     std::string why;
     if (!parse_auth_reply(body, r, why)) return unavailable(why);
     server_.take(r, ctx_.st);
-    return mode_ == mode::session ? session_verified(r) : login_verified(r);
+    creds_.keep(ctx_.device_id(), r);
+    record_ = r;
+    from_copy_ = false;
+    return mode_ == mode::session ? session_verified(*record_)
+                                  : login_verified(*record_);
 }
 
 auth_outcome authenticator::on_nonce(int status, const std::string &body)
@@ -220,13 +241,94 @@ auth_outcome authenticator::on_nonce(int status, const std::string &body)
     // 404: unknown device; it still gets its challenge, which will fail.
     if (status == 200) {
         std::string held, why;
-        if (!parse_nonce_reply(body, held, why)) return unavailable(why);
+        auth_reply record;
+        bool has_record;
+        if (!parse_nonce_reply(body, held, record, has_record, why))
+            return unavailable(why);
         if (!held.empty()) chal_.next = nonce::from_b64(held);
+        // The login this challenge asks for needs no `auth` then.
+        if (has_record) creds_.keep(ctx_.device_id(), record);
     } else if (status != 404) {
         return unavailable(backend_reason("nonce", status));
     }
     o.chal = chal_;
     return o;
+}
+
+// ---- the credential record -------------------------------------------------
+
+// A kept record is used only where it verifies the message: a failure, a
+// stale nonce or a wrong name is for the backend's own record to decide
+// (the copy may be out of date), so the cache never refuses anyone nor
+// counts a failure.  What it lets in, the exchange's credential_version
+// confirms.
+auth_outcome authenticator::ask_credentials(const std::string &user)
+{
+    asked_for_ = user;
+    std::optional<auth_reply> r;
+    if (rechecks_ == 0) r = creds_.get(ctx_.device_id());
+    if (r) {
+        nonce ignored;
+        bool verifies = mode_ == mode::session
+                            ? ctx_.st.scheme != auth_scheme::hmac
+                                  || session_mac_ok(*r)
+                            : check_login(*r, ignored) == login_check::ok;
+        if (verifies) {
+            server_.take(*r, ctx_.st);
+            record_ = std::move(r);
+            from_copy_ = true;
+            return mode_ == mode::session ? session_verified(*record_)
+                                          : login_verified(*record_);
+        }
+    }
+    return ask_auth(user);
+}
+
+auth_outcome authenticator::credentials_changed()
+{
+    creds_.forget(ctx_.device_id());
+    record_.reset();
+    used_ = nonce();
+    next_ = nonce();
+    // Each round is an `auth` and an exchange; credentials that change
+    // under every one of them are the backend's trouble, not the device's.
+    if (++rechecks_ > 2) {
+        counter_.release();
+        return unavailable("backend credentials changed during the login");
+    }
+    if (mode_ == mode::login) user_ = asked_for_;
+    auth_outcome o = ask_auth(asked_for_);
+    if (mode_ == mode::session) o.v = verdict::session;
+    return o;
+}
+
+void authenticator::exchanged(const std::string &server_next_nonce)
+{
+    if (!record_) {
+        // the server nonce changed under a copy we did not load
+        if (!server_next_nonce.empty()) creds_.forget(ctx_.device_id());
+        return;
+    }
+    // As the backend stores them (docs/backend-api.md, `nonce`): the
+    // replaced nonce joins the previous ones, newest first.
+    auth_reply &r = *record_;
+    if (!next_.empty()) {
+        std::string next = next_.b64();
+        if (!r.nonce.empty() && r.nonce != next) {
+            r.previous_nonces.insert(r.previous_nonces.begin(), r.nonce);
+            if (r.previous_nonces.size() > kept_previous_nonces)
+                r.previous_nonces.resize(kept_previous_nonces);
+        }
+        r.nonce = std::move(next);
+    }
+    if (!server_next_nonce.empty()) r.server_nonce = server_next_nonce;
+    creds_.keep(ctx_.device_id(), r);
+}
+
+const std::string &authenticator::credential_version() const
+{
+    static const std::string none;
+    return record_ ? record_->credential_version : none;
 }
 
 // ---- outcomes ----------------------------------------------------------------

@@ -22,12 +22,14 @@
 //   for a device that tried none); a throttled sender's carries no nonce.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "auth/nonce.hpp"
 #include "auth/scheme.hpp"
 #include "auth/verdict.hpp"
 #include "session/context.hpp"
+#include "session/credential_cache.hpp"
 #include "session/failure_counter.hpp"
 #include "session/server_credentials.hpp"
 
@@ -79,6 +81,20 @@ public:
     // The backend refused a login's exchange with 409: another message
     // used the nonce first (a retry racing, or a replay).
     auth_outcome nonce_taken();
+    // The backend refused the exchange with 409 "credentials changed": the
+    // record this message was verified against is out of date.  Forgets
+    // it and asks `auth`, to verify the message again.
+    auth_outcome credentials_changed();
+    // The exchange answered 200: the copy of the record takes the nonces
+    // it stored (and the server nonce the device issued, if any).
+    void exchanged(const std::string &server_next_nonce);
+    // The exchange said the device is gone.
+    void forget_credentials() { creds_.forget(ctx_.device_id()); }
+    // Whether this message was verified against a kept copy, not an
+    // answer of `auth` in this message.
+    bool verified_from_copy() const { return record_ && from_copy_; }
+    // What an exchange verified by this message carries ("" for none).
+    const std::string &credential_version() const;
     // The exchange gave up (503): an attempt counted is not a guess.
     void abandon() { counter_.release(); }
 
@@ -111,8 +127,15 @@ private:
         std::string user, mac, why;
     };
 
+    enum class login_check { ok, stale, wrong };
+
     auth_outcome start_hmac();
+    // The record kept for the device if it verifies this message, else
+    // the backend's (`auth`).
+    auth_outcome ask_credentials(const std::string &user);
     auth_outcome ask_auth(const std::string &user);
+    login_check check_login(const auth_reply &r, nonce &used) const;
+    bool session_mac_ok(const auth_reply &r) const;
     auth_outcome failed(std::string reason);
     auth_outcome stale(std::string reason);
     auth_outcome challenge_with(int code, verdict v, std::string reason);
@@ -133,6 +156,11 @@ private:
     std::string secret_;  // md5: Cred/Data; basic: md5_inner
     omadm::challenge chal_;
     nonce used_, next_;  // the nonce this message used, the next one
+    credential_cache creds_;
+    std::optional<auth_reply> record_;  // what this message verified with
+    std::string asked_for_;  // the user name `auth` is asked with
+    bool from_copy_ = false;  // record_ came from creds_
+    unsigned rechecks_ = 0;  // credentials_changed() in this message
 };
 
 }  // namespace omadm

@@ -321,11 +321,19 @@ void exchange::ask_exchange(bool session_start)
         st.device_max_msg_size = (unsigned long) mms;
     if (parse_code(msg_.hdr.meta.max_obj_size, mos) && mos > 0)
         st.device_max_obj_size = (unsigned long long) mos;
-    std::string note;
-    exchange_request r
-        = requests_.build(session_start, answers_our_package_, note);
-    if (!note.empty()) error_ = note;
-    ask(op::exchange, "exchange", to_json(r));
+    // Built once per message (building takes the message's answers); a
+    // message verified again after "credentials changed" sends the same
+    // request with the new verification's nonces.
+    if (!built_) {
+        std::string note;
+        built_ = requests_.build(session_start, answers_our_package_, note);
+        if (!note.empty()) error_ = note;
+    } else if (session_start || auth_.hands_out_nonce()) {
+        built_->used_nonce = auth_.used_nonce().b64();
+        built_->next_nonce = auth_.next_nonce().b64();
+    }
+    built_->credential_version = auth_.credential_version();
+    ask(op::exchange, "exchange", to_json(*built_));
 }
 
 void exchange::on_exchange()
@@ -335,8 +343,13 @@ void exchange::on_exchange()
         std::vector<backend_command> cmds;
         std::string why;
         if (!parse_exchange_reply(call_.answer, cmds, why)) {
+            auth_.forget_credentials();  // it did store the nonces
             backend_failed(why);
             return;
+        }
+        if (built_) {
+            auth_.exchanged(built_->server_next_nonce);
+            built_->credential_version.clear();  // later rounds: failed
         }
         // The commands kept from our earlier messages go first (once per
         // message, however many backend rounds it takes).
@@ -361,6 +374,22 @@ void exchange::on_exchange()
             return;
         }
         answer();
+        return;
+    }
+    // Whatever became of a request not answered 200 (one that timed out
+    // may have rotated the nonce all the same), the copy of the record may
+    // be out of date: the device's next login asks `auth`, which tells a
+    // stale nonce from a wrong one.
+    auth_.forget_credentials();
+    // Only a request that carried a credential_version can be told its
+    // credentials changed; verified again, it goes out again.  A device
+    // gone (deleted, unenrolled) since its copy was kept is the backend's
+    // `auth` to refuse, as it would without the copy.
+    bool carried_version = built_ && !built_->credential_version.empty();
+    if (carried_version
+        && ((call_.status == 409 && says_credentials_changed(call_.answer))
+            || (call_.status == 404 && auth_.verified_from_copy()))) {
+        dispatch(auth_.credentials_changed());
         return;
     }
     if (call_.status == 409 && session_start) {

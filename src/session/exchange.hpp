@@ -158,6 +158,7 @@ private:
     outgoing_object_sender outgoing_;
     request_builder requests_;
     queue queue_;
+    std::optional<exchange_request> built_;  // this message's exchange
 
     action_out out_;
     verdict verdict_ = verdict::none;
