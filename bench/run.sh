@@ -357,17 +357,21 @@ run_sessions() {
     echo "bench: $cur s: ${rps[$k]} sessions/s"
 }
 
-# Every path for every build in turn, so that drift in other load on the
-# machine hits both alike.  The floor is measured before and after each
+# Every path for every build in turn (new first, then old first on the
+# next path), so that drift in other load on the machine hits both alike.  The floor is measured before and after each
 # module path, and each path is compared with the mean of the two floors
 # around it.
 echo "bench: wrk -t$threads -c$conns -d${seconds}s over TLS keepalive," \
      "nginx workers: $workers, devices: $devices, builds: ${builds[*]}"
 declare -A rss0 rss1
 for b in "${builds[@]}"; do use_stack "$b"; rss0[$b]=$(rss); done
-each() {    # function args...: for every build
-    local b
-    for b in "${builds[@]}"; do use_stack "$b"; "$@"; done
+turns=0
+each() {    # function args...: for every build, first one first, then the other
+    local b order=("${builds[@]}")
+    if [ ${#builds[@]} = 2 ] && [ $((turns++ % 2)) = 1 ]; then
+        order=("${builds[1]}" "${builds[0]}")
+    fi
+    for b in "${order[@]}"; do use_stack "$b"; "$@"; done
 }
 each run a1 /floor same_message.lua
 each run b  /omadm same_message.lua BENCH_CRED="$basic_cred"
