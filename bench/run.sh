@@ -518,6 +518,7 @@ echo "calls = backend contract calls per request (per session for r, s); drops =
 declare -A fleet_json
 fleet_run() {    # name concurrency
     fleet_json[$cur:$1]=$(sim_json "fleet-$cur-$1-" "$fleet" "$2" --verify 1)
+    printf '%s\n' "${fleet_json[$cur:$1]}" > "$sdir/sim-fleet-$1.json"
     echo "bench: $cur fleet at concurrency $2 done"
 }
 each fleet_run c50 50
