@@ -14,13 +14,18 @@ local threads = 0
 function setup(thread)    -- main state: number the threads
     threads = threads + 1
     thread:set("tid", threads)
+    thread:set("nthreads", tonumber(os.getenv("BENCH_WRK_THREADS") or "1"))
 end
 
+-- The threads interleave over the devices (thread t takes t-1, t-1+T,
+-- ...), so that two of them do not log in the same device at the same
+-- moment: the module refuses a second login of a device while its first
+-- is under way.
 local n = 0
 function request()
     n = n + 1
     local session = tag .. "-" .. tid .. "-" .. n
-    local device = bench.device(n % bench.devices)
+    local device = bench.device(((n - 1) * nthreads + tid - 1) % bench.devices)
     return wrk.format("POST", nil, bench.headers,
                       bench.message(session, device, cred))
 end

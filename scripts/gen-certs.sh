@@ -15,7 +15,20 @@
 # For production, point ssl_certificate/ssl_certificate_key at a chain
 # issued by your enterprise CA instead, whose root key stays offline (see
 # t/tls.t and README.md, "TLS and enterprise root CAs").
+#
+# The server key is ECDSA P-256 (a handshake signs with it: several times
+# cheaper than RSA-2048 for the server); OMADM_SERVER_KEY=rsa makes an
+# RSA-2048 one instead, for clients without ECDSA.  Only a new server
+# certificate follows it: delete <dir>/server.crt to change an existing one.
 set -eu
+
+case ${OMADM_SERVER_KEY:-ec} in
+    ec)  server_newkey="ec -pkeyopt ec_paramgen_curve:P-256"
+         server_usage=digitalSignature ;;    # ECDHE-ECDSA: signatures only
+    rsa) server_newkey=rsa:2048
+         server_usage=digitalSignature,keyEncipherment ;;
+    *)   echo "gen-certs.sh: OMADM_SERVER_KEY must be ec or rsa" >&2; exit 2 ;;
+esac
 
 dir=${1:?usage: gen-certs.sh <dir> [<ca-dir>]}
 ca_dir=${2:-$dir/ca-private}
@@ -51,12 +64,13 @@ ext=$(mktemp)
 trap 'rm -f "$ext" server.csr' EXIT
 cat > "$ext" <<EXT
 basicConstraints=CA:FALSE
-keyUsage=critical,digitalSignature,keyEncipherment
+keyUsage=critical,$server_usage
 extendedKeyUsage=serverAuth
 subjectAltName=IP:127.0.0.1,DNS:localhost
 EXT
 
-openssl req -new -newkey rsa:2048 -nodes -sha256 -subj "/CN=localhost" \
+# shellcheck disable=SC2086  # $server_newkey is several words
+openssl req -new -newkey $server_newkey -nodes -sha256 -subj "/CN=localhost" \
     -keyout server.key -out server.csr 2>/dev/null
 openssl x509 -req -in server.csr -CA ca.crt -CAkey "$ca_dir/ca.key" \
     -CAcreateserial -sha256 -days 825 -extfile "$ext" -out server.crt 2>/dev/null

@@ -11,6 +11,8 @@
 #   OMADM_CA_DIR     ($OMADM_STATE_DIR-ca, i.e. ./var-ca)  the private key of
 #                    the CA that signs the server certificate: out of the
 #                    running server's reach, needed only to sign a new one
+#   OMADM_SERVER_KEY (ec)  ec (ECDSA P-256) or rsa (RSA-2048): the key of a
+#                    server certificate made now (scripts/gen-certs.sh)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)

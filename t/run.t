@@ -13,7 +13,9 @@
 #   version left in the state directory is moved there, and the second run
 #   reuses the certificates.
 # * TLS as the sample configuration sets it: 1.2 and 1.3 only, and on 1.2
-#   forward-secret AEAD suites only (ECDHE with AES-GCM or ChaCha20).
+#   forward-secret AEAD suites only (ECDHE with AES-GCM or ChaCha20); an
+#   ECDSA P-256 server key; sessions resumed from the server's cache, on
+#   1.2 and 1.3.
 # * limit_req on the device endpoint: a client (127.0.0.2) sending
 #   requests as fast as it can gets 503 past its burst, while a device
 #   session of loopback's 127.0.0.1 (exempt: the host's own tools) runs.
@@ -218,17 +220,38 @@ sub handshake {
         SSL_verifycn_name => '127.0.0.1', %o);
     return $s ? join(' ', 'ok', $s->get_sslversion, $s->get_cipher) : 'failed';
 }
+like(openssl_out('x509', '-in', "$state/server.crt", '-noout', '-text'),
+     qr/Public Key Algorithm: id-ecPublicKey.*NIST CURVE: P-256/s,
+     'the server key is ECDSA P-256');
 like(handshake(), qr/^ok TLSv1_3 /, 'TLS 1.3 by default');
-like(handshake(SSL_version => 'TLSv1_2', SSL_cipher_list => 'ECDHE-RSA-AES128-GCM-SHA256'),
-     qr/^ok TLSv1_2 ECDHE-RSA-AES128-GCM-SHA256$/, 'TLS 1.2 with ECDHE and AES-GCM');
-like(handshake(SSL_version => 'TLSv1_2', SSL_cipher_list => 'ECDHE-RSA-CHACHA20-POLY1305'),
-     qr/^ok TLSv1_2 ECDHE-RSA-CHACHA20-POLY1305$/, '... and with ChaCha20-Poly1305');
-for my $suite (qw(ECDHE-RSA-AES128-SHA ECDHE-RSA-AES256-SHA384 AES128-GCM-SHA256 AES256-SHA)) {
+like(handshake(SSL_version => 'TLSv1_2', SSL_cipher_list => 'ECDHE-ECDSA-AES128-GCM-SHA256'),
+     qr/^ok TLSv1_2 ECDHE-ECDSA-AES128-GCM-SHA256$/, 'TLS 1.2 with ECDHE and AES-GCM');
+like(handshake(SSL_version => 'TLSv1_2', SSL_cipher_list => 'ECDHE-ECDSA-CHACHA20-POLY1305'),
+     qr/^ok TLSv1_2 ECDHE-ECDSA-CHACHA20-POLY1305$/, '... and with ChaCha20-Poly1305');
+for my $suite (qw(ECDHE-ECDSA-AES128-SHA ECDHE-ECDSA-AES256-SHA384 AES128-GCM-SHA256 AES256-SHA)) {
     is(handshake(SSL_version => 'TLSv1_2', SSL_cipher_list => "$suite:\@SECLEVEL=0"),
        'failed', "TLS 1.2 with $suite (not AEAD, or not forward-secret) is refused");
 }
 is(handshake(SSL_version => 'TLSv1_1', SSL_cipher_list => 'DEFAULT:@SECLEVEL=0'), 'failed',
    'TLS 1.1 is refused');
+
+# Resumption: a second connection offering the first one's session (saved
+# by openssl s_client after a request and its answer: 1.3 hands out its
+# session after the handshake) resumes it, without a signature by the
+# server key: from nginx's session cache, as tickets are off.
+OmadmTest::_write("$top/request", "GET /nothing HTTP/1.0\r\n\r\n", 0644);
+sub s_client {
+    my ($version, @o) = @_;
+    return scalar qx{openssl s_client -connect 127.0.0.1:$env{OMADM_HTTPS_PORT} -CAfile $state/ca.crt -verify_return_error $version @o < $top/request 2>/dev/null};
+}
+for my $version (qw(-tls1_2 -tls1_3)) {
+    unlink "$top/session";
+    my $first = s_client($version, '-sess_out', "$top/session");
+    my $second = s_client($version, '-sess_in', "$top/session");
+    my @got = map { /^(New|Reused), (TLSv[\d.]+)/m ? "$1 $2" : 'failed' } $first, $second;
+    (my $v = $version) =~ s/^-tls1_/TLSv1./;
+    is("@got", "New $v Reused $v", "$v: the second connection resumes the first one's session");
+}
 
 # --- limit_req ------------------------------------------------------------------
 

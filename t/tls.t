@@ -22,6 +22,10 @@
 # certificate or with the foreign one gets nginx's 400 and the backend
 # never sees a contract call; a client trusting only the root verifies the
 # server chain.
+#
+# Last, the key types of gen-certs.sh: ECDSA P-256 by default (ECDHE-ECDSA
+# suites only), RSA-2048 with OMADM_SERVER_KEY=rsa, served by a third
+# server to a device session.
 
 use strict;
 use warnings;
@@ -210,6 +214,46 @@ my $other = IO::Socket::SSL->new(PeerAddr => '127.0.0.1',
     SSL_verify_mode => SSL_VERIFY_PEER, SSL_ca_file => $t->ca_file);
 ok(!$other, 'a client trusting only the gen-certs CA is refused');
 
+# (5) gen-certs.sh makes an ECDSA P-256 server key; OMADM_SERVER_KEY=rsa
+# an RSA-2048 one, which nginx serves as well (ECDHE-RSA suites)
+sub x509_text {    # certificate file: openssl x509 -text
+    my ($file) = @_;
+    return scalar qx{openssl x509 -in '$file' -noout -text 2>/dev/null};
+}
+sub tls12_with {    # port, CA file, cipher suites: "ok <cipher>" or "failed"
+    my ($port, $ca, $ciphers) = @_;
+    my $c = IO::Socket::SSL->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+        Timeout => 5, SSL_verify_mode => SSL_VERIFY_PEER, SSL_ca_file => $ca,
+        SSL_verifycn_scheme => 'http', SSL_verifycn_name => '127.0.0.1',
+        SSL_version => 'TLSv1_2', SSL_cipher_list => $ciphers);
+    return $c ? 'ok ' . $c->get_cipher : 'failed';
+}
+like(x509_text($t->dir . '/server.crt'),
+     qr/Public Key Algorithm: id-ecPublicKey.*NIST CURVE: P-256/s,
+     'gen-certs.sh: an ECDSA P-256 server key by default');
+is(tls12_with($t->https_port, $t->ca_file, 'ECDHE-ECDSA-AES128-GCM-SHA256'),
+   'ok ECDHE-ECDSA-AES128-GCM-SHA256', '... served with ECDHE-ECDSA');
+is(tls12_with($t->https_port, $t->ca_file, 'ECDHE-RSA-AES128-GCM-SHA256'),
+   'failed', '... and not with an RSA suite');
+my $rsa = $t->dir . '/rsa';
+{
+    local $ENV{OMADM_SERVER_KEY} = 'rsa';
+    system("$OmadmTest::ROOT/scripts/gen-certs.sh", $rsa) == 0
+        or die "gen-certs.sh failed\n";
+}
+like(x509_text("$rsa/server.crt"),
+     qr/Public Key Algorithm: rsaEncryption.*\(2048 bit\)/s,
+     'OMADM_SERVER_KEY=rsa: an RSA-2048 server key');
+my $r = OmadmTest->new(ssl_certificate => "$rsa/server.crt",
+                       ssl_certificate_key => "$rsa/server.key")->start;
+is(tls12_with($r->https_port, "$rsa/ca.crt", 'ECDHE-RSA-AES128-GCM-SHA256'),
+   'ok ECDHE-RSA-AES128-GCM-SHA256', '... served with ECDHE-RSA');
+my $rd = $r->device(ca => "$rsa/ca.crt", id => 'rsa-dev-1', user => 'r1', pass => 'p1');
+is(hdr_code($rd->post($rd->package1(cred => undef))), '407',
+   '... and a device session runs over it: 407');
+is(hdr_code($rd->post($rd->package1)), '212', '... 212');
+
 $t->check_error_log;
 $e->check_error_log;
+$r->check_error_log;
 done_testing;
