@@ -9,10 +9,12 @@
 -- (BENCH_DEVICES of them, IMEI:bench-<n>, n = thread - 1 modulo threads),
 -- so no two calls for one device are ever in flight at once.
 --
--- SESSION below is what the module sends for such a session today
--- (captured from the backend's side of path s); when the module's calls
--- change, change it to match: run.sh checks that both paths make the
--- number of calls its table says.
+-- SESSION below is what the module sends for such a session (captured from
+-- the backend's side of path s): nonce, auth, exchange against a contract
+-- version 1 backend, nonce and exchange against version 2 (the nonce's
+-- answer carries the credential record, and the exchange its version).
+-- When the module's calls change, change it to match: run.sh checks that
+-- both paths make the number of calls its table says.
 
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 dofile(here .. "common.lua")
@@ -56,8 +58,12 @@ SESSION = {
       end,
       answer = function(s, body)
           s.nonce = body:match('"nonce"%s*:%s*"([^"]*)"') or s.nonce
+          -- contract version 2: the credential record comes with the nonce
+          -- and the module asks no auth; version 1: it asks auth
+          s.version = body:match('"credential_version"%s*:%s*"([^"]*)"')
       end },
     { op = "auth",     -- package 1 with the MD5 Cred: the device's secrets
+      skip = function(s) return s.version ~= nil end,
       body = function(s)
           return '{"device_id":"' .. s.device .. '","username":"' .. s.user .. '"}'
       end },
@@ -66,7 +72,8 @@ SESSION = {
           return '{"alerts":[],"device_id":"' .. s.device .. '","devinfo":' .. devinfo(s)
               .. ',"max_commands":50,"msg_id":"2","next_nonce":"' .. fresh_nonce()
               .. '","results":[],"session_id":"' .. s.session
-              .. '","session_start":true,"statuses":[],"used_nonce":"' .. s.nonce .. '"}'
+              .. '","session_start":true,"statuses":[],"used_nonce":"' .. s.nonce .. '"'
+              .. (s.version and (',"credential_version":"' .. s.version .. '"') or "") .. '}'
       end,
       answer = function(s, body)
           s.commands = body:match('"commands"%s*:%s*%[%s*%]') and 0 or 1
@@ -99,6 +106,7 @@ function init()
 end
 
 function request()
+    while SESSION[step].skip and SESSION[step].skip(state) do step = step + 1 end
     local call = SESSION[step]
     return wrk.format("POST", "/contract/" .. call.op, headers, call.body(state))
 end
