@@ -237,12 +237,13 @@ is(handshake(SSL_version => 'TLSv1_1', SSL_cipher_list => 'DEFAULT:@SECLEVEL=0')
 
 # Resumption: a second connection offering the first one's session (saved
 # by openssl s_client after a request and its answer: 1.3 hands out its
-# session after the handshake) resumes it, without a signature by the
+# session after the handshake, so s_client reads on to nginx's close,
+# -ign_eof, instead of leaving at the end of its input) resumes it, without a signature by the
 # server key: from nginx's session cache, as tickets are off.
 OmadmTest::_write("$top/request", "GET /nothing HTTP/1.0\r\n\r\n", 0644);
 sub s_client {
     my ($version, @o) = @_;
-    return scalar qx{openssl s_client -connect 127.0.0.1:$env{OMADM_HTTPS_PORT} -CAfile $state/ca.crt -verify_return_error $version @o < $top/request 2>/dev/null};
+    return scalar qx{openssl s_client -connect 127.0.0.1:$env{OMADM_HTTPS_PORT} -CAfile $state/ca.crt -verify_return_error -ign_eof $version @o < $top/request 2>/dev/null};
 }
 for my $version (qw(-tls1_2 -tls1_3)) {
     unlink "$top/session";
