@@ -439,10 +439,13 @@ ngx_http_omadm_build_core(ngx_conf_t *cf, ngx_http_omadm_loc_conf_t *conf)
     core->counter_store = &conf->counters;
 
     /* credential copies take only free room: no outsider's challenge may
-       push a session out; sessions evict them as any */
+       push a session out; sessions evict them as any.  The copy a
+       successful login leaves evicts as that login's session does. */
 
     ngx_http_omadm_object_store_init(&conf->credentials, zone);
     core->credential_store = &conf->credentials;
+    ngx_http_omadm_store_init(&conf->login_credentials, zone);
+    core->login_credential_store = &conf->login_credentials;
 
     if (conf->backend_limit) {
         conf->slots = ngx_pcalloc(cf->pool, sizeof(ngx_http_omadm_slots_t));

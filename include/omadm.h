@@ -128,6 +128,14 @@ typedef struct {
                                           no "auth" call; best effort, a put
                                           may fail.  Secret: never logged.
                                           NULL: none kept */
+    const omadm_store_t *login_credential_store; /* where a copy goes once
+                                          a login succeeded (its exchange
+                                          answered 200): another view of
+                                          credential_store's entries, one
+                                          that may evict sessions for room,
+                                          as the login's own session does,
+                                          so that copies are kept in a full
+                                          zone.  NULL: credential_store */
 } omadm_config_t;
 
 

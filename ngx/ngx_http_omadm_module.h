@@ -84,6 +84,8 @@ typedef struct {
     omadm_store_t                     counters;
     omadm_store_t                     credentials;   /* in zone, evicting
                                                         nothing */
+    omadm_store_t                     login_credentials; /* in zone,
+                                                        evicting sessions */
     ngx_http_omadm_slots_t           *slots;         /* NULL: no limit */
 } ngx_http_omadm_loc_conf_t;
 

@@ -13,7 +13,7 @@ authenticator::authenticator(exchange_context &ctx,
                              const omadm_store_t &counters,
                              std::string_view body)
     : ctx_(ctx), counter_(ctx, counters), server_(ctx),
-      creds_(ctx.cf.credential_store)
+      creds_(ctx.cf.credential_store, ctx.cf.login_credential_store)
 {
     // the MAC covers the exact bytes received
     if (accepts(ctx.cf.auth_accept, auth_scheme::hmac)) body_.assign(body);
@@ -322,7 +322,7 @@ void authenticator::exchanged(const std::string &server_next_nonce)
         r.nonce = std::move(next);
     }
     if (!server_next_nonce.empty()) r.server_nonce = server_next_nonce;
-    creds_.keep(ctx_.device_id(), r);
+    creds_.keep_after_login(ctx_.device_id(), r);
 }
 
 const std::string &authenticator::credential_version() const

@@ -11,9 +11,12 @@ std::string credentials_key(std::string_view device_id)
     return k;
 }
 
-credential_cache::credential_cache(const omadm_store_t *store)
+credential_cache::credential_cache(const omadm_store_t *store,
+                                   const omadm_store_t *login_store)
 {
-    if (store) store_.emplace(*store);
+    if (!store) return;
+    store_.emplace(*store);
+    login_store_.emplace(login_store ? *login_store : *store);
 }
 
 std::optional<auth_reply> credential_cache::get(std::string_view device_id) const
@@ -31,14 +34,25 @@ std::optional<auth_reply> credential_cache::get(std::string_view device_id) cons
 
 void credential_cache::keep(std::string_view device_id, const auth_reply &r) const
 {
-    if (!store_) return;
+    if (store_) put(*store_, device_id, r);
+}
+
+void credential_cache::keep_after_login(std::string_view device_id,
+                                        const auth_reply &r) const
+{
+    if (login_store_) put(*login_store_, device_id, r);
+}
+
+void credential_cache::put(const kv_store &to, std::string_view device_id,
+                           const auth_reply &r) const
+{
     std::string key = credentials_key(device_id);
     if (r.credential_version.empty()) {
-        store_->remove(key);
+        to.remove(key);
         return;
     }
     std::string v = to_json(r);
-    if (!store_->put(key, v, credential_cache_ttl)) store_->remove(key);
+    if (!to.put(key, v, credential_cache_ttl)) to.remove(key);
     OPENSSL_cleanse(v.data(), v.size());
 }
 

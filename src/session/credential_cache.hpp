@@ -11,10 +11,12 @@
 // message decides nothing either: the message goes to `auth` as without a
 // cache.  So the cache only ever saves calls.
 //
-// Best effort: puts take free room only (cf.credential_store evicts
-// nothing), so filling it, which anyone can provoke with challenges for
-// registered ids, never pushes a session out.  The values are secret
-// (MD5 inner values): nothing here logs them.
+// Best effort: a copy from a challenge or an `auth` call, which anyone can
+// provoke for registered ids, takes free room only (cf.credential_store
+// evicts nothing), so it never pushes a session out; the copy a
+// successful login leaves (cf.login_credential_store) may evict like the
+// login's own session, so that copies survive in a zone full of sessions.
+// The values are secret (MD5 inner values): nothing here logs them.
 #pragma once
 
 #include <optional>
@@ -29,17 +31,25 @@ namespace omadm {
 
 class credential_cache {
 public:
-    // store NULL: nothing is kept, get() finds nothing.
-    explicit credential_cache(const omadm_store_t *store);
+    // store NULL: nothing is kept, get() finds nothing; login_store NULL:
+    // store.
+    credential_cache(const omadm_store_t *store,
+                     const omadm_store_t *login_store);
 
     std::optional<auth_reply> get(std::string_view device_id) const;
     // A record without credential_version (an older backend) is not kept;
     // one the store has no room for leaves no older copy behind.
     void keep(std::string_view device_id, const auth_reply &r) const;
+    // The same, for the record of a login that succeeded.
+    void keep_after_login(std::string_view device_id, const auth_reply &r) const;
     void forget(std::string_view device_id) const;
 
 private:
+    void put(const kv_store &to, std::string_view device_id,
+             const auth_reply &r) const;
+
     std::optional<kv_store> store_;
+    std::optional<kv_store> login_store_;
 };
 
 // "c:<device>": a device's credential record.

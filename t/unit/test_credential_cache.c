@@ -121,6 +121,44 @@ test_a_copy_that_does_not_verify_decides_nothing(void **state)
 }
 
 
+/* the zone's view for copies when it is full of sessions: the same
+   entries, no free room for a new one */
+static int
+no_room_put(void *ctx, const char *key, size_t key_len, const char *val,
+    size_t val_len, unsigned ttl)
+{
+    (void) ctx; (void) key; (void) key_len; (void) val; (void) val_len;
+    (void) ttl;
+    return OMADM_ERROR;
+}
+
+
+/* A copy from "auth" finds no free room, the copy the successful login
+   leaves may evict, and is what the next login verifies against. */
+static void
+test_a_full_zone_keeps_the_logins_copy(void **state)
+{
+    fixture_t      *f = *state;
+    outcome_t       o;
+    char            token[33];
+    omadm_store_t   no_room;
+
+    no_room = f->store;
+    no_room.put = no_room_put;
+    keep_copies(f);
+    f->cf.credential_store = &no_room;
+    f->cf.login_credential_store = &f->store;
+
+    login(f, "1", &o, token);               /* asserts "auth,exchange" */
+    outcome_free(&o);
+
+    md5_login(f, "2", "secret", &o);
+    expect_field(&o, "SyncBody/Status[1]/Data", "212");
+    assert_string_equal(o.ops, "exchange");
+    outcome_free(&o);
+}
+
+
 int
 main(void)
 {
@@ -129,6 +167,7 @@ main(void)
         EXCHANGE_TEST(test_without_a_version_nothing_is_kept),
         EXCHANGE_TEST(test_credentials_changed_asks_auth_again),
         EXCHANGE_TEST(test_a_copy_that_does_not_verify_decides_nothing),
+        EXCHANGE_TEST(test_a_full_zone_keeps_the_logins_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
