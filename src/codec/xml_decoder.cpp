@@ -12,6 +12,7 @@
 #include <expat.h>
 
 #include "codec/syncml_builder.hpp"
+#include "common/block_recycler.hpp"
 #include "common/text.hpp"
 
 namespace omadm {
@@ -31,11 +32,19 @@ using parser_ptr = std::unique_ptr<XML_ParserStruct, void (*)(XML_Parser)>;
 constexpr size_t k_keep_parser_below = 64 * 1024;
 thread_local parser_ptr t_spare_parser(nullptr, XML_ParserFree);
 
+// A reset parser still frees and rebuilds its DTD tables (a malloc per
+// element name): its blocks are recycled on this thread instead.
+const XML_Memory_Handling_Suite k_recycled_memory = {
+    block_recycler::allocate, block_recycler::reallocate,
+    block_recycler::release};
+
 parser_ptr take_parser()
 {
+    block_recycler::outlive_what_follows();  // the parser is freed first
     parser_ptr p = std::move(t_spare_parser);
     if (p && XML_ParserReset(p.get(), "UTF-8")) return p;
-    p.reset(XML_ParserCreateNS("UTF-8", ns_sep));
+    const XML_Char sep[] = {ns_sep, 0};
+    p.reset(XML_ParserCreate_MM("UTF-8", &k_recycled_memory, sep));
     if (!p) throw std::bad_alloc();
     return p;
 }
