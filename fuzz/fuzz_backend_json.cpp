@@ -1,6 +1,7 @@
 // libFuzzer: the backend-contract JSON reader (answers of "auth" and
 // "exchange") and the request writers fed arbitrary strings, whose output
-// must always be JSON that reads back to the same text when it was UTF-8.
+// must always be JSON that reads back to the same text when it was UTF-8,
+// and the very bytes nlohmann::json's dump of the same object gives.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -79,6 +80,154 @@ void check_readers(std::string_view body)
     }
 }
 
+// The request writers as they were, through nlohmann::json: the bytes they
+// make now must be these.
+using json = nlohmann::json;
+
+std::string ref_dump(const json &j)
+{
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string ref_exchange(const omadm::exchange_request &r)
+{
+    json j = {
+        {"device_id", r.device_id},
+        {"session_id", r.session_id},
+        {"msg_id", r.msg_id},
+        {"session_start", r.session_start},
+    };
+    if (!r.used_nonce.empty()) j["used_nonce"] = r.used_nonce;
+    if (!r.next_nonce.empty()) j["next_nonce"] = r.next_nonce;
+    if (!r.credential_version.empty())
+        j["credential_version"] = r.credential_version;
+    if (!r.devinfo.empty()) j["devinfo"] = r.devinfo;
+    j["alerts"] = json::array();
+    for (const auto &a : r.alerts) {
+        json items = json::array();
+        for (const auto &i : a.items) {
+            items.push_back({{"source", i.source}, {"target", i.target},
+                             {"type", i.type},     {"format", i.format},
+                             {"mark", i.mark},     {"data", i.data}});
+        }
+        j["alerts"].push_back({{"code", a.code},
+                               {"correlator", a.correlator},
+                               {"items", std::move(items)}});
+    }
+    j["statuses"] = json::array();
+    for (const auto &s : r.statuses) {
+        json st = {{"command_id", s.command_id}, {"status", s.status}};
+        if (!s.items.empty()) {
+            st["items"] = json::array();
+            for (const auto &i : s.items) {
+                st["items"].push_back({{"source", i.source},
+                                       {"target", i.target},
+                                       {"data", i.data}});
+            }
+        }
+        j["statuses"].push_back(st);
+    }
+    j["results"] = json::array();
+    for (const auto &x : r.results) {
+        j["results"].push_back({{"command_id", x.command_id},
+                                {"source", x.source},
+                                {"format", x.format},
+                                {"type", x.type},
+                                {"data", x.data}});
+    }
+    j["max_commands"] = r.max_commands;
+    if (!r.server_next_nonce.empty())
+        j["server_next_nonce"] = r.server_next_nonce;
+    if (!r.requeue.empty()) j["requeue"] = r.requeue;
+    if (!r.failed.empty()) {
+        j["failed"] = json::array();
+        for (const auto &f : r.failed) {
+            j["failed"].push_back(
+                {{"command_id", f.command_id}, {"reason", f.reason}});
+        }
+    }
+    return ref_dump(j);
+}
+
+std::string ref_auth_reply(const omadm::auth_reply &r)
+{
+    json j = {{"username", r.username},
+              {"inner", r.inner},
+              {"nonce", r.nonce},
+              {"previous_nonces", r.previous_nonces}};
+    auto add = [&j](const char *name, const std::string &v) {
+        if (!v.empty()) j[name] = v;
+    };
+    add("server_username", r.server_username);
+    add("server_inner", r.server_inner);
+    add("server_basic", r.server_basic);
+    add("server_nonce", r.server_nonce);
+    add("credential_version", r.credential_version);
+    return ref_dump(j);
+}
+
+// Every field of every request from the two strings, in turns.
+void check_same_bytes(std::string_view a, std::string_view b)
+{
+    std::string sa(a), sb(b);
+    if (omadm::auth_request(a, b)
+        != ref_dump({{"device_id", sa}, {"username", sb}}))
+        die("auth request bytes changed");
+    if (omadm::nonce_request(b, a)
+        != ref_dump({{"device_id", sb}, {"nonce", sa}}))
+        die("nonce request bytes changed");
+    unsigned long long off = sa.size() * 977ULL, len = ~0ULL - sb.size();
+    if (omadm::object_request(a, b, off, len)
+        != ref_dump({{"device_id", sa},
+                     {"command_id", sb},
+                     {"offset", off},
+                     {"length", len}}))
+        die("object request bytes changed");
+
+    omadm::exchange_request r;
+    r.device_id = sa;
+    r.session_id = sb;
+    r.msg_id = sb + sa;
+    r.session_start = sa.size() % 2;
+    r.used_nonce = sb;
+    r.next_nonce = sa;
+    r.credential_version = sb;
+    r.devinfo[sa] = sb;
+    r.devinfo[sb] = sa;
+    omadm::alert_item item{sa, sb, sa, sb, sa, sb};
+    r.alerts.push_back({sa, sb, {item, item}});
+    r.alerts.push_back({sb, sa, {}});
+    r.statuses.push_back({sa, -int(sb.size()), {{sa, sb, sa}}});
+    r.statuses.push_back({sb, 200, {}});
+    r.results.push_back({sb, sa, sb, sa, sb});
+    r.max_commands = unsigned(sa.size() * 31);
+    r.server_next_nonce = sa;
+    r.requeue = {sa, sb};
+    r.failed.push_back({sb, sa});
+    if (omadm::to_json(r) != ref_exchange(r))
+        die("exchange request bytes changed");
+    omadm::exchange_request bare;  // the optional members left out
+    bare.device_id = sb;
+    bare.alerts.push_back({sa, sb, {}});
+    if (omadm::to_json(bare) != ref_exchange(bare))
+        die("exchange request (bare) bytes changed");
+
+    omadm::auth_reply ar;
+    ar.username = sa;
+    ar.inner = sb;
+    ar.previous_nonces = {sb, sa};
+    if (omadm::to_json(ar) != ref_auth_reply(ar))
+        die("credential record bytes changed");
+    ar.nonce = sa;
+    ar.server_username = sb;
+    ar.server_inner = sa;
+    ar.server_basic = sb;
+    ar.server_nonce = sa;
+    ar.credential_version = sb;
+    if (omadm::to_json(ar) != ref_auth_reply(ar))
+        die("credential record (full) bytes changed");
+}
+
 // The writers: split the input in two strings at the first NUL.
 void check_writers(std::string_view in)
 {
@@ -86,6 +235,7 @@ void check_writers(std::string_view in)
     std::string_view a = in.substr(0, nul);
     std::string_view b = nul == std::string_view::npos ? std::string_view()
                                                         : in.substr(nul + 1);
+    check_same_bytes(a, b);
 
     auto j = nlohmann::json::parse(omadm::auth_request(a, b), nullptr, false);
     if (!j.is_object() || !j["device_id"].is_string()

@@ -4,26 +4,13 @@
 
 #include "auth/base64.hpp"
 #include "backend/command_json.hpp"
+#include "backend/json_writer.hpp"
 
 namespace omadm {
 
 using json = nlohmann::json;
 
 namespace {
-
-std::string dump(const json &j)
-{
-    return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-// A JSON array of each item as item_json makes it.
-template <class Items, class ToJson>
-json array_of(const Items &items, ToJson item_json)
-{
-    json a = json::array();
-    for (const auto &x : items) a.push_back(item_json(x));
-    return a;
-}
 
 // A member that must be a string when present; absent/null gives "".
 bool optional_string(const json &obj, const char *name, std::string &out)
@@ -241,79 +228,153 @@ bool read_command(const json &j, backend_command &out, std::string &why)
     return reader.read(j, 0, out);
 }
 
+// Request bodies: members in name order (the order nlohmann's dump of the
+// same object gave, so the bytes did not change).
+
 std::string auth_request(std::string_view device_id, std::string_view username)
 {
-    return dump({{"device_id", device_id}, {"username", username}});
+    json_writer w(64 + device_id.size() + username.size());
+    w.begin_object()
+        .member("device_id", device_id)
+        .member("username", username)
+        .end_object();
+    return w.take();
 }
 
 std::string nonce_request(std::string_view device_id,
                           std::string_view nonce_b64)
 {
-    return dump({{"device_id", device_id}, {"nonce", nonce_b64}});
+    json_writer w(64 + device_id.size() + nonce_b64.size());
+    w.begin_object()
+        .member("device_id", device_id)
+        .member("nonce", nonce_b64)
+        .end_object();
+    return w.take();
 }
+
+namespace {
+
+void write_alert(json_writer &w, const device_alert &a)
+{
+    w.begin_object().member("code", a.code).member("correlator", a.correlator);
+    w.key("items").begin_array();
+    for (const alert_item &i : a.items) {
+        w.begin_object()
+            .member("data", i.data)
+            .member("format", i.format)
+            .member("mark", i.mark)
+            .member("source", i.source)
+            .member("target", i.target)
+            .member("type", i.type)
+            .end_object();
+    }
+    w.end_array().end_object();
+}
+
+void write_status(json_writer &w, const status_report &s)
+{
+    w.begin_object().member("command_id", s.command_id);
+    if (!s.items.empty()) {
+        w.key("items").begin_array();
+        for (const status_item &i : s.items) {
+            w.begin_object()
+                .member("data", i.data)
+                .member("source", i.source)
+                .member("target", i.target)
+                .end_object();
+        }
+        w.end_array();
+    }
+    w.member("status", s.status).end_object();
+}
+
+void write_result(json_writer &w, const result_report &x)
+{
+    w.begin_object()
+        .member("command_id", x.command_id)
+        .member("data", x.data)
+        .member("format", x.format)
+        .member("source", x.source)
+        .member("type", x.type)
+        .end_object();
+}
+
+// Its size, near enough to reserve once.
+size_t estimate(const exchange_request &r)
+{
+    size_t n = 320 + r.device_id.size() + r.session_id.size()
+               + r.credential_version.size();
+    for (const auto &d : r.devinfo) n += 8 + d.first.size() + d.second.size();
+    for (const auto &a : r.alerts) {
+        n += 48;
+        for (const auto &i : a.items) n += 80 + i.data.size() + i.target.size();
+    }
+    for (const auto &st : r.statuses) n += 48 + 40 * st.items.size();
+    for (const auto &x : r.results) n += 80 + x.data.size() + x.source.size();
+    return n;
+}
+
+}  // namespace
 
 std::string to_json(const exchange_request &r)
 {
-    json j = {
-        {"device_id", r.device_id},
-        {"session_id", r.session_id},
-        {"msg_id", r.msg_id},
-        {"session_start", r.session_start},
-    };
-    if (!r.used_nonce.empty()) j["used_nonce"] = r.used_nonce;
-    if (!r.next_nonce.empty()) j["next_nonce"] = r.next_nonce;
+    json_writer w(estimate(r));
+    w.begin_object();
+    w.key("alerts").begin_array();
+    for (const device_alert &a : r.alerts) write_alert(w, a);
+    w.end_array();
     if (!r.credential_version.empty())
-        j["credential_version"] = r.credential_version;
-    if (!r.devinfo.empty()) j["devinfo"] = r.devinfo;
-
-    j["alerts"] = array_of(r.alerts, [](const device_alert &a) {
-        json items = array_of(a.items, [](const alert_item &i) {
-            return json{{"source", i.source}, {"target", i.target},
-                        {"type", i.type},     {"format", i.format},
-                        {"mark", i.mark},     {"data", i.data}};
-        });
-        return json{{"code", a.code},
-                    {"correlator", a.correlator},
-                    {"items", std::move(items)}};
-    });
-    j["statuses"] = array_of(r.statuses, [](const status_report &s) {
-        json st = {{"command_id", s.command_id}, {"status", s.status}};
-        if (!s.items.empty()) {
-            st["items"] = array_of(s.items, [](const status_item &i) {
-                return json{{"source", i.source},
-                            {"target", i.target},
-                            {"data", i.data}};
-            });
-        }
-        return st;
-    });
-    j["results"] = array_of(r.results, [](const result_report &x) {
-        return json{{"command_id", x.command_id},
-                    {"source", x.source},
-                    {"format", x.format},
-                    {"type", x.type},
-                    {"data", x.data}};
-    });
-    j["max_commands"] = r.max_commands;
-    if (!r.server_next_nonce.empty())
-        j["server_next_nonce"] = r.server_next_nonce;
-    if (!r.requeue.empty()) j["requeue"] = r.requeue;
-    if (!r.failed.empty()) {
-        j["failed"] = array_of(r.failed, [](const failed_report &f) {
-            return json{{"command_id", f.command_id}, {"reason", f.reason}};
-        });
+        w.member("credential_version", r.credential_version);
+    w.member("device_id", r.device_id);
+    if (!r.devinfo.empty()) {
+        w.key("devinfo").begin_object();
+        for (const auto &d : r.devinfo) w.member(d.first, d.second);
+        w.end_object();
     }
-    return dump(j);
+    if (!r.failed.empty()) {
+        w.key("failed").begin_array();
+        for (const failed_report &f : r.failed) {
+            w.begin_object()
+                .member("command_id", f.command_id)
+                .member("reason", f.reason)
+                .end_object();
+        }
+        w.end_array();
+    }
+    w.member("max_commands", r.max_commands).member("msg_id", r.msg_id);
+    if (!r.next_nonce.empty()) w.member("next_nonce", r.next_nonce);
+    if (!r.requeue.empty()) {
+        w.key("requeue").begin_array();
+        for (const std::string &id : r.requeue) w.value(id);
+        w.end_array();
+    }
+    w.key("results").begin_array();
+    for (const result_report &x : r.results) write_result(w, x);
+    w.end_array();
+    if (!r.server_next_nonce.empty())
+        w.member("server_next_nonce", r.server_next_nonce);
+    w.member("session_id", r.session_id)
+        .member("session_start", r.session_start);
+    w.key("statuses").begin_array();
+    for (const status_report &st : r.statuses) write_status(w, st);
+    w.end_array();
+    if (!r.used_nonce.empty()) w.member("used_nonce", r.used_nonce);
+    w.end_object();
+    return w.take();
 }
 
 std::string object_request(std::string_view device_id,
                            std::string_view command_id,
                            unsigned long long offset, unsigned long long length)
 {
-    return dump({{"device_id", device_id},
-                 {"command_id", command_id},
-                 {"offset", offset},
-                 {"length", length}});
+    json_writer w(96 + device_id.size() + command_id.size());
+    w.begin_object()
+        .member("command_id", command_id)
+        .member("device_id", device_id)
+        .member("length", length)
+        .member("offset", offset)
+        .end_object();
+    return w.take();
 }
 
 bool parse_object_reply(std::string_view body, std::string &data,
@@ -384,19 +445,24 @@ bool parse_auth_reply(std::string_view body, auth_reply &out, std::string &why)
 
 std::string to_json(const auth_reply &r)
 {
-    json j = {{"username", r.username},
-              {"inner", r.inner},
-              {"nonce", r.nonce},
-              {"previous_nonces", r.previous_nonces}};
-    auto add = [&j](const char *name, const std::string &v) {
-        if (!v.empty()) j[name] = v;
+    json_writer w(192 + r.username.size() + r.inner.size()
+                  + r.credential_version.size()
+                  + 32 * r.previous_nonces.size());
+    auto optional = [&w](const char *name, const std::string &v) {
+        if (!v.empty()) w.member(name, v);
     };
-    add("server_username", r.server_username);
-    add("server_inner", r.server_inner);
-    add("server_basic", r.server_basic);
-    add("server_nonce", r.server_nonce);
-    add("credential_version", r.credential_version);
-    return dump(j);
+    w.begin_object();
+    optional("credential_version", r.credential_version);
+    w.member("inner", r.inner).member("nonce", r.nonce);
+    w.key("previous_nonces").begin_array();
+    for (const std::string &n : r.previous_nonces) w.value(n);
+    w.end_array();
+    optional("server_basic", r.server_basic);
+    optional("server_inner", r.server_inner);
+    optional("server_nonce", r.server_nonce);
+    optional("server_username", r.server_username);
+    w.member("username", r.username).end_object();
+    return w.take();
 }
 
 bool says_credentials_changed(std::string_view body)

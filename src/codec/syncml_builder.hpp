@@ -86,6 +86,8 @@ private:
         std::string text;
     };
 
+    static constexpr size_t k_usual_depth = 10;
+
     frame child_of(const frame &parent, std::string_view uri,
                    std::string_view local);
     bool identifiers_fit(parse_error &err) const;

@@ -10,8 +10,10 @@
 #include <new>
 
 #include <expat.h>
+#include <sys/random.h>
 
 #include "codec/syncml_builder.hpp"
+#include "common/block_recycler.hpp"
 #include "common/text.hpp"
 
 namespace omadm {
@@ -31,12 +33,36 @@ using parser_ptr = std::unique_ptr<XML_ParserStruct, void (*)(XML_Parser)>;
 constexpr size_t k_keep_parser_below = 64 * 1024;
 thread_local parser_ptr t_spare_parser(nullptr, XML_ParserFree);
 
+// A reset parser still frees and rebuilds its DTD tables (a malloc per
+// element name): its blocks are recycled on this thread instead.
+const XML_Memory_Handling_Suite k_recycled_memory = {
+    block_recycler::allocate, block_recycler::reallocate,
+    block_recycler::release};
+
+// The key of expat's SipHash-keyed tables (what keeps colliding element
+// names from being chosen), random once per parser instead of a getrandom
+// call on every message; 0 (getrandom failed) leaves it to expat.
+thread_local unsigned long t_hash_salt;
+
+unsigned long random_salt()
+{
+    unsigned long salt = 0;
+    if (getrandom(&salt, sizeof salt, GRND_NONBLOCK) != ssize_t(sizeof salt))
+        return 0;
+    return salt;
+}
+
 parser_ptr take_parser()
 {
+    block_recycler::outlive_what_follows();  // the parser is freed first
     parser_ptr p = std::move(t_spare_parser);
-    if (p && XML_ParserReset(p.get(), "UTF-8")) return p;
-    p.reset(XML_ParserCreateNS("UTF-8", ns_sep));
-    if (!p) throw std::bad_alloc();
+    if (!p || !XML_ParserReset(p.get(), "UTF-8")) {
+        const XML_Char sep[] = {ns_sep, 0};
+        p.reset(XML_ParserCreate_MM("UTF-8", &k_recycled_memory, sep));
+        if (!p) throw std::bad_alloc();
+        t_hash_salt = random_salt();
+    }
+    if (t_hash_salt) XML_SetHashSalt(p.get(), t_hash_salt);
     return p;
 }
 

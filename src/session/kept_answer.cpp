@@ -39,25 +39,87 @@ const char k_packed_deflate = 'z';
 const int k_window_bits = 12;
 const int k_mem_level = 5;
 
+// One deflate and one inflate stream per thread, reset between answers
+// (deflateReset is deflateEnd + deflateInit without freeing the state: the
+// same bytes out, none of the five allocations; some 40 KiB kept with the
+// small window below).  A stream that failed is ended and made anew next
+// time.
+class deflater {
+public:
+    ~deflater() { drop(); }
+
+    z_stream *take()
+    {
+        if (ready_) {
+            if (deflateReset(&z_) == Z_OK) return &z_;
+            drop();
+        }
+        z_ = z_stream{};
+        if (deflateInit2(&z_, Z_BEST_SPEED, Z_DEFLATED, -k_window_bits,
+                         k_mem_level, Z_DEFAULT_STRATEGY)
+            != Z_OK)
+            return nullptr;
+        ready_ = true;
+        return &z_;
+    }
+
+    void drop()
+    {
+        if (ready_) deflateEnd(&z_);
+        ready_ = false;
+    }
+
+private:
+    z_stream z_{};
+    bool ready_ = false;
+};
+
+class inflater {
+public:
+    ~inflater() { drop(); }
+
+    z_stream *take()
+    {
+        if (ready_) {
+            if (inflateReset(&z_) == Z_OK) return &z_;
+            drop();
+        }
+        z_ = z_stream{};
+        if (inflateInit2(&z_, -k_window_bits) != Z_OK) return nullptr;
+        ready_ = true;
+        return &z_;
+    }
+
+    void drop()
+    {
+        if (ready_) inflateEnd(&z_);
+        ready_ = false;
+    }
+
+private:
+    z_stream z_{};
+    bool ready_ = false;
+};
+
+thread_local deflater t_deflater;
+thread_local inflater t_inflater;
+
 bool deflate_into(std::string_view in, std::string &out)
 {
-    z_stream z{};
-    if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, -k_window_bits, k_mem_level,
-                     Z_DEFAULT_STRATEGY)
-        != Z_OK)
-        return false;
-    bool ok = deflateSetDictionary(&z, (const Bytef *) k_dictionary,
+    z_stream *z = t_deflater.take();
+    if (!z) return false;
+    bool ok = deflateSetDictionary(z, (const Bytef *) k_dictionary,
                                    sizeof(k_dictionary) - 1)
               == Z_OK;
     size_t start = out.size();
-    out.resize(start + deflateBound(&z, in.size()));
-    z.next_in = (Bytef *) in.data();
-    z.avail_in = (uInt) in.size();
-    z.next_out = (Bytef *) &out[start];
-    z.avail_out = (uInt) (out.size() - start);
-    ok = ok && deflate(&z, Z_FINISH) == Z_STREAM_END;
-    out.resize(start + z.total_out);
-    deflateEnd(&z);
+    out.resize(start + deflateBound(z, in.size()));
+    z->next_in = (Bytef *) in.data();
+    z->avail_in = (uInt) in.size();
+    z->next_out = (Bytef *) &out[start];
+    z->avail_out = (uInt) (out.size() - start);
+    ok = ok && deflate(z, Z_FINISH) == Z_STREAM_END;
+    out.resize(start + z->total_out);
+    if (!ok) t_deflater.drop();
     return ok;
 }
 
@@ -91,21 +153,23 @@ std::optional<std::string> unpack_answer(std::string_view packed,
         || size > max_size)
         return {};
     std::string_view stream = r.rest();
-    z_stream z{};
-    if (inflateInit2(&z, -k_window_bits) != Z_OK) return {};
     std::string out(size, '\0');
-    z.next_in = (Bytef *) stream.data();
-    z.avail_in = (uInt) stream.size();
-    z.next_out = (Bytef *) out.data();
-    z.avail_out = (uInt) out.size();
-    bool ok = inflateSetDictionary(&z, (const Bytef *) k_dictionary,
+    z_stream *z = t_inflater.take();
+    if (!z) return {};
+    z->next_in = (Bytef *) stream.data();
+    z->avail_in = (uInt) stream.size();
+    z->next_out = (Bytef *) out.data();
+    z->avail_out = (uInt) out.size();
+    bool ok = inflateSetDictionary(z, (const Bytef *) k_dictionary,
                                    sizeof(k_dictionary) - 1)
               == Z_OK;
-    int rc = ok ? inflate(&z, Z_FINISH) : Z_DATA_ERROR;
+    int rc = ok ? inflate(z, Z_FINISH) : Z_DATA_ERROR;
     // exactly the size announced, and nothing after the stream's end
-    ok = rc == Z_STREAM_END && z.total_out == size && z.avail_in == 0;
-    inflateEnd(&z);
-    if (!ok) return {};
+    ok = rc == Z_STREAM_END && z->total_out == size && z->avail_in == 0;
+    if (!ok) {
+        t_inflater.drop();
+        return {};
+    }
     return out;
 }
 

@@ -24,8 +24,10 @@ void sink(void *ctx, const char *val, size_t len)
 
 std::string key_of(const char *prefix, std::string_view a, std::string_view b)
 {
-    std::string k(prefix);
-    k.append(a).append(1, '\n').append(b);
+    std::string k;
+    k.reserve(std::char_traits<char>::length(prefix) + a.size() + 1
+              + b.size());
+    k.append(prefix).append(a).append(1, '\n').append(b);
     return k;
 }
 

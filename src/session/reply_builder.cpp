@@ -69,6 +69,7 @@ void reply_builder::add_statuses(message &m, const std::string &code,
                                  unsigned &next_cmd_id) const
 {
     const auto &own_codes = answers_.codes;
+    m.body.reserve(m.body.size() + ctx_.msg.body.size());  // one at most each
     for (const auto &c : ctx_.msg.body) {
         // Statuses and Results are answers themselves, but for a Results
         // carrying a large object's chunk; NoResp asks for none.

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backend/command_json.hpp"
+#include "backend/json_writer.hpp"
 #include "common/byte_record.hpp"
 #include "session/kept_answer.hpp"
 
@@ -224,8 +225,12 @@ bool deserialize(std::string_view blob, session_state &out)
 
 std::string serialize(const auth_failures &f)
 {
-    json j = {{"count", f.count}, {"window_start", f.window_start}};
-    return j.dump();
+    json_writer w(48);
+    w.begin_object()
+        .member("count", f.count)
+        .member("window_start", f.window_start)
+        .end_object();
+    return w.take();
 }
 
 bool deserialize(std::string_view blob, auth_failures &out)
