@@ -187,7 +187,8 @@ ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
     }
 
     for ( ;; ) {
-        node = ngx_slab_alloc_locked(zone->shpool, size);
+        node = ngx_slab_alloc_locked(zone->shpool,
+                                     ngx_max(size, NGX_HTTP_OMADM_MIN_CHUNK));
         if (node) {
             break;
         }
@@ -199,7 +200,12 @@ ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
         {
             ngx_shmtx_unlock(&zone->shpool->mutex);
 
-            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+            /* a put that may evict nothing takes free room or fails, as
+               its caller expects (a credential copy is best effort); only
+               a put that evicted all it could is the zone's trouble */
+
+            ngx_log_error(evict_max ? NGX_LOG_ERR : NGX_LOG_INFO,
+                          ngx_cycle->log, 0,
                           "omadm: could not store %uz bytes in "
                           "omadm_session_zone \"%V\"",
                           val_len, &zone->shm_zone->shm.name);

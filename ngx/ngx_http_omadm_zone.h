@@ -14,6 +14,15 @@
 
 
 #define NGX_HTTP_OMADM_EVICT_MAX          64
+/*
+ * Every entry takes at least one chunk of this size, that of a session's
+ * record: entries of one slab class, so that evicting the least recently
+ * used session frees room for any small put.  Of mixed classes, a full
+ * zone could not place a failure counter (a 256-byte chunk) after evicting
+ * 64 sessions of 512 bytes: a page changes class only once all of it is
+ * free, and logins were refused with 503.
+ */
+#define NGX_HTTP_OMADM_MIN_CHUNK          512
 #define NGX_HTTP_OMADM_EXPIRE_MAX         8
 #define NGX_HTTP_OMADM_COUNTERS_SHARE     4     /* at most 1/4 of the zone */
 
