@@ -146,7 +146,7 @@ ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
     size_t                  size, replaced;
     time_t                  now;
     uint32_t                hash;
-    ngx_uint_t              evicted, evict_max;
+    ngx_uint_t              evicted, evict_max, level;
     ngx_queue_t            *q;
     ngx_http_omadm_node_t  *node, *old;
 
@@ -204,8 +204,8 @@ ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
                its caller expects (a credential copy is best effort); only
                a put that evicted all it could is the zone's trouble */
 
-            ngx_log_error(evict_max ? NGX_LOG_ERR : NGX_LOG_INFO,
-                          ngx_cycle->log, 0,
+            level = evict_max ? NGX_LOG_ERR : NGX_LOG_INFO;
+            ngx_log_error(level, ngx_cycle->log, 0,
                           "omadm: could not store %uz bytes in "
                           "omadm_session_zone \"%V\"",
                           val_len, &zone->shm_zone->shm.name);
