@@ -138,6 +138,17 @@ ngx_http_omadm_store_put(void *data, const char *key, size_t key_len,
 }
 
 
+/* the bytes a node of that key and value takes: counted in kept_size as
+   they are allocated, so that the counters' quarter is of real memory */
+
+static size_t
+ngx_http_omadm_chunk(size_t key_val_len)
+{
+    return ngx_max(offsetof(ngx_http_omadm_node_t, data) + key_val_len,
+                   NGX_HTTP_OMADM_MIN_CHUNK);
+}
+
+
 static int
 ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
     size_t key_len, const char *val, size_t val_len, unsigned ttl,
@@ -152,7 +163,7 @@ ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
 
     now = ngx_time();
     hash = ngx_crc32_short((u_char *) key, key_len);
-    size = offsetof(ngx_http_omadm_node_t, data) + key_len + val_len;
+    size = ngx_http_omadm_chunk(key_len + val_len);
     evicted = 0;
     evict_max = (how == NGX_HTTP_OMADM_EVICTS_NOTHING)
                 ? 0 : NGX_HTTP_OMADM_EVICT_MAX;
@@ -164,9 +175,8 @@ ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
     /* a counter refused keeps its old value: the count never starts over */
 
     old = ngx_http_omadm_lookup(zone, (u_char *) key, key_len, hash);
-    replaced = (old && old->kept) ? offsetof(ngx_http_omadm_node_t, data)
-                                    + old->key_len + old->val_len
-                                  : 0;
+    replaced = (old && old->kept)
+               ? ngx_http_omadm_chunk(old->key_len + old->val_len) : 0;
 
     if (how == NGX_HTTP_OMADM_KEPT
         && zone->sh->kept_size - replaced + size > zone->sh->kept_max)
@@ -187,8 +197,7 @@ ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
     }
 
     for ( ;; ) {
-        node = ngx_slab_alloc_locked(zone->shpool,
-                                     ngx_max(size, NGX_HTTP_OMADM_MIN_CHUNK));
+        node = ngx_slab_alloc_locked(zone->shpool, size);
         if (node) {
             break;
         }
@@ -399,8 +408,8 @@ ngx_http_omadm_delete(ngx_http_omadm_zone_t *zone,
     ngx_http_omadm_node_t *node)
 {
     if (node->kept) {
-        zone->sh->kept_size -= offsetof(ngx_http_omadm_node_t, data)
-                               + node->key_len + node->val_len;
+        zone->sh->kept_size -= ngx_http_omadm_chunk(node->key_len
+                                                    + node->val_len);
     }
 
     ngx_queue_remove(&node->queue);
