@@ -13,21 +13,11 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use OmadmTest;
 
-my ($sqlite3) = grep { -x } map { "$_/sqlite3" } split /:/, $ENV{PATH};
-plan skip_all => 'the sqlite3 shell is not installed' unless $sqlite3;
+plan skip_all => 'the sqlite3 shell is not installed' unless OmadmTest::sqlite3_shell();
 
 my $t = OmadmTest->new;
 my $db = $t->dir . '/omadm.db';
-sub sql {
-    my ($text) = @_;
-    open my $fh, '-|', $sqlite3, $db, $text or die "sqlite3: $!\n";
-    local $/;
-    my $out = <$fh> // '';
-    close $fh;
-    die "sqlite3 failed on: $text\n" if $?;
-    $out =~ s/\s+\z//;
-    return $out;
-}
+sub sql { OmadmTest::sqlite3($db, $_[0]) }
 # the query of Store::commands (store_commands.cpp)
 sub plan_of_listing {
     sql("EXPLAIN QUERY PLAN SELECT id FROM commands WHERE device_id = 'a'"

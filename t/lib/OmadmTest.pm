@@ -204,6 +204,26 @@ sub _write {
     chmod $mode, $path if defined $mode;
 }
 
+# The sqlite3 shell on PATH, or undef (tests that read a database with it
+# skip without).
+sub sqlite3_shell {
+    my ($shell) = grep { -x } map { "$_/sqlite3" } split /:/, $ENV{PATH};
+    return $shell;
+}
+
+# sqlite3($db, $sql): what the shell prints for $sql on database $db,
+# without trailing whitespace; dies if the shell fails.
+sub sqlite3 {
+    my ($db, $text) = @_;
+    open my $fh, '-|', sqlite3_shell(), $db, $text or die "sqlite3: $!\n";
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    die "sqlite3 failed on: $text\n" if $?;
+    $out =~ s/\s+\z//;
+    return $out;
+}
+
 sub _slurp {
     my ($path) = @_;
     open my $fh, '<', $path or return '';
