@@ -24,10 +24,8 @@ conc=${MILLION_CONCURRENCY:-500}
 verify=${MILLION_VERIFY:-100000}
 sim=$root/build/omadm-sim
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 dir=$(mktemp -d /tmp/omadm-million-XXXXXX)
-https_port=$(free_port)
-api_port=$(free_port)
+read -r https_port api_port < <(free_ports 2)
 run_pid=""
 stop_all() {
     [ -n "$run_pid" ] && stop_pid "$run_pid"

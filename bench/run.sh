@@ -52,7 +52,7 @@ declare -A expect_old=([b]=0 [c]=1 [d]=2 [s]=3 [r]=3)
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 lib_prefix=bench
-. "$root/scripts/lib.sh"    # alive, stop_pid, port_open, wait_ready, fail
+. "$root/scripts/lib.sh"    # alive, stop_pid, port_open, free_ports, wait_ready, fail
 bench=$root/bench
 nginx=${OMADM_NGINX:-/usr/sbin/nginx}
 seconds=${BENCH_SECONDS:-10}
@@ -140,13 +140,6 @@ OMADM_SERVER_KEY=${BENCH_SERVER_KEY:-ec} "$root/scripts/gen-certs.sh" "$dir"
 token=$(cat "$dir/admin.token")
 contract_key=$(cat "$dir/contract.key")
 basic_cred='<Cred><Meta><Type xmlns="syncml:metinf">syncml:auth-basic</Type><Format xmlns="syncml:metinf">b64</Format></Meta><Data>'$(printf bench:secret | base64)'</Data></Cred>'
-
-free_ports() {    # n: that many free loopback ports
-    perl -MIO::Socket::INET -e '
-        my @s = map { IO::Socket::INET->new(LocalAddr => "127.0.0.1",
-                      LocalPort => 0, Listen => 1) or die } 1 .. $ARGV[0];
-        print join(" ", map { $_->sockport } @s), "\n"' "$1"
-}
 
 # The stack of one build: its backend (own database) and an nginx loading
 # its module, in $dir/<build>, with BENCH_DEVICES devices registered.

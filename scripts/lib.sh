@@ -28,6 +28,13 @@ stop_pid() {    # pid (may be empty): TERM, wait up to 5 s, then KILL
     wait "$pid" 2>/dev/null || true
 }
 
+free_ports() {    # n: that many free loopback ports
+    perl -MIO::Socket::INET -e '
+        my @s = map { IO::Socket::INET->new(LocalAddr => "127.0.0.1",
+                      LocalPort => 0, Listen => 1) or die } 1 .. $ARGV[0];
+        print join(" ", map { $_->sockport } @s), "\n"' "$1"
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }    # port
 
 wait_ready() {    # name pid port log: until the port answers, up to 10 s
