@@ -51,11 +51,14 @@ void Store::requeue_sent(const std::string &device_id, const std::string &now)
     // A command nested in a container that the device answered, but that
     // got no Status of its own, cannot be sent again alone (it would leave
     // its Atomic or Sequence): it ends failed, without a status.  One pass
-    // per nesting level.
+    // per nesting level.  The parent is looked up by its key: a subquery of
+    // every finished command would scan the whole history of every device
+    // at each session start.
     Stmt orphan(db_, "UPDATE commands SET state = 'failed', updated_at = ?"
                      " WHERE device_id = ? AND state = 'sent'"
-                     " AND parent_id IN (SELECT id FROM commands"
-                     " WHERE state IN ('done', 'failed'))");
+                     " AND EXISTS (SELECT 1 FROM commands AS parent"
+                     " WHERE parent.id = commands.parent_id"
+                     " AND parent.state IN ('done', 'failed'))");
     for (int level = 0; level < 8; level++) {
         orphan.reset();
         orphan.bind(1, now).bind(2, device_id).run();
