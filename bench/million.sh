@@ -27,11 +27,25 @@ sim=$root/build/omadm-sim
 dir=$(mktemp -d /tmp/omadm-million-XXXXXX)
 read -r https_port api_port < <(free_ports 2)
 run_pid=""
+sim_pid=""    # the running omadm-sim, or the /usr/bin/time that runs it
 stop_all() {
+    if [ -n "$sim_pid" ]; then
+        pkill -TERM -P "$sim_pid" 2>/dev/null
+        stop_pid "$sim_pid"
+    fi
     [ -n "$run_pid" ] && stop_pid "$run_pid"
     [ -n "${MILLION_KEEP:-}" ] && echo "million: directory kept: $dir" || rm -rf "$dir"
 }
 trap stop_all EXIT
+
+in_background() {    # command...: run it so that stop_all can stop it
+    "$@" &
+    sim_pid=$!
+    wait "$sim_pid"
+    local rc=$?
+    sim_pid=""
+    return $rc
+}
 
 OMADM_STATE_DIR=$dir/var OMADM_HTTPS_PORT=$https_port OMADM_API_PORT=$api_port \
     "$root/scripts/run.sh" > "$dir/run.out" 2>&1 &
@@ -100,7 +114,7 @@ memory "after registration"
 split -n "l/$parts" -d "$dir/devices.txt" "$dir/part-"
 printf 'million: %-8s %9s %10s %8s %8s %8s %8s %10s\n' slice devices sessions/s p50_ms p99_ms retries failed sim_kB
 for f in "$dir"/part-*; do
-    /usr/bin/time -f '%M' -o "$f.mem" "$sim" --url "$url" --ca "$state/ca.crt" \
+    in_background /usr/bin/time -f '%M' -o "$f.mem" "$sim" --url "$url" --ca "$state/ca.crt" \
         --devices-file "$f" --sessions 1 --concurrency "$conc" --quiet --json \
         > "$f.json" 2> "$f.err" || fail "omadm-sim failed on $f: $(tail -3 "$f.err")"
     perl -MJSON::PP -e '
@@ -116,7 +130,7 @@ memory "after the sessions"
 # ---- --verify of its own fleet --------------------------------------------------
 if [ "$verify" -gt 0 ]; then
     start=$(date +%s.%N)
-    "$sim" --url "$url" --ca "$state/ca.crt" --api "$api" --token-file "$state/admin.token" \
+    in_background "$sim" --url "$url" --ca "$state/ca.crt" --api "$api" --token-file "$state/admin.token" \
         --devices "$verify" --sessions 1 --verify 1 --concurrency "$conc" --prefix v- \
         --json > "$dir/verify.json" 2> "$dir/verify.err" \
         || fail "omadm-sim --verify failed: $(tail -3 "$dir/verify.err")"
