@@ -10,7 +10,8 @@ DEB_PACKAGES = build-essential nginx-dev nginx-core libexpat1-dev \
                nlohmann-json3-dev libsqlite3-dev libio-socket-ssl-perl \
                openssl perl pkg-config clang libclang-rt-14-dev \
                libwbxml2-utils libxml-libxml-perl zlib1g-dev \
-               chromium chromium-driver sqlite3
+               chromium chromium-driver sqlite3 \
+               postgresql libpq-dev python3-prometheus-client
 
 BUILD      := build
 NGX_SRC    := /usr/share/nginx/src
