@@ -334,6 +334,16 @@ void device::finish(bool ok)
     busy_ = false;
     waiting_ = wait::none;
     ctx_.loop.disarm(timer_);
+    // The session's messages are not needed past its end (the next one
+    // starts from package 1); only a device with sessions left keeps its
+    // connection.  on_done_ may start the next session at once.
+    last_ = omadm::message{};
+    std::vector<command_answer>().swap(answers_);
+    if (remaining == 0) {
+        conn_.retire();
+    } else {
+        conn_.release_buffers();
+    }
     on_done_(*this, ok);
 }
 
