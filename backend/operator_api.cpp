@@ -140,6 +140,8 @@ void mount_operator_api(httplib::Server &server, Store &store,
 
     httplib::Server::Handler handler = [router, &admin_token, &viewer_token](
                                            const Req &req, Res &res) {
+        // Routed first, so that a refused request counts under its route.
+        PathRouter::Match match = router->match(req);
         OperatorRole role;
         if (has_bearer_token(req, admin_token)) {
             role = OperatorRole::operator_;
@@ -158,7 +160,7 @@ void mount_operator_api(httplib::Server &server, Store &store,
             return;
         }
         RoleScope scope(role);
-        router->dispatch(req, res);
+        router->serve(match, req, res);
     };
     // Everything under /api/ goes to the router, so unknown paths and
     // methods get JSON 404/405 answers (after authentication).
