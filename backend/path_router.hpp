@@ -53,10 +53,6 @@ public:
     // Allow (path known, method not) or 400 (bad escape) itself.
     void serve(const Match &m, const httplib::Request &req,
                httplib::Response &res) const;
-    void dispatch(const httplib::Request &req, httplib::Response &res) const
-    {
-        serve(match(req), req, res);
-    }
 
 private:
     std::vector<Route> routes_;
