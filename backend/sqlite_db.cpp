@@ -1,13 +1,39 @@
 #include "sqlite_db.hpp"
 
+#include "metrics.hpp"
+
 #include <algorithm>
 
 namespace omadm_backend {
 
 namespace {
 
-[[noreturn]] void fail(sqlite3 *db, const std::string &what)
+DbErrorKind error_kind(int rc)
 {
+    switch (rc & 0xff) {  // the primary code of an extended one
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return DbErrorKind::busy;
+    case SQLITE_CONSTRAINT:
+        return DbErrorKind::constraint;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL:
+        return DbErrorKind::io;
+    default:
+        return DbErrorKind::other;
+    }
+}
+
+// Every failed call of the SQLite API ends here or in Db::exec, counted in
+// the metrics by kind.
+[[noreturn]] void fail(sqlite3 *db, int rc, const std::string &what)
+{
+    count_db_error(error_kind(rc));
     throw DbError(what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
 }
 
@@ -20,6 +46,7 @@ Db::Db(const std::string &path)
                                  | SQLITE_OPEN_NOMUTEX,
                              nullptr);
     if (rc != SQLITE_OK) {
+        count_db_error(error_kind(rc));
         std::string msg = "cannot open database \"" + path + "\": "
                           + (db_ ? sqlite3_errmsg(db_) : "out of memory");
         sqlite3_close(db_);
@@ -51,9 +78,10 @@ Db::Borrowed Db::borrow(const char *sql)
         return {st, idle};
     }
     sqlite3_stmt *st = nullptr;
-    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) {
+    int rc = sqlite3_prepare_v2(db_, sql, -1, &st, nullptr);
+    if (rc != SQLITE_OK) {
         sqlite3_finalize(st);
-        fail(db_, "prepare");
+        fail(db_, rc, "prepare");
     }
     return {st, idle};
 }
@@ -72,7 +100,9 @@ void Db::give_back(const Borrowed &b)
 void Db::exec(const char *sql)
 {
     char *err = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+        count_db_error(error_kind(rc));
         std::string msg = err ? err : sqlite3_errmsg(db_);
         sqlite3_free(err);
         throw DbError(msg);
@@ -91,18 +121,19 @@ Stmt::~Stmt()
 
 Stmt &Stmt::bind(int i, const std::string &v)
 {
-    if (sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()),
-                          SQLITE_TRANSIENT)
-        != SQLITE_OK) {
-        fail(db_.handle(), "bind");
+    int rc = sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()),
+                               SQLITE_TRANSIENT);
+    if (rc != SQLITE_OK) {
+        fail(db_.handle(), rc, "bind");
     }
     return *this;
 }
 
 Stmt &Stmt::bind(int i, int64_t v)
 {
-    if (sqlite3_bind_int64(st_, i, v) != SQLITE_OK) {
-        fail(db_.handle(), "bind");
+    int rc = sqlite3_bind_int64(st_, i, v);
+    if (rc != SQLITE_OK) {
+        fail(db_.handle(), rc, "bind");
     }
     return *this;
 }
@@ -114,8 +145,9 @@ Stmt &Stmt::bind(int i, const std::optional<std::string> &v)
 
 Stmt &Stmt::bind_null(int i)
 {
-    if (sqlite3_bind_null(st_, i) != SQLITE_OK) {
-        fail(db_.handle(), "bind");
+    int rc = sqlite3_bind_null(st_, i);
+    if (rc != SQLITE_OK) {
+        fail(db_.handle(), rc, "bind");
     }
     return *this;
 }
@@ -129,7 +161,7 @@ bool Stmt::step()
     if (rc == SQLITE_DONE) {
         return false;
     }
-    fail(db_.handle(), "step");
+    fail(db_.handle(), rc, "step");
 }
 
 void Stmt::run()
@@ -175,10 +207,10 @@ ValueReader::ValueReader(Db &db, const char *table, const char *column,
                          int64_t rowid)
     : db_(db)
 {
-    if (sqlite3_blob_open(db.handle(), "main", table, column, rowid, 0,
-                          &blob_)
-        != SQLITE_OK) {
-        fail(db.handle(), "blob open");  // blob_ is left NULL
+    int rc = sqlite3_blob_open(db.handle(), "main", table, column, rowid, 0,
+                               &blob_);
+    if (rc != SQLITE_OK) {
+        fail(db.handle(), rc, "blob open");  // blob_ is left NULL
     }
 }
 
@@ -200,11 +232,11 @@ std::string ValueReader::read(size_t offset, size_t n) const
     }
     n = std::min(n, total - offset);
     std::string out(n, '\0');
-    if (n > 0
-        && sqlite3_blob_read(blob_, out.data(), static_cast<int>(n),
-                             static_cast<int>(offset))
-               != SQLITE_OK) {
-        fail(db_.handle(), "blob read");
+    int rc = n > 0 ? sqlite3_blob_read(blob_, out.data(), static_cast<int>(n),
+                                       static_cast<int>(offset))
+                   : SQLITE_OK;
+    if (rc != SQLITE_OK) {
+        fail(db_.handle(), rc, "blob read");
     }
     return out;
 }

@@ -218,9 +218,17 @@ public:
                                             const std::string &command_id,
                                             size_t offset, size_t max_bytes);
 
-    // Transactions the writer committed since start (group commit: fewer
-    // than the write calls).
-    size_t commits() const { return writer_->commits(); }
+    // The connections' counters, for the metrics.  readers: all zero for
+    // ":memory:" (no reader connections).
+    struct ConnectionStats {
+        GroupCommitWriter::Stats writer;
+        ReaderPool::Stats readers;
+    };
+    ConnectionStats connection_stats() const
+    {
+        return {writer_->stats(),
+                readers_ ? readers_->stats() : ReaderPool::Stats{0, 0}};
+    }
 
 private:
     // How every public call reaches the database.  write(): the body runs

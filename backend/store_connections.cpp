@@ -51,10 +51,10 @@ GroupCommitWriter::~GroupCommitWriter()
     thread_.join();
 }
 
-size_t GroupCommitWriter::commits() const
+GroupCommitWriter::Stats GroupCommitWriter::stats() const
 {
     std::lock_guard<std::mutex> lock(mu_);
-    return commits_;
+    return {queue_.size(), commits_, calls_};
 }
 
 void GroupCommitWriter::run(const std::function<void()> &call)
@@ -105,6 +105,7 @@ void GroupCommitWriter::loop()
             job->done = true;  // durable (or failed): the caller may answer
         }
         commits_++;
+        calls_ += batch.size();
         batch.clear();
         finished_.notify_all();
     }
@@ -177,11 +178,20 @@ ReaderPool::ReaderPool(const std::string &path, size_t n)
     }
 }
 
+ReaderPool::Stats ReaderPool::stats() const
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    return {all_.size() - free_.size(), waits_};
+}
+
 void ReaderPool::run(const std::function<void()> &call)
 {
     Db *db;
     {
         std::unique_lock<std::mutex> lock(mu_);
+        if (free_.empty()) {
+            waits_++;
+        }
         available_.wait(lock, [this] { return !free_.empty(); });
         db = free_.back();
         free_.pop_back();

@@ -69,9 +69,13 @@ public:
     // the commit's failure.  From inside a call it runs in place.
     void run(const std::function<void()> &call);
 
-    // Transactions committed and calls in them, since start (for tests and
-    // logs: calls / commits is the grouping achieved).
-    size_t commits() const;
+    // For the metrics: calls / commits is the grouping achieved.
+    struct Stats {
+        size_t queued;     // calls waiting for the writer now
+        uint64_t commits;  // transactions ended since start (or failed)
+        uint64_t calls;    // calls they ran
+    };
+    Stats stats() const;
 
 private:
     struct Job {
@@ -90,7 +94,7 @@ private:
     std::deque<Job *> queue_;
     bool stopping_ = false;
     bool wrote_since_checkpoint_ = false;
-    size_t commits_ = 0;
+    uint64_t commits_ = 0, calls_ = 0;
     std::thread thread_;
 };
 
@@ -102,10 +106,17 @@ public:
     ReaderPool(const std::string &path, size_t n);
     void run(const std::function<void()> &call);
 
+    struct Stats {
+        size_t busy;     // connections in use now
+        uint64_t waits;  // calls that found none free, since start
+    };
+    Stats stats() const;
+
 private:
     std::vector<std::unique_ptr<Db>> all_;
     std::vector<Db *> free_;
-    std::mutex mu_;
+    uint64_t waits_ = 0;
+    mutable std::mutex mu_;
     std::condition_variable available_;
 };
 
