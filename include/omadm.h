@@ -105,6 +105,12 @@ typedef struct {
     const char     *resp_uri;          /* where devices POST, without
                                           the "?s=token" part */
     size_t          resp_uri_len;
+    const char     *node_id;           /* the nginx node (omadm_node_id):
+                                          a RespURI with a token carries
+                                          it as "&n=<node>" after it, for
+                                          a front proxy to route on; only
+                                          [A-Za-z0-9_-].  NULL: none */
+    size_t          node_id_len;
     unsigned        server_auth;       /* 0, OMADM_AUTH_MD5 or _BASIC: the
                                           server's own Cred toward devices
                                           (credentials from the backend) */
