@@ -303,6 +303,20 @@ OMADM_API const char *omadm_exchange_var(omadm_exchange_t *ex, int var,
 OMADM_API void omadm_exchange_destroy(omadm_exchange_t *ex) OMADM_NOEXCEPT;
 
 
+/* what a device message came to, for the glue's counters (omadm_status) */
+typedef struct {
+    int             verdict;         /* OMADM_VERDICT_* */
+    unsigned        scheme;          /* the OMADM_AUTH_* of the credentials
+                                        the message tried, 0: none */
+    unsigned        resent;          /* 1: the answer was the session's
+                                        kept one, sent again */
+} omadm_outcome_t;
+
+/* after RESPOND (before: what is decided so far) */
+OMADM_API int omadm_exchange_outcome(omadm_exchange_t *ex,
+    omadm_outcome_t *out) OMADM_NOEXCEPT;
+
+
 /*
  * Building blocks, exposed for unit tests and tools.  Output strings are
  * written to out (NUL-terminated); *out_len gets the length.  Each
