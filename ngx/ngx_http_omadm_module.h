@@ -33,6 +33,12 @@ typedef struct ngx_http_omadm_shctx_s  ngx_http_omadm_shctx_t;
 typedef struct ngx_http_omadm_zone_s  ngx_http_omadm_zone_t;
 
 
+/* the http{} level: what names this nginx */
+typedef struct {
+    ngx_str_t                         node_id;       /* omadm_node_id */
+} ngx_http_omadm_main_conf_t;
+
+
 /* an omadm_store_t's context: the zone, and how its puts make room */
 typedef struct {
     ngx_http_omadm_zone_t            *zone;

@@ -158,6 +158,21 @@ my @refused = (
     [ 'omadm_max_object_size not a size',
       { locations => { '/omadm' => { omadm_max_object_size => 'huge' } } },
       '"omadm_max_object_size" directive invalid value' ],
+    [ 'omadm_node_id with a dot',
+      { http_conf => "    omadm_node_id dm.a;\n" },
+      '"omadm_node_id" has invalid value "dm.a", it must be 1 to 32 of the '
+      . 'characters A-Z a-z 0-9 _ -' ],
+    [ 'omadm_node_id of 33 characters',
+      { http_conf => "    omadm_node_id " . ('n' x 33) . ";\n" },
+      '"omadm_node_id" has invalid value "' . ('n' x 33) . '", it must be 1 '
+      . 'to 32 of the characters A-Z a-z 0-9 _ -' ],
+    [ 'omadm_node_id empty',
+      { http_conf => "    omadm_node_id \"\";\n" },
+      '"omadm_node_id" has invalid value "", it must be 1 to 32 of the '
+      . 'characters A-Z a-z 0-9 _ -' ],
+    [ 'omadm_node_id in server{}',
+      { server_conf => "        omadm_node_id dm-a;\n" },
+      '"omadm_node_id" directive is not allowed here' ],
     [ 'omadm_object_zone of an undeclared zone',
       { locations => { '/omadm' => { omadm_object_zone => 'nosuch' } } },
       '"omadm_object_zone" uses unknown omadm_session_zone "nosuch"' ],
