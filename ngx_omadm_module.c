@@ -218,6 +218,13 @@ static ngx_command_t  ngx_http_omadm_commands[] = {
       offsetof(ngx_http_omadm_main_conf_t, node_id),
       &ngx_http_omadm_node_id_post },
 
+    { ngx_string("omadm_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_omadm_status,
+      0,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -267,6 +274,13 @@ ngx_http_omadm_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_omadm_backend_length;
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_omadm_count_message;
 
     return NGX_OK;
 }
@@ -511,6 +525,13 @@ ngx_http_omadm_set_zone_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     value = cf->args->elts;
+
+    /* the counters' zone before any session zone, whatever the order of
+       the directives: zones are initialized in the order they are added */
+
+    if (ngx_http_omadm_status_zone(cf) == NULL) {
+        return NGX_CONF_ERROR;
+    }
 
     *zp = ngx_shared_memory_add(cf, &value[1], 0, &ngx_http_omadm_module);
     if (*zp == NULL) {
