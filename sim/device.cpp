@@ -208,8 +208,15 @@ void device::handle(omadm::message &&m)
     }
     const std::string &code = hs->data;
     if (code == "401" || code == "407") {
+        // Logged in, then challenged: this server does not know the
+        // session (its node died, or its zone evicted it).  Start over as
+        // a new session with the challenge's nonce, as a device does.
+        if (authed_) {
+            attempt_failed("session_lost_" + code);
+            return;
+        }
         // a stale nonce or none: answer the challenge, at most twice
-        if (authed_ || ++challenges_ > 2) {
+        if (++challenges_ > 2) {
             session_failed("auth_" + code);
             return;
         }
