@@ -4,7 +4,8 @@
 # parser), every family has its type and labels, one MD5 session and a few
 # refused messages move the counters by exactly what they did (the backend
 # calls checked against the backend's own request log), the operator-only
-# location refuses other addresses, and `nginx -s reload` keeps the counts.
+# location refuses other addresses, `nginx -s reload` keeps the counts, and
+# with the backend stopped a message counts as unavailable, its call failed.
 
 use strict;
 use warnings;
@@ -218,6 +219,26 @@ $after = scrape_until(sub { value($_[0], 'omadm_messages',
     'omadm_messages_total', outcome => 'bad_method') > $was });
 is(value($after, 'omadm_messages', 'omadm_messages_total', outcome => 'bad_method'),
    $was + 1, 'a message after the reload adds one to the kept count');
+
+# --- the backend gone: the message unavailable, the call failed ---------
+
+my $orphan = $t->device(id => 'IMEI:490154203237527', user => 'dev2',
+                        pass => 'secret', session => '43');
+my ($up) = scrape();
+$t->stop_backend;
+is($orphan->post($orphan->package1(cred => undef))->{status}, 503,
+   'the backend stopped: 503');
+sub unavailable { value($_[0], 'omadm_messages', 'omadm_messages_total', outcome => 'unavailable') }
+my $down = scrape_until(sub { unavailable($_[0]) > unavailable($up) });
+is(unavailable($down) - unavailable($up), 1, 'messages: outcome="unavailable" moved by 1');
+my $failed = 0;
+for my $call (qw(nonce auth exchange)) {
+    $failed += value($down, 'omadm_backend_requests', 'omadm_backend_requests_total',
+                     call => $call, result => 'failed')
+             - value($up, 'omadm_backend_requests', 'omadm_backend_requests_total',
+                     call => $call, result => 'failed');
+}
+is($failed, 1, 'backend: one call failed (no answer)');
 
 $t->check_error_log;
 
