@@ -26,7 +26,11 @@ my $status = "        location = /status {\n            omadm_status;\n"
            . "            allow 127.0.0.1;\n            deny all;\n        }\n";
 sub node_conf {
     my ($name) = @_;
-    return (http_conf => "    omadm_node_id $name;\n    omadm_server_id $front_url;\n",
+    # realip as the README shows it, recursive: a device's own
+    # X-Forwarded-For would win here unless the front replaces it
+    return (http_conf => "    omadm_node_id $name;\n    omadm_server_id $front_url;\n"
+                       . "    set_real_ip_from 127.0.0.1;\n    real_ip_header X-Forwarded-For;\n"
+                       . "    real_ip_recursive on;\n",
             server_conf => $status);
 }
 
@@ -127,6 +131,14 @@ my $front_log = OmadmTest::_slurp("$dir/front-access.log");
 like($front_log, qr/"POST \/omadm" n=n1 200 .* node=127\.0\.0\.1:${\ $n1->https_port} 200/,
      'front log: a follow-up to n1, answered by n1');
 unlike($front_log, qr/[?&]s=/, 'front log: no session token');
+
+# a device's own X-Forwarded-For does not reach the node: the front sends
+# the address it sees (a GET, which no simulated device sends: 405)
+my $res = $n1->https->get("$front_url?n=n1", { headers => { 'X-Forwarded-For' => '203.0.113.9' } });
+is($res->{status}, 405, 'a GET through the front: 405 from the node');
+$n1->access_log_like(qr/^127\.0\.0\.1 "GET \/omadm" 405 /m,
+                     'n1 logs it from the address the front saw');
+unlike($n1->access_log, qr/^203\.0\.113\.9 /m, "n1 never took the device's own header");
 
 # (ii) node n2 killed while the fleet runs, then started again
 my ($dev_k, $ses_k) = (300, 2);
