@@ -46,14 +46,15 @@ $n2->start_nginx;
 # the front, from the file the README shows
 my $dir = $n1->dir;
 my $conf = OmadmTest::_slurp("$OmadmTest::ROOT/scripts/front.conf.in");
-my %fill = (STATE => $dir, HTTPS_PORT => $front_port,
-            NODE1_PORT => $n1->https_port, NODE2_PORT => $n2->https_port,
+my %fill = (STATE => $dir, LISTEN => "127.0.0.1:$front_port",
+            NODE1 => '127.0.0.1:' . $n1->https_port, NODE2 => '127.0.0.1:' . $n2->https_port,
             SERVER_CRT => "$dir/server.crt", SERVER_KEY => "$dir/server.key",
-            NODE_CA => $n1->ca_file);
+            NODE_CA => $n1->ca_file, NODE_TLS_NAME => 'localhost');
 $conf =~ s/@(\w+)@/$fill{$1} \/\/ die "front.conf.in: no value for \@$1\@\n"/ge;
 OmadmTest::_write("$dir/front.conf", $conf, 0600);
 my $front = $n1->_spawn("$dir/front.out", $OmadmTest::NGINX, '-p', "$dir/",
-                        '-c', "$dir/front.conf", '-e', "$dir/front-error.log");
+                        '-c', "$dir/front.conf", '-e', "$dir/front-error.log",
+                        '-g', 'daemon off;');
 push @{ $n1->{fakes} }, $front;
 $n1->_wait_until('front nginx', $front, "$dir/front-error.log", sub {
     IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $front_port,
