@@ -58,7 +58,7 @@ SIM_OBJS     := $(SIM_SRCS:sim/%.cpp=$(BUILD)/sim/%.o)
 .PHONY: all core module backend unit unit-asan unit-build unit-asan-build \
         test integration deps run stop bench clean
 
-all: $(CORE) $(MODULE) $(BACKEND) $(SIM)
+all: $(CORE) $(MODULE) $(BACKEND) $(SIM) $(BUILD)/front.conf.example
 core: $(CORE)
 module: $(MODULE)
 backend: $(BACKEND)
@@ -274,6 +274,27 @@ $(FUZZ_DIR)/obj $(FUZZ_DIR)/dep:
 	mkdir -p $@
 
 -include $(FUZZ_OBJS:.o=.d) $(wildcard $(FUZZ_DIR)/dep/*.d)
+
+
+# ---- front of several nodes ----------------------------------------------
+# build/front.conf.example: scripts/front.conf.in (README.md, "Several nginx
+# nodes") with example addresses and files, to copy and edit.  A word left
+# between at signs fails the build.
+
+FRONT_EXAMPLE := -e 's|@LISTEN@|443|' \
+                 -e 's|@NODE1@|10.0.0.1:8443|' -e 's|@NODE2@|10.0.0.2:8443|' \
+                 -e 's|@NODE_TLS_NAME@|omadm-node.internal|' \
+                 -e 's|@NODE_CA@|/etc/omadm-front/nodes-ca.crt|' \
+                 -e 's|@SERVER_CRT@|/etc/omadm-front/server.crt|' \
+                 -e 's|@SERVER_KEY@|/etc/omadm-front/server.key|' \
+                 -e 's|@STATE@|/var/lib/omadm-front|'
+
+$(BUILD)/front.conf.example: scripts/front.conf.in
+	@mkdir -p $(BUILD)
+	sed $(FRONT_EXAMPLE) $< > $@.tmp
+	@if grep -n '@[A-Z0-9_]*@' $@.tmp; then \
+	    echo "$@: placeholders left (FRONT_EXAMPLE in Makefile)" >&2; rm -f $@.tmp; exit 1; fi
+	mv $@.tmp $@
 
 
 # ---- integration tests, run, stop -----------------------------------------

@@ -3,11 +3,13 @@
 # two device nodes (omadm_node_id n1 and n2, omadm_server_id the front's
 # URL) on one backend.  omadm-sim --verify plays its fleet through the
 # front: a session's follow-ups come back to the node its RespURI names
-# (no node challenges a session twice), both nodes take sessions, and
-# when node n2 is killed mid-run and started again every queued command
-# still ends exactly once with the device's answer, n1 taking n2's
-# sessions over with one re-authentication each, and n2 back in service
-# takes sessions again.
+# (no node challenges a session twice; in the nodes' access logs every
+# follow-up is on the node that logged its session in), both nodes take
+# sessions, and when node n2 is killed mid-run (300 devices x 2 sessions)
+# and started again every queued command still ends exactly once with the
+# device's answer, n1 taking n2's sessions over with one re-authentication
+# each (more sessions started than played), and n2 back in service takes
+# sessions again.
 
 use strict;
 use warnings;
@@ -24,7 +26,11 @@ my $status = "        location = /status {\n            omadm_status;\n"
            . "            allow 127.0.0.1;\n            deny all;\n        }\n";
 sub node_conf {
     my ($name) = @_;
-    return (http_conf => "    omadm_node_id $name;\n    omadm_server_id $front_url;\n",
+    # realip as the README shows it, recursive: a device's own
+    # X-Forwarded-For would win here unless the front replaces it
+    return (http_conf => "    omadm_node_id $name;\n    omadm_server_id $front_url;\n"
+                       . "    set_real_ip_from 127.0.0.1;\n    real_ip_header X-Forwarded-For;\n"
+                       . "    real_ip_recursive on;\n",
             server_conf => $status);
 }
 
@@ -40,14 +46,15 @@ $n2->start_nginx;
 # the front, from the file the README shows
 my $dir = $n1->dir;
 my $conf = OmadmTest::_slurp("$OmadmTest::ROOT/scripts/front.conf.in");
-my %fill = (STATE => $dir, HTTPS_PORT => $front_port,
-            NODE1_PORT => $n1->https_port, NODE2_PORT => $n2->https_port,
+my %fill = (STATE => $dir, LISTEN => "127.0.0.1:$front_port",
+            NODE1 => '127.0.0.1:' . $n1->https_port, NODE2 => '127.0.0.1:' . $n2->https_port,
             SERVER_CRT => "$dir/server.crt", SERVER_KEY => "$dir/server.key",
-            NODE_CA => $n1->ca_file);
+            NODE_CA => $n1->ca_file, NODE_TLS_NAME => 'localhost');
 $conf =~ s/@(\w+)@/$fill{$1} \/\/ die "front.conf.in: no value for \@$1\@\n"/ge;
 OmadmTest::_write("$dir/front.conf", $conf, 0600);
 my $front = $n1->_spawn("$dir/front.out", $OmadmTest::NGINX, '-p', "$dir/",
-                        '-c', "$dir/front.conf", '-e', "$dir/front-error.log");
+                        '-c', "$dir/front.conf", '-e', "$dir/front-error.log",
+                        '-g', 'daemon off;');
 push @{ $n1->{fakes} }, $front;
 $n1->_wait_until('front nginx', $front, "$dir/front-error.log", sub {
     IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $front_port,
@@ -68,6 +75,27 @@ sub counter {
     return $sum;
 }
 sub logins { counter($_[0], 'omadm_auth_total', qr/result="accepted"/) }
+sub started { counter($_[0], 'omadm_sessions_started_total') }
+
+# A node's access log, for the devices of one simulator run: the lines of
+# each session (device id and SessionID) as [msg, auth].
+sub sessions_logged {
+    my ($node, $prefix) = @_;
+    my %s;
+    for (split /\n/, $node->access_log) {
+        my ($dev, $sid, $msg, $auth) = /dev=(\Q$prefix\E\S+) sid=(\S+) msg=(\S+) auth=(\S+)/
+            or next;
+        push @{ $s{"$dev $sid"} }, [$msg, $auth];
+    }
+    return \%s;
+}
+# Follow-ups challenged: a message after the first with no credentials
+# (auth=missing) is a session this node does not know (omadm-sim answers
+# every challenge with its Cred, and sends none once logged in).
+sub lost_followups {
+    my ($sessions) = @_;
+    return scalar grep { $_->[0] ne '1' && $_->[1] eq 'missing' } map { @$_ } values %$sessions;
+}
 sub challenges { counter($_[0], 'omadm_auth_total', qr/result="(?:challenged|stale)"/) }
 
 # (i) through the front, every node alive
@@ -82,22 +110,72 @@ my ($c1, $c2) = (challenges($n1), challenges($n2));
 # a device's first session is challenged; its second logs in with the
 # NextNonce of the first; a follow-up on the wrong node would be challenged
 is($c1 + $c2, 40, "one challenge per device, none of a follow-up ($c1 + $c2)");
+# the same from the nodes' access logs: a session's messages after its
+# login (auth=session) are all on the node that logged it in (auth=ok)
+my %on = (n1 => sessions_logged($n1, 'f-'), n2 => sessions_logged($n2, 'f-'));
+my ($followed, $astray) = (0, 0);
+for my $node (qw(n1 n2)) {
+    my $other = $node eq 'n1' ? 'n2' : 'n1';
+    for my $key (keys %{ $on{$node} }) {
+        my @auth = map { $_->[1] } @{ $on{$node}{$key} };
+        next unless grep { $_ eq 'ok' } @auth;
+        $followed++ if grep { $_ eq 'session' } @auth;
+        $astray++ if grep { $_->[1] eq 'session' } @{ $on{$other}{$key} || [] };
+    }
+}
+# (each device's one command is answered in a follow-up: 40 at least)
+cmp_ok($followed, '>=', 40, "sessions with follow-ups after their login ($followed)");
+is($astray, 0, 'no follow-up answered by the node that did not log the session in');
+is(lost_followups($on{n1}) + lost_followups($on{n2}), 0, 'no follow-up challenged');
+# the front's access log names the node, never the session token
+my $front_log = OmadmTest::_slurp("$dir/front-access.log");
+like($front_log, qr/"POST \/omadm" n=n1 200 .* node=127\.0\.0\.1:${\ $n1->https_port} 200/,
+     'front log: a follow-up to n1, answered by n1');
+unlike($front_log, qr/[?&]s=/, 'front log: no session token');
+
+# a device's own X-Forwarded-For does not reach the node: the front sends
+# the address it sees (a GET, which no simulated device sends: 405)
+my $res = $n1->https->get("$front_url?n=n1", { headers => { 'X-Forwarded-For' => '203.0.113.9' } });
+is($res->{status}, 405, 'a GET through the front: 405 from the node');
+$n1->access_log_like(qr/^127\.0\.0\.1 "GET \/omadm" 405 /m,
+                     'n1 logs it from the address the front saw');
+unlike($n1->access_log, qr/^203\.0\.113\.9 /m, "n1 never took the device's own header");
 
 # (ii) node n2 killed while the fleet runs, then started again
-my $pid = $n1->start_sim(url => $front_url, devices => 150, sessions => 2, verify => 1,
-                         concurrency => 10, prefix => 'k-', retries => 20);
+my ($dev_k, $ses_k) = (300, 2);
+my ($s1_before, $s2_before) = (started($n1), started($n2));
+my $pid = $n1->start_sim(url => $front_url, devices => $dev_k, sessions => $ses_k, verify => 1,
+                         concurrency => 20, prefix => 'k-', retries => 20,
+                         # half the answers after a pause, as a device that
+                         # works on a command: sessions idle between messages
+                         mix => 'ok=50,slow=50', slow_ms => 200);
 my $deadline = time + 30;
-sleep 0.1 until logins($n2) > $l2 + 20 || time > $deadline;
+sleep 0.1 until logins($n2) > $l2 + 40 || time > $deadline;
 my @n2 = ($n2->nginx_pid, $n2->nginx_workers);
+my $s2_at_kill = started($n2);    # its counters die with it
 kill 'KILL', @n2;
 waitpid($n2->{nginx_pid}, 0);
 delete $n2->{nginx_pid};
 my ($l1_at_kill, $c1_at_kill) = (logins($n1), challenges($n1));
 sleep 1.5;
 $n2->start_nginx;
+my $s2_restarted = started($n2);
 $r = $n1->wait_sim($pid, 120);
-$n1->check_sim($r, devices => 150, sessions => 2, verify => 1, name => 'n2 killed');
+$n1->check_sim($r, devices => $dev_k, sessions => $ses_k, verify => 1, name => 'n2 killed');
 cmp_ok(logins($n1) - $l1_at_kill, '>', 0, 'n1 went on taking logins after n2 died');
+# each session that n2 had started and not finished started again: over
+# both nodes more sessions than the fleet played (n2's count before the
+# kill is a lower bound: it was read just before)
+my $started = started($n1) - $s1_before + $s2_at_kill - $s2_before
+            + started($n2) - $s2_restarted;
+cmp_ok($started, '>', $dev_k * $ses_k, "sessions started ($started) beyond one per session");
+# n2's sessions idle at the kill: their next message went to n1, which
+# challenged it (a follow-up without credentials), and the device started
+# over: as often as the simulator saw a session lost
+my $lost = lost_followups(sessions_logged($n1, 'k-'));
+cmp_ok($lost, '>', 0, "n1 challenged follow-ups of n2's sessions ($lost)");
+is($lost + lost_followups(sessions_logged($n2, 'k-')), $r->{errors}{session_lost_407} // 0,
+   'as many as the simulator restarted (session_lost_407)');
 # n2 had sessions in flight: their messages in it got 502 from the front,
 # those between two messages a 407 from n1 (session_lost_407); both were
 # started again, and the verify above found nothing lost or doubled
