@@ -32,6 +32,10 @@ SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 HTTPLIB_FLAGS := $(shell pkg-config --cflags --libs cpp-httplib 2>/dev/null)
+# libpq (the backend's PostgreSQL store): Debian puts its header in
+# /usr/include/postgresql
+PQ_CFLAGS     := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+PQ_LIBS       := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
 
 # src/ in one folder per layer (docs/architecture.md): c_api -> session ->
 # auth, codec, backend -> common.  Object files keep the folder.
@@ -132,10 +136,10 @@ $(MODULE): $(NGX_GLUE) include/omadm.h ngx_omadm.map $(CORE) \
 # It links the core archive for its base64 decoder.
 $(BUILD)/backend/%.o: backend/%.cpp | $(BUILD)/backend
 	$(CXX) $(CXXSTD) -O2 -g $(WARN) -Iinclude -Ibackend -Isrc \
-	    $(HTTPLIB_FLAGS) -MMD -MP -c $< -o $@
+	    $(HTTPLIB_FLAGS) $(PQ_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BACKEND): $(BACKEND_OBJS) $(CORE)
-	$(CXX) -o $@ $(BACKEND_OBJS) $(CORE) $(HTTPLIB_FLAGS) -lsqlite3 \
+	$(CXX) -o $@ $(BACKEND_OBJS) $(CORE) $(HTTPLIB_FLAGS) -lsqlite3 $(PQ_LIBS) \
 	    -lexpat -lssl -lcrypto -lz -lpthread
 
 
