@@ -16,6 +16,8 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use OmadmTest;
 
+OmadmTest::Postgres::sqlite_only("asks SQLite's planner");
+
 plan skip_all => 'the sqlite3 shell is not installed' unless OmadmTest::sqlite3_shell();
 
 my $t = OmadmTest->new;

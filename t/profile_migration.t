@@ -12,6 +12,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use OmadmTest;
+
+OmadmTest::Postgres::sqlite_only("makes an old SQLite file");
 use OmadmTest::Profiles qw(session setting_state);
 
 plan skip_all => 'the sqlite3 shell is not installed' unless OmadmTest::sqlite3_shell();
