@@ -285,12 +285,24 @@ $(FUZZ_DIR)/obj $(FUZZ_DIR)/dep:
 integration: all
 	prove -v t/
 
+# The store's tests again with the backends on a private PostgreSQL
+# (t/lib/OmadmTest/Postgres.pm); tests that read the SQLite file skip.
+PG_TESTS := t/backend.t t/commands.t t/backend_group_commit.t t/session_md5.t \
+            t/operator_limits.t t/devices_batch.t t/alerts.t t/verbs.t \
+            t/profiles.t t/enrollment.t t/enrollment_users.t t/console_api.t \
+            t/large_objects.t t/backend_objects.t t/concurrency.t t/protocol.t
+
+.PHONY: integration-postgresql
+integration-postgresql: all
+	OMADM_TEST_DATABASE=postgresql prove -v $(PG_TESTS)
+
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
 	$(MAKE) fuzz-short
 	$(MAKE) integration
+	$(MAKE) integration-postgresql
 
 run: deps
 	$(MAKE) all

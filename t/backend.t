@@ -31,6 +31,7 @@ my $PASS  = 'pass-' . join('', map { int rand 10 } 1 .. 12);
 
 my $dir = tempdir('omadm-backend-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my $pg = OmadmTest::Postgres::enabled() ? OmadmTest::Postgres->new("$dir/pg") : undef;
+chmod 0755, $dir if $pg;    # PostgreSQL runs as nobody under root
 my $db  = $pg ? $pg->url : "$dir/omadm.db";
 my $log = "$dir/backend.log";
 write_file("$dir/token", "$TOKEN\n");

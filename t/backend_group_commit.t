@@ -41,6 +41,7 @@ my $json = JSON::PP->new->canonical;
 my ($pid, $port);
 my @children;
 my $pg = OmadmTest::Postgres::enabled() ? OmadmTest::Postgres->new("$dir/pg") : undef;
+chmod 0755, $dir if $pg;    # PostgreSQL runs as nobody under root
 my $DB = $pg ? $pg->url : "$dir/omadm.db";
 
 END {
