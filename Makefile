@@ -290,7 +290,8 @@ integration: all
 PG_TESTS := t/backend.t t/commands.t t/backend_group_commit.t t/session_md5.t \
             t/operator_limits.t t/devices_batch.t t/alerts.t t/verbs.t \
             t/profiles.t t/enrollment.t t/enrollment_users.t t/console_api.t \
-            t/large_objects.t t/backend_objects.t t/concurrency.t t/protocol.t
+            t/large_objects.t t/backend_objects.t t/concurrency.t t/protocol.t \
+            t/profile_backend_kill.t
 
 .PHONY: integration-postgresql
 integration-postgresql: all

@@ -249,13 +249,18 @@ bool PostgresDb::reconnect_if_broken()
     return true;
 }
 
+// The server's primary message and SQLSTATE, never its DETAIL: that may
+// quote a whole row ("Failing row contains ..."), a nonce or a password's
+// digest among it, and the message goes to the log.
 void PostgresDb::fail(PGresult *res, const std::string &what)
 {
-    std::string msg = what + ": "
-                      + trimmed(res ? PQresultErrorMessage(res)
-                                    : PQerrorMessage(conn_));
-    if (msg.size() == what.size() + 2) msg += trimmed(PQerrorMessage(conn_));
+    const char *primary =
+        res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+    std::string msg = what + ": "
+                      + (primary ? std::string(primary)
+                                 : trimmed(PQerrorMessage(conn_)));
+    if (state) msg += std::string(" (SQLSTATE ") + state + ")";
     bool conflict = state && (std::strcmp(state, "40001") == 0
                               || std::strcmp(state, "40P01") == 0);
     PQclear(res);
@@ -360,7 +365,8 @@ public:
     {
         std::string where = std::string(" FROM ") + table + " WHERE id = ?";
         range_sql_ = std::string("SELECT encode(substring(convert_to(")
-                     + column + ", 'UTF8') FROM ? FOR ?), 'hex')" + where;
+                     + column + ", 'UTF8') FROM ?::int FOR ?::int), 'hex')"
+                     + where;
         Stmt st(db, (std::string("SELECT octet_length(") + column + ")" + where)
                         .c_str());
         st.bind(1, id);
