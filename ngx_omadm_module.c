@@ -18,6 +18,7 @@
 
 
 #define NGX_HTTP_OMADM_MAX_COUNT          1000000
+#define NGX_HTTP_OMADM_NODE_ID_MAX        32
 
 
 /* a name=value parameter of omadm_xml_limits: where it goes, what it is */
@@ -29,6 +30,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_omadm_init(ngx_conf_t *cf);
+static void *ngx_http_omadm_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_omadm_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_omadm_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -50,6 +52,8 @@ static char *ngx_http_omadm_check_backend(ngx_conf_t *cf, void *post,
 static char *ngx_http_omadm_check_server_id(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_omadm_check_message_size(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_omadm_check_node_id(ngx_conf_t *cf, void *post,
     void *data);
 static ngx_int_t ngx_http_omadm_parse_count(ngx_str_t *s);
 
@@ -95,6 +99,9 @@ static ngx_conf_post_t  ngx_http_omadm_server_id_post =
 
 static ngx_conf_post_handler_pt  ngx_http_omadm_max_message_size_post =
     ngx_http_omadm_check_message_size;
+
+static ngx_conf_post_t  ngx_http_omadm_node_id_post =
+    { ngx_http_omadm_check_node_id };
 
 
 static ngx_command_t  ngx_http_omadm_commands[] = {
@@ -204,6 +211,20 @@ static ngx_command_t  ngx_http_omadm_commands[] = {
       offsetof(ngx_http_omadm_loc_conf_t, server_id),
       &ngx_http_omadm_server_id_post },
 
+    { ngx_string("omadm_node_id"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_omadm_main_conf_t, node_id),
+      &ngx_http_omadm_node_id_post },
+
+    { ngx_string("omadm_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_omadm_status,
+      0,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -212,7 +233,7 @@ static ngx_http_module_t  ngx_http_omadm_module_ctx = {
     ngx_http_omadm_add_variables,          /* preconfiguration */
     ngx_http_omadm_init,                   /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
+    ngx_http_omadm_create_main_conf,       /* create main configuration */
     NULL,                                  /* init main configuration */
 
     NULL,                                  /* create server configuration */
@@ -254,7 +275,22 @@ ngx_http_omadm_init(ngx_conf_t *cf)
 
     *h = ngx_http_omadm_backend_length;
 
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_omadm_count_message;
+
     return NGX_OK;
+}
+
+
+static void *
+ngx_http_omadm_create_main_conf(ngx_conf_t *cf)
+{
+    /* set by ngx_pcalloc(): omcf->node_id = { 0, NULL } */
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_omadm_main_conf_t));
 }
 
 
@@ -403,11 +439,13 @@ ngx_http_omadm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 static char *
 ngx_http_omadm_build_core(ngx_conf_t *cf, ngx_http_omadm_loc_conf_t *conf)
 {
-    omadm_config_t         *core;
-    ngx_http_omadm_zone_t  *zone;
+    omadm_config_t              *core;
+    ngx_http_omadm_zone_t       *zone;
+    ngx_http_omadm_main_conf_t  *omcf;
 
     zone = conf->zone->data;
     core = &conf->core;
+    omcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_omadm_module);
 
     core->auth_accept = conf->auth;
     core->auth_challenge = conf->challenge;
@@ -426,6 +464,11 @@ ngx_http_omadm_build_core(ngx_conf_t *cf, ngx_http_omadm_loc_conf_t *conf)
         core->server_id_len = conf->server_id.len;
         core->resp_uri = core->server_id;
         core->resp_uri_len = core->server_id_len;
+    }
+
+    if (omcf->node_id.len) {
+        core->node_id = (const char *) omcf->node_id.data;
+        core->node_id_len = omcf->node_id.len;
     }
 
     ngx_http_omadm_store_init(&conf->sessions, zone);
@@ -482,6 +525,13 @@ ngx_http_omadm_set_zone_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     value = cf->args->elts;
+
+    /* the counters' zone before any session zone, whatever the order of
+       the directives: zones are initialized in the order they are added */
+
+    if (ngx_http_omadm_status_zone(cf) == NULL) {
+        return NGX_CONF_ERROR;
+    }
 
     *zp = ngx_shared_memory_add(cf, &value[1], 0, &ngx_http_omadm_module);
     if (*zp == NULL) {
@@ -717,6 +767,41 @@ ngx_http_omadm_check_server_id(ngx_conf_t *cf, void *post, void *data)
 
     if (id->len == 0 || ngx_strlchr(id->data, id->data + id->len, '?')) {
         return ngx_http_omadm_conf_invalid(cf, "value", id);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * omadm_node_id: a RespURI query argument, an nginx variable and a label
+ * value as it is, so short and of characters none of them escapes.
+ */
+
+static char *
+ngx_http_omadm_check_node_id(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *id = data;
+
+    u_char      c;
+    size_t      i;
+
+    for (i = 0; i < id->len; i++) {
+        c = id->data[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+        {
+            break;
+        }
+    }
+
+    if (id->len == 0 || i < id->len || id->len > NGX_HTTP_OMADM_NODE_ID_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"omadm_node_id\" has invalid value \"%V\", "
+                           "it must be 1 to %d of the characters "
+                           "A-Z a-z 0-9 _ -", id, NGX_HTTP_OMADM_NODE_ID_MAX);
+        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;

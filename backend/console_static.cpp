@@ -1,6 +1,7 @@
 #include "console_static.hpp"
 
 #include "http_json.hpp"
+#include "request_metrics.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -59,11 +60,12 @@ void security_headers(httplib::Response &res)
 
 void mount_console(httplib::Server &server, const std::string &dir)
 {
-    server.Get("/console", [](const httplib::Request &, httplib::Response &res) {
-        res.status = 301;
-        res.set_header("Location", "/console/");
-    });
-    server.Get("/console/(.*)", [dir](const httplib::Request &req,
+    add_counted_route(server, "GET", "/console",
+                      [](const httplib::Request &, httplib::Response &res) {
+                          res.status = 301;
+                          res.set_header("Location", "/console/");
+                      });
+    add_counted_route(server, "GET", "/console/(.*)", [dir](const httplib::Request &req,
                                       httplib::Response &res) {
         std::string name = req.matches[1];
         if (name.empty()) name = "index.html";
@@ -79,7 +81,7 @@ void mount_console(httplib::Server &server, const std::string &dir)
         body << in.rdbuf();
         res.status = 200;
         res.set_content(body.str(), type);
-    });
+    }, "/console/{file}");
 }
 
 }  // namespace omadm_backend

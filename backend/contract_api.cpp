@@ -6,6 +6,7 @@
 #include "json_text.hpp"
 #include "object_piece.hpp"
 #include "request_auth.hpp"
+#include "request_metrics.hpp"
 
 #include <algorithm>
 
@@ -208,22 +209,22 @@ void object(Store &store, const json &body, httplib::Response &res)
 void mount_contract_api(httplib::Server &server, Store &store,
                         const std::string &contract_key, int contract_version)
 {
-    server.Post("/contract/auth",
+    add_counted_route(server, "POST", "/contract/auth",
                 guarded(contract_key,
                         [&store, contract_version](const json &b, auto &res) {
                             auth(store, contract_version, b, res);
                         }));
-    server.Post("/contract/nonce",
+    add_counted_route(server, "POST", "/contract/nonce",
                 guarded(contract_key, [&store, &contract_key, contract_version](
                                           const json &b, auto &res) {
                     nonce(store, contract_key, contract_version, b, res);
                 }));
-    server.Post("/contract/exchange",
+    add_counted_route(server, "POST", "/contract/exchange",
                 guarded(contract_key,
                         [&store, contract_version](const json &b, auto &res) {
                             exchange(store, contract_version, b, res);
                         }));
-    server.Post("/contract/object",
+    add_counted_route(server, "POST", "/contract/object",
                 guarded(contract_key, [&store](const json &b, auto &res) {
                     object(store, b, res);
                 }));

@@ -8,6 +8,7 @@
 #include "path_router.hpp"
 #include "request_auth.hpp"
 #include "request_log.hpp"
+#include "request_metrics.hpp"
 
 #include <memory>
 
@@ -204,17 +205,18 @@ void mount_enrollment_services(httplib::Server &server, Store &store,
     auto ctx = std::make_shared<EnrollmentContext>(store, opt.enrollment);
     const std::string &key = opt.contract_key;
     for (const Service &svc : services) {
-        server.Post(svc.path, [ctx, &svc, &key](const httplib::Request &req,
-                                                 httplib::Response &res) {
-            answer(*ctx, svc, key, req, res);
-        });
+        add_counted_route(server, "POST", svc.path,
+                          [ctx, &svc, &key](const httplib::Request &req,
+                                            httplib::Response &res) {
+                              answer(*ctx, svc, key, req, res);
+                          });
     }
     // Windows first probes discovery with a GET: 200 and an empty body.
-    server.Get(services[0].path,
-               [](const httplib::Request &, httplib::Response &res) {
-                   res.status = 200;
-                   res.set_content("", "text/html");
-               });
+    add_counted_route(server, "GET", services[0].path,
+                      [](const httplib::Request &, httplib::Response &res) {
+                          res.status = 200;
+                          res.set_content("", "text/html");
+                      });
     log_line("enrollment services at " + opt.enrollment.public_url
              + "/EnrollmentServer/, devices managed at "
              + opt.enrollment.dm_url);

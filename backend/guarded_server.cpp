@@ -1,6 +1,7 @@
 #include "guarded_server.hpp"
 
 #include "json_text.hpp"
+#include "metrics.hpp"
 #include "request_log.hpp"
 
 #include <fcntl.h>
@@ -115,11 +116,14 @@ bool GuardedServer::serve(int listen_fd)
         bool tcp = sa.ss_family != AF_UNIX;
         Peer peer = peer_of(sa);
         if (!admit(peer, fd, tcp)) {
+            Metrics::process().connection_refused();
             continue;
         }
+        Metrics::process().connection_opened();
         pool.enqueue([this, fd, peer, tcp] {
             serve_connection(fd, peer);
             release(peer, tcp);
+            Metrics::process().connection_closed();
         });
     }
     ::close(listen_fd);

@@ -4,6 +4,7 @@
 #include "console_api.hpp"
 #include "device_batch_api.hpp"
 #include "http_json.hpp"
+#include "metrics_api.hpp"
 #include "operator_validation.hpp"
 #include "path_router.hpp"
 #include "profile_api.hpp"
@@ -124,6 +125,7 @@ void add_routes(PathRouter &r, Store &store)
           });
 
     add_console_routes(r, store);  // whoami, stats
+    add_metrics_route(r, store);   // GET /metrics
     add_profile_routes(r, store);
 }
 
@@ -140,6 +142,8 @@ void mount_operator_api(httplib::Server &server, Store &store,
 
     httplib::Server::Handler handler = [router, &admin_token, &viewer_token](
                                            const Req &req, Res &res) {
+        // Routed first, so that a refused request counts under its route.
+        PathRouter::Match match = router->match(req);
         OperatorRole role;
         if (has_bearer_token(req, admin_token)) {
             role = OperatorRole::operator_;
@@ -158,10 +162,12 @@ void mount_operator_api(httplib::Server &server, Store &store,
             return;
         }
         RoleScope scope(role);
-        router->dispatch(req, res);
+        router->serve(match, req, res);
     };
     // Everything under /api/ goes to the router, so unknown paths and
-    // methods get JSON 404/405 answers (after authentication).
+    // methods get JSON 404/405 answers (after authentication).  So does
+    // GET /metrics: the same tokens may read it.
+    server.Get("/metrics", handler);
     const char *all = "/api/.*";
     server.Get(all, handler);
     server.Post(all, handler);

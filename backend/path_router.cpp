@@ -1,6 +1,7 @@
 #include "path_router.hpp"
 
 #include "http_json.hpp"
+#include "request_metrics.hpp"
 
 namespace omadm_backend {
 
@@ -60,27 +61,46 @@ std::optional<std::string> percent_decode(const std::string &s)
     return out;
 }
 
+namespace {
+
+// "/api/v1/devices/{}" -> "/api/v1/devices/{id}", the metrics' route label.
+std::string route_label(const std::string &pattern)
+{
+    std::string out;
+    for (size_t i = 0; i < pattern.size(); i++) {
+        if (pattern.compare(i, 2, "{}") == 0) {
+            out += "{id}";
+            i++;
+        } else {
+            out += pattern[i];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 void PathRouter::add(const std::string &method, const std::string &pattern,
                      Handler handler)
 {
-    routes_.push_back({method, split(pattern), std::move(handler)});
+    routes_.push_back({method, split(pattern), std::move(handler),
+                       &Metrics::process().route(method, route_label(pattern))});
 }
 
-void PathRouter::dispatch(const httplib::Request &req,
-                          httplib::Response &res) const
+PathRouter::Match PathRouter::match(const httplib::Request &req) const
 {
+    Match m;
     std::string raw = req.target.substr(0, req.target.find('?'));
     std::vector<std::string> segments = split(raw);
     for (std::string &seg : segments) {
         std::optional<std::string> decoded = percent_decode(seg);
         if (!decoded) {
-            reply_error(res, 400, "malformed %-escape in the path");
-            return;
+            m.bad_escape = true;
+            return m;
         }
         seg = std::move(*decoded);
     }
 
-    std::string allow;
     for (const Route &r : routes_) {
         if (r.segments.size() != segments.size()) {
             continue;
@@ -99,17 +119,29 @@ void PathRouter::dispatch(const httplib::Request &req,
             continue;
         }
         if (r.method == req.method) {
-            r.handler(req, res, params);
-            return;
+            m.route = &r;
+            m.params = std::move(params);
+            count_request_as(*r.stats);
+            return m;
         }
-        allow += (allow.empty() ? "" : ", ") + r.method;
+        m.allow += (m.allow.empty() ? "" : ", ") + r.method;
     }
-    if (!allow.empty()) {
-        res.set_header("Allow", allow);
+    return m;
+}
+
+void PathRouter::serve(const Match &m, const httplib::Request &req,
+                       httplib::Response &res) const
+{
+    if (m.route) {
+        m.route->handler(req, res, m.params);
+    } else if (m.bad_escape) {
+        reply_error(res, 400, "malformed %-escape in the path");
+    } else if (!m.allow.empty()) {
+        res.set_header("Allow", m.allow);
         reply_error(res, 405, "method not allowed");
-        return;
+    } else {
+        reply_error(res, 404, "not found");
     }
-    reply_error(res, 404, "not found");
 }
 
 }  // namespace omadm_backend

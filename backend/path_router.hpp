@@ -5,6 +5,8 @@
 // encoded slash both arrive intact.
 #pragma once
 
+#include "metrics.hpp"
+
 #include <httplib.h>
 
 #include <functional>
@@ -25,20 +27,34 @@ public:
                                        httplib::Response &, const Params &)>;
 
     // pattern: "/api/v1/devices/{}/commands"; "{}" matches one non-empty
-    // segment.
+    // segment.  Its requests are counted in the metrics as route
+    // "/api/v1/devices/{id}/commands".
     void add(const std::string &method, const std::string &pattern,
              Handler handler);
 
-    // Answers 404 (no such path), 405 with Allow (path known, method not)
-    // or 400 (bad escape) itself.
-    void dispatch(const httplib::Request &req, httplib::Response &res) const;
-
-private:
     struct Route {
         std::string method;
         std::vector<std::string> segments;
         Handler handler;
+        RouteStats *stats;
     };
+    // What a request would be served by.  Finding a route also counts the
+    // request as served by it (request_metrics.hpp), so a caller that
+    // refuses it (401) is still counted under the route.
+    struct Match {
+        const Route *route = nullptr;  // null: 404, 405 or 400 below
+        Params params;
+        std::string allow;  // methods of the path, when not this one
+        bool bad_escape = false;
+    };
+    Match match(const httplib::Request &req) const;
+
+    // Runs the route's handler, or answers 404 (no such path), 405 with
+    // Allow (path known, method not) or 400 (bad escape) itself.
+    void serve(const Match &m, const httplib::Request &req,
+               httplib::Response &res) const;
+
+private:
     std::vector<Route> routes_;
 };
 

@@ -1,5 +1,7 @@
 #include "postgres_db.hpp"
 
+#include "metrics.hpp"
+
 #include <cstdlib>
 #include <cstring>
 
@@ -206,6 +208,7 @@ PostgresDb::PostgresDb(const std::string &url)
 {
     conn_ = PQconnectdb(url.c_str());
     if (PQstatus(conn_) != CONNECTION_OK) {
+        count_db_error(DbErrorKind::io);
         std::string msg = "cannot connect to PostgreSQL: "
                           + trimmed(PQerrorMessage(conn_));
         PQfinish(conn_);
@@ -249,6 +252,19 @@ bool PostgresDb::reconnect_if_broken()
     return true;
 }
 
+// The metrics' kind of a SQLSTATE, by its class: 40 (conflicts) and 55
+// (locks) busy, 23 integrity, 08/53/58 connection and resources; no state
+// (the connection broke) is io too.
+static DbErrorKind error_kind(const char *state)
+{
+    if (!state || std::strlen(state) < 2) return DbErrorKind::io;
+    std::string cls(state, 2);
+    if (cls == "40" || cls == "55") return DbErrorKind::busy;
+    if (cls == "23") return DbErrorKind::constraint;
+    if (cls == "08" || cls == "53" || cls == "58") return DbErrorKind::io;
+    return DbErrorKind::other;
+}
+
 // The server's primary message and SQLSTATE, never its DETAIL: that may
 // quote a whole row ("Failing row contains ..."), a nonce or a password's
 // digest among it, and the message goes to the log.
@@ -263,6 +279,7 @@ void PostgresDb::fail(PGresult *res, const std::string &what)
     if (state) msg += std::string(" (SQLSTATE ") + state + ")";
     bool conflict = state && (std::strcmp(state, "40001") == 0
                               || std::strcmp(state, "40P01") == 0);
+    count_db_error(error_kind(state));
     PQclear(res);
     if (conflict) throw DbConflict(msg);
     throw DbError(msg);

@@ -42,19 +42,27 @@ httplib::Server::HandlerResponse mark_start(const httplib::Request &,
 
 std::string elapsed_ms()
 {
-    if (!request_start) {
+    std::optional<std::chrono::microseconds> d = request_elapsed();
+    if (!d) {
         return "-";
     }
-    auto d = std::chrono::duration_cast<std::chrono::microseconds>(
-        steady::now() - *request_start);
     request_start.reset();
     char buf[32];
     std::snprintf(buf, sizeof(buf), "%.1f",
-                  static_cast<double>(d.count()) / 1000.0);
+                  static_cast<double>(d->count()) / 1000.0);
     return buf;
 }
 
 }  // namespace
+
+std::optional<std::chrono::microseconds> request_elapsed()
+{
+    if (!request_start) {
+        return std::nullopt;
+    }
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+        steady::now() - *request_start);
+}
 
 void log_line(const std::string &msg)
 {

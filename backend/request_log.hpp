@@ -4,9 +4,16 @@
 
 #include <httplib.h>
 
+#include <chrono>
+#include <optional>
+
 namespace omadm_backend {
 
 void install_request_log(httplib::Server &server);
+
+// Since the request in progress on this thread was routed; nullopt for one
+// rejected before (a malformed request line or headers).
+std::optional<std::chrono::microseconds> request_elapsed();
 
 // A line about the service itself ("listening on ...", errors).
 void log_line(const std::string &msg);

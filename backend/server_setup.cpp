@@ -6,6 +6,7 @@
 #include "http_json.hpp"
 #include "operator_api.hpp"
 #include "request_log.hpp"
+#include "request_metrics.hpp"
 #include "request_stream.hpp"
 
 #include <exception>
@@ -37,6 +38,7 @@ void configure_server(httplib::Server &server, Store &store, const Options &opt,
     server.set_keep_alive_timeout(opt.keepalive_timeout);
 
     install_request_log(server);
+    install_request_metrics(server);
 
     // Errors httplib produces itself (404 for an unknown path, 413, 400)
     // get the same {"error": ...} shape as ours; a request it could not

@@ -1,13 +1,39 @@
 #include "sqlite_db.hpp"
 
+#include "metrics.hpp"
+
 #include <algorithm>
 
 namespace omadm_backend {
 
 namespace {
 
+DbErrorKind error_kind(int rc)
+{
+    switch (rc & 0xff) {  // the primary code of an extended one
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return DbErrorKind::busy;
+    case SQLITE_CONSTRAINT:
+        return DbErrorKind::constraint;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL:
+        return DbErrorKind::io;
+    default:
+        return DbErrorKind::other;
+    }
+}
+
+// Every failed call of the SQLite API ends here or in SqliteDb's open and
+// exec, counted in the metrics by kind (the handle keeps the call's code).
 [[noreturn]] void fail(sqlite3 *db, const std::string &what)
 {
+    count_db_error(error_kind(db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM));
     throw DbError(what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
 }
 
@@ -138,6 +164,7 @@ SqliteDb::SqliteDb(const std::string &path)
                                  | SQLITE_OPEN_NOMUTEX,
                              nullptr);
     if (rc != SQLITE_OK) {
+        count_db_error(error_kind(rc));
         std::string msg = "cannot open database \"" + path + "\": "
                           + (db_ ? sqlite3_errmsg(db_) : "out of memory");
         sqlite3_close(db_);
@@ -190,7 +217,9 @@ void SqliteDb::give_back(Cursor *c) noexcept
 void SqliteDb::exec(const char *sql)
 {
     char *err = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+        count_db_error(error_kind(rc));
         std::string msg = err ? err : sqlite3_errmsg(db_);
         sqlite3_free(err);
         throw DbError(msg);

@@ -220,9 +220,10 @@ public:
                                             const std::string &command_id,
                                             size_t offset, size_t max_bytes);
 
-    // Write transactions committed since start (SQLite's group commit:
-    // fewer than the write calls).
-    size_t commits() const { return connections_->commits(); }
+    // The connections' counters, for the metrics.  readers: all zero for
+    // ":memory:" (no reader connections).
+    using ConnectionStats = Connections::Stats;
+    ConnectionStats connection_stats() const { return connections_->stats(); }
 
 private:
     // How every public call reaches the database (store_connections.hpp).

@@ -51,10 +51,10 @@ GroupCommitWriter::~GroupCommitWriter()
     thread_.join();
 }
 
-size_t GroupCommitWriter::commits() const
+GroupCommitWriter::Stats GroupCommitWriter::stats() const
 {
     std::lock_guard<std::mutex> lock(mu_);
-    return commits_;
+    return {queue_.size(), commits_, calls_};
 }
 
 void GroupCommitWriter::run(const std::function<void()> &call)
@@ -105,6 +105,7 @@ void GroupCommitWriter::loop()
             job->done = true;  // durable (or failed): the caller may answer
         }
         commits_++;
+        calls_ += batch.size();
         batch.clear();
         finished_.notify_all();
     }
@@ -177,11 +178,20 @@ ReaderPool::ReaderPool(const std::string &path, size_t n)
     }
 }
 
+ReaderPool::Stats ReaderPool::stats() const
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    return {all_.size() - free_.size(), waits_};
+}
+
 void ReaderPool::run(const std::function<void()> &call)
 {
     SqliteDb *db;
     {
         std::unique_lock<std::mutex> lock(mu_);
+        if (free_.empty()) {
+            waits_++;
+        }
         available_.wait(lock, [this] { return !free_.empty(); });
         db = free_.back();
         free_.pop_back();
@@ -230,6 +240,12 @@ void SqliteConnections::write(const std::function<void()> &call)
     writer_->run(call);
 }
 
+Connections::Stats SqliteConnections::stats() const
+{
+    return {writer_->stats(),
+            readers_ ? readers_->stats() : ReaderPool::Stats{0, 0}};
+}
+
 void SqliteConnections::read(const std::function<void()> &call)
 {
     if (!readers_) {
@@ -254,6 +270,9 @@ PostgresConnections::PostgresConnections(const std::string &url, size_t n,
 PostgresDb *PostgresConnections::take()
 {
     std::unique_lock<std::mutex> lock(mu_);
+    if (free_.empty()) {
+        waits_++;
+    }
     available_.wait(lock, [this] { return !free_.empty(); });
     PostgresDb *db = free_.back();
     free_.pop_back();
@@ -267,6 +286,13 @@ void PostgresConnections::give_back(PostgresDb *db)
         free_.push_back(db);
     }
     available_.notify_one();
+}
+
+Connections::Stats PostgresConnections::stats() const
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    return {{0, commits_.load(), calls_.load()},
+            {all_.size() - free_.size(), waits_}};
 }
 
 void PostgresConnections::write(const std::function<void()> &call)
@@ -310,6 +336,7 @@ void PostgresConnections::run(const std::function<void()> &call, bool writes)
             db.exec("COMMIT");  // synchronous_commit=on: the WAL is flushed
             if (writes) {
                 commits_++;
+                calls_++;
             }
             return;
         } catch (const DbConflict &) {

@@ -72,9 +72,13 @@ public:
     // the commit's failure.  From inside a call it runs in place.
     void run(const std::function<void()> &call);
 
-    // Transactions committed and calls in them, since start (for tests and
-    // logs: calls / commits is the grouping achieved).
-    size_t commits() const;
+    // For the metrics: calls / commits is the grouping achieved.
+    struct Stats {
+        size_t queued;     // calls waiting for the writer now
+        uint64_t commits;  // transactions ended since start (or failed)
+        uint64_t calls;    // calls they ran
+    };
+    Stats stats() const;
 
 private:
     struct Job {
@@ -93,7 +97,7 @@ private:
     std::deque<Job *> queue_;
     bool stopping_ = false;
     bool wrote_since_checkpoint_ = false;
-    size_t commits_ = 0;
+    uint64_t commits_ = 0, calls_ = 0;
     std::thread thread_;
 };
 
@@ -105,10 +109,17 @@ public:
     ReaderPool(const std::string &path, size_t n);
     void run(const std::function<void()> &call);
 
+    struct Stats {
+        size_t busy;     // connections in use now
+        uint64_t waits;  // calls that found none free, since start
+    };
+    Stats stats() const;
+
 private:
     std::vector<std::unique_ptr<SqliteDb>> all_;
     std::vector<SqliteDb *> free_;
-    std::mutex mu_;
+    uint64_t waits_ = 0;
+    mutable std::mutex mu_;
     std::condition_variable available_;
 };
 
@@ -123,8 +134,13 @@ public:
     virtual ~Connections() = default;
     virtual void write(const std::function<void()> &call) = 0;
     virtual void read(const std::function<void()> &call) = 0;
-    // Write transactions committed since start (for tests and logs).
-    virtual size_t commits() const = 0;
+    // Counters for the metrics (PostgreSQL: no writer queue; its pool's
+    // connections as the readers).
+    struct Stats {
+        GroupCommitWriter::Stats writer;
+        ReaderPool::Stats readers;
+    };
+    virtual Stats stats() const = 0;
 };
 
 // SQLite: the writer's connection, its GroupCommitWriter and the readers
@@ -136,7 +152,7 @@ public:
     ~SqliteConnections() override;  // the writer stops before its Db goes
     void write(const std::function<void()> &call) override;
     void read(const std::function<void()> &call) override;
-    size_t commits() const override { return writer_->commits(); }
+    Stats stats() const override;
 
 private:
     std::unique_ptr<SqliteDb> writer_db_;
@@ -157,7 +173,7 @@ public:
                         std::unique_ptr<PostgresDb> first);
     void write(const std::function<void()> &call) override;
     void read(const std::function<void()> &call) override;
-    size_t commits() const override { return commits_; }
+    Stats stats() const override;
 
 private:
     void run(const std::function<void()> &call, bool writes);
@@ -166,9 +182,10 @@ private:
 
     std::vector<std::unique_ptr<PostgresDb>> all_;
     std::vector<PostgresDb *> free_;
-    std::mutex mu_;
+    uint64_t waits_ = 0;
+    mutable std::mutex mu_;
     std::condition_variable available_;
-    std::atomic<size_t> commits_{0};
+    std::atomic<uint64_t> commits_{0}, calls_{0};
 };
 
 }  // namespace omadm_backend

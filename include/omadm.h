@@ -105,6 +105,12 @@ typedef struct {
     const char     *resp_uri;          /* where devices POST, without
                                           the "?s=token" part */
     size_t          resp_uri_len;
+    const char     *node_id;           /* the nginx node (omadm_node_id):
+                                          a RespURI with a token carries
+                                          it as "&n=<node>" after it, for
+                                          a front proxy to route on; only
+                                          [A-Za-z0-9_-].  NULL: none */
+    size_t          node_id_len;
     unsigned        server_auth;       /* 0, OMADM_AUTH_MD5 or _BASIC: the
                                           server's own Cred toward devices
                                           (credentials from the backend) */
@@ -295,6 +301,20 @@ OMADM_API const char *omadm_exchange_var(omadm_exchange_t *ex, int var,
     size_t *len) OMADM_NOEXCEPT;
 
 OMADM_API void omadm_exchange_destroy(omadm_exchange_t *ex) OMADM_NOEXCEPT;
+
+
+/* what a device message came to, for the glue's counters (omadm_status) */
+typedef struct {
+    int             verdict;         /* OMADM_VERDICT_* */
+    unsigned        scheme;          /* the OMADM_AUTH_* of the credentials
+                                        the message tried, 0: none */
+    unsigned        resent;          /* 1: the answer was the session's
+                                        kept one, sent again */
+} omadm_outcome_t;
+
+/* after RESPOND (before: what is decided so far) */
+OMADM_API int omadm_exchange_outcome(omadm_exchange_t *ex,
+    omadm_outcome_t *out) OMADM_NOEXCEPT;
 
 
 /*

@@ -114,6 +114,8 @@ ngx_http_omadm_backend(ngx_http_request_t *r, ngx_http_omadm_ctx_t *ctx,
 
     ctx->sr = sr;
     ctx->sr_body_len = act->body_len;
+    ctx->sr_start = ngx_current_msec;
+    ctx->sr_call = ngx_http_omadm_call_of((u_char *) act->op, act->op_len);
     ctx->waiting = 1;
     ctx->backend_done = 0;
 
@@ -165,9 +167,10 @@ ngx_http_omadm_backend_done(ngx_http_request_t *r, void *data, ngx_int_t rc)
 {
     ngx_http_omadm_ctx_t *ctx = data;
 
-    size_t       len;
-    ngx_int_t    status;
-    const char  *body, *why;
+    size_t                      len;
+    ngx_int_t                   status;
+    const char                 *body, *why;
+    ngx_http_omadm_loc_conf_t  *olcf;
 
     if (!ctx->waiting || ctx->backend_done || rc == NGX_AGAIN) {
         return rc;
@@ -204,6 +207,11 @@ ngx_http_omadm_backend_done(ngx_http_request_t *r, void *data, ngx_int_t rc)
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "omadm: backend \"%V\" answered %i", &ctx->uri, status);
     }
+
+    olcf = ngx_http_get_module_loc_conf(r->main, ngx_http_omadm_module);
+
+    ngx_http_omadm_count_backend(olcf->zone->data, ctx->sr_call, status,
+                                 ngx_current_msec - ctx->sr_start);
 
     if (omadm_exchange_backend_done(ctx->ex, (int) status, body, len)
         != OMADM_OK)

@@ -12,6 +12,8 @@
  *   ngx/ngx_http_omadm_shed.c    omadm_backend_limit: load shedding
  *   ngx/ngx_http_omadm_zone.c    omadm_session_zone: the shared store
  *   ngx/ngx_http_omadm_variables.c  $omadm_*
+ *   ngx/ngx_http_omadm_counters.c   the node's counters, in shared memory
+ *   ngx/ngx_http_omadm_status.c  omadm_status: the counters for Prometheus
  */
 
 
@@ -33,6 +35,16 @@ typedef struct ngx_http_omadm_shctx_s  ngx_http_omadm_shctx_t;
 typedef struct ngx_http_omadm_zone_s  ngx_http_omadm_zone_t;
 
 
+/* one session zone's counters in the status zone (counters.c) */
+typedef struct ngx_http_omadm_stats_s  ngx_http_omadm_stats_t;
+
+
+/* the http{} level: what names this nginx */
+typedef struct {
+    ngx_str_t                         node_id;       /* omadm_node_id */
+} ngx_http_omadm_main_conf_t;
+
+
 /* an omadm_store_t's context: the zone, and how its puts make room */
 typedef struct {
     ngx_http_omadm_zone_t            *zone;
@@ -47,6 +59,9 @@ struct ngx_http_omadm_zone_s {
     time_t                            ttl;
     ngx_shm_zone_t                   *shm_zone;
     time_t                            full_logged;  /* per worker */
+    ngx_shm_zone_t                   *status;       /* the counters' zone */
+    ngx_http_omadm_stats_t           *stats;        /* this zone's there,
+                                                       NULL: none */
     ngx_http_omadm_view_t             views[3];     /* sessions, objects,
                                                        counters */
 };
@@ -99,6 +114,9 @@ typedef struct {
     off_t                             sr_body_len;
     ngx_http_omadm_slots_t           *slot;    /* the omadm_backend_limit
                                                   slot held, or NULL */
+    ngx_msec_t                        sr_start;  /* when it was started */
+    ngx_uint_t                        sr_call;   /* its contract call, an
+                                                  ngx_http_omadm_call_e */
     unsigned                          waiting:1;
     unsigned                          backend_done:1;
     unsigned                          shed:1;  /* refused by
@@ -150,6 +168,19 @@ void ngx_http_omadm_counter_store_init(omadm_store_t *store,
 
 /* ngx_http_omadm_variables.c */
 ngx_int_t ngx_http_omadm_add_variables(ngx_conf_t *cf);
+
+/* ngx_http_omadm_counters.c */
+ngx_shm_zone_t *ngx_http_omadm_status_zone(ngx_conf_t *cf);
+ngx_int_t ngx_http_omadm_stats_attach(ngx_http_omadm_zone_t *zone);
+ngx_int_t ngx_http_omadm_count_message(ngx_http_request_t *r);
+ngx_uint_t ngx_http_omadm_call_of(u_char *op, size_t len);
+void ngx_http_omadm_count_backend(ngx_http_omadm_zone_t *zone,
+    ngx_uint_t call, ngx_int_t status, ngx_msec_t elapsed);
+void ngx_http_omadm_count_session_gone(ngx_http_omadm_zone_t *zone,
+    ngx_uint_t evicted);
+
+/* ngx_http_omadm_status.c */
+char *ngx_http_omadm_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 
 extern ngx_module_t  ngx_http_omadm_module;

@@ -22,6 +22,11 @@
 #include "ngx_http_omadm_zone.h"
 
 
+/* the core's session records: keys "s:<device>\n<session>" (kv_store.hpp) */
+#define ngx_http_omadm_is_session(node)                                      \
+    ((node)->key_len > 2 && (node)->data[0] == 's' && (node)->data[1] == ':')
+
+
 static int ngx_http_omadm_store_get(void *data, const char *key,
     size_t key_len, omadm_sink_pt sink, void *sink_ctx);
 static int ngx_http_omadm_store_put(void *data, const char *key,
@@ -223,6 +228,11 @@ ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
 
         q = ngx_queue_last(&zone->sh->queue);
         old = ngx_queue_data(q, ngx_http_omadm_node_t, queue);
+
+        if (ngx_http_omadm_is_session(old)) {
+            ngx_http_omadm_count_session_gone(zone, 1);
+        }
+
         ngx_http_omadm_delete(zone, old);
         evicted++;
     }
@@ -237,6 +247,10 @@ ngx_http_omadm_put(ngx_http_omadm_zone_t *zone, const char *key,
 
     if (node->kept) {
         zone->sh->kept_size += size;
+    }
+
+    if (ngx_http_omadm_is_session(node)) {
+        zone->sh->sessions++;
     }
 
     ngx_rbtree_insert(&zone->sh->rbtree, &node->node);
@@ -365,6 +379,10 @@ ngx_http_omadm_find_live(ngx_http_omadm_zone_t *zone, const char *key,
     node = ngx_http_omadm_lookup(zone, (u_char *) key, key_len, hash);
 
     if (node && node->expires < now) {
+        if (ngx_http_omadm_is_session(node)) {
+            ngx_http_omadm_count_session_gone(zone, 0);
+        }
+
         ngx_http_omadm_delete(zone, node);
         return NULL;
     }
@@ -412,6 +430,10 @@ ngx_http_omadm_delete(ngx_http_omadm_zone_t *zone,
                                                     + node->val_len);
     }
 
+    if (ngx_http_omadm_is_session(node)) {
+        zone->sh->sessions--;
+    }
+
     ngx_queue_remove(&node->queue);
     ngx_rbtree_delete(&zone->sh->rbtree, &node->node);
     ngx_slab_free_locked(zone->shpool, node);
@@ -448,6 +470,10 @@ ngx_http_omadm_expire_queue(ngx_http_omadm_zone_t *zone, ngx_queue_t *queue,
         /* the queue is ordered by use, not by expiry: look a little */
 
         if (node->expires < now) {
+            if (ngx_http_omadm_is_session(node)) {
+                ngx_http_omadm_count_session_gone(zone, 0);
+            }
+
             ngx_http_omadm_delete(zone, node);
         }
 

@@ -1,7 +1,8 @@
 
 /*
  * ngx_omadm: the $omadm_* variables, for access logs and the like.  Each
- * one is a value the core's exchange keeps for the device message.
+ * one is a value the core's exchange keeps for the device message, but
+ * $omadm_node_id, the node's omadm_node_id.
  */
 
 
@@ -13,6 +14,8 @@
 
 
 static ngx_int_t ngx_http_omadm_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_omadm_node_id_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 
@@ -34,6 +37,9 @@ static ngx_http_variable_t  ngx_http_omadm_vars[] = {
 
     { ngx_string("omadm_error"), NULL, ngx_http_omadm_variable,
       OMADM_VAR_ERROR, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("omadm_node_id"), NULL, ngx_http_omadm_node_id_variable,
+      0, 0, 0 },
 
       ngx_http_null_variable
 };
@@ -101,6 +107,31 @@ ngx_http_omadm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     v->len = len;
     v->valid = 1;
     v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* the same for every request of the configuration */
+
+static ngx_int_t
+ngx_http_omadm_node_id_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_omadm_main_conf_t  *omcf;
+
+    omcf = ngx_http_get_module_main_conf(r, ngx_http_omadm_module);
+
+    if (omcf->node_id.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = omcf->node_id.data;
+    v->len = omcf->node_id.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
     v->not_found = 0;
 
     return NGX_OK;

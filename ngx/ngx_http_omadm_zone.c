@@ -11,6 +11,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_omadm_zone.h"
+#include "ngx_http_omadm_counters.h"
 
 
 #define NGX_HTTP_OMADM_DEFAULT_TTL        300
@@ -88,12 +89,33 @@ ngx_http_omadm_session_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    /* the name labels the zone's counters, kept in a block of their own */
+
+    if (name.len > NGX_HTTP_OMADM_ZONE_NAME_MAX
+        || (name.len == sizeof(NGX_HTTP_OMADM_STATUS_ZONE_NAME) - 1
+            && ngx_strncmp(name.data, NGX_HTTP_OMADM_STATUS_ZONE_NAME,
+                           name.len) == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"omadm_session_zone\" zone name \"%V\" is "
+                           "reserved or longer than %d bytes", &name,
+                           NGX_HTTP_OMADM_ZONE_NAME_MAX);
+        return NGX_CONF_ERROR;
+    }
+
     zone = ngx_pcalloc(cf->pool, sizeof(ngx_http_omadm_zone_t));
     if (zone == NULL) {
         return NGX_CONF_ERROR;
     }
 
     zone->ttl = ttl;
+
+    /* the counters' zone first: it is initialized before this one */
+
+    zone->status = ngx_http_omadm_status_zone(cf);
+    if (zone->status == NULL) {
+        return NGX_CONF_ERROR;
+    }
 
     shm_zone = ngx_shared_memory_add(cf, &name, size, &ngx_http_omadm_module);
     if (shm_zone == NULL) {
@@ -168,6 +190,10 @@ ngx_http_omadm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     zone = shm_zone->data;
 
+    if (ngx_http_omadm_stats_attach(zone) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (ozone) {
         zone->sh = ozone->sh;
         zone->shpool = ozone->shpool;
@@ -194,6 +220,7 @@ ngx_http_omadm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_queue_init(&zone->sh->queue);
     ngx_queue_init(&zone->sh->kept);
     zone->sh->kept_size = 0;
+    zone->sh->sessions = 0;
     zone->sh->kept_max = shm_zone->shm.size / NGX_HTTP_OMADM_COUNTERS_SHARE;
 
     len = sizeof(" in omadm_session_zone \"\"") + shm_zone->shm.name.len;

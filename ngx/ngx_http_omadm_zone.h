@@ -55,6 +55,7 @@ struct ngx_http_omadm_shctx_s {
     ngx_queue_t                       kept;        /* counters */
     size_t                            kept_size;   /* ... their bytes */
     size_t                            kept_max;
+    ngx_uint_t                        sessions;    /* session records */
 };
 
 

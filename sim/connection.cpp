@@ -61,6 +61,21 @@ void http_connection::fail(const std::string &kind)
     sink_.on_failure(kind);
 }
 
+void http_connection::release_buffers()
+{
+    std::string().swap(out_);
+    sent_ = 0;
+    parser_ = response_parser{};
+}
+
+void http_connection::retire()
+{
+    close();
+    SSL_SESSION_free(session_);
+    session_ = nullptr;
+    release_buffers();
+}
+
 void http_connection::want(uint32_t events)
 {
     if (events != events_) {

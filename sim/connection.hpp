@@ -44,6 +44,13 @@ public:
     void send(std::string request);
     // Drops the connection without a callback (timeouts, shutdown).
     void close();
+    // Between sessions: frees the buffers of the last exchange; the
+    // connection and its TLS session stay for the next request.
+    void release_buffers();
+    // After the device's last session: closes and forgets the TLS session
+    // too.  With a fleet of a million, what every finished device kept
+    // added up to gigabytes.
+    void retire();
 
     void on_io(uint32_t events) override;
 

@@ -208,8 +208,15 @@ void device::handle(omadm::message &&m)
     }
     const std::string &code = hs->data;
     if (code == "401" || code == "407") {
+        // Logged in, then challenged: this server does not know the
+        // session (its node died, or its zone evicted it).  Start over as
+        // a new session with the challenge's nonce, as a device does.
+        if (authed_) {
+            attempt_failed("session_lost_" + code);
+            return;
+        }
         // a stale nonce or none: answer the challenge, at most twice
-        if (authed_ || ++challenges_ > 2) {
+        if (++challenges_ > 2) {
             session_failed("auth_" + code);
             return;
         }
@@ -334,6 +341,16 @@ void device::finish(bool ok)
     busy_ = false;
     waiting_ = wait::none;
     ctx_.loop.disarm(timer_);
+    // The session's messages are not needed past its end (the next one
+    // starts from package 1); only a device with sessions left keeps its
+    // connection.  on_done_ may start the next session at once.
+    last_ = omadm::message{};
+    std::vector<command_answer>().swap(answers_);
+    if (remaining == 0) {
+        conn_.retire();
+    } else {
+        conn_.release_buffers();
+    }
     on_done_(*this, ok);
 }
 

@@ -18,7 +18,8 @@ my $t = OmadmTest->new(
     http_conf => "    omadm_session_zone zone=other:1m;\n"
         . "    omadm_auth md5 basic;\n    omadm_retry_after 10;\n",
     server_conf => "        omadm_challenge basic;\n"
-        . "        omadm_xml_limits depth=16;\n",
+        . "        omadm_xml_limits depth=16;\n"
+        . "        location = /status { omadm_status; allow 127.0.0.1; deny all; }\n",
     locations => {
         '/omadm' => {
             omadm_auth => 'md5 basic', omadm_challenge => 'md5',
@@ -158,6 +159,39 @@ my @refused = (
     [ 'omadm_max_object_size not a size',
       { locations => { '/omadm' => { omadm_max_object_size => 'huge' } } },
       '"omadm_max_object_size" directive invalid value' ],
+    [ 'omadm_node_id with a dot',
+      { http_conf => "    omadm_node_id dm.a;\n" },
+      '"omadm_node_id" has invalid value "dm.a", it must be 1 to 32 of the '
+      . 'characters A-Z a-z 0-9 _ -' ],
+    [ 'omadm_node_id of 33 characters',
+      { http_conf => "    omadm_node_id " . ('n' x 33) . ";\n" },
+      '"omadm_node_id" has invalid value "' . ('n' x 33) . '", it must be 1 '
+      . 'to 32 of the characters A-Z a-z 0-9 _ -' ],
+    [ 'omadm_node_id empty',
+      { http_conf => "    omadm_node_id \"\";\n" },
+      '"omadm_node_id" has invalid value "", it must be 1 to 32 of the '
+      . 'characters A-Z a-z 0-9 _ -' ],
+    [ 'omadm_node_id in server{}',
+      { server_conf => "        omadm_node_id dm-a;\n" },
+      '"omadm_node_id" directive is not allowed here' ],
+    [ 'omadm_status with an argument',
+      { server_conf => "        location = /status { omadm_status on; }\n" },
+      'invalid number of arguments in "omadm_status" directive' ],
+    [ 'omadm_status in the device endpoint',
+      { locations => { '/omadm' => { omadm_status => '' } } },
+      '"omadm_status" directive conflicts with another content handler in the '
+      . 'location' ],
+    [ 'omadm_status at server level',
+      { server_conf => "        omadm_status;\n" },
+      '"omadm_status" directive is not allowed here' ],
+    [ 'omadm_session_zone named as the counters\' zone',
+      { session_zone => 'zone=omadm_status:1m' },
+      '"omadm_session_zone" zone name "omadm_status" is reserved or longer '
+      . 'than 64 bytes' ],
+    [ 'omadm_session_zone name over 64 bytes',
+      { session_zone => 'zone=' . ('z' x 65) . ':1m' },
+      '"omadm_session_zone" zone name "' . ('z' x 65) . '" is reserved or '
+      . 'longer than 64 bytes' ],
     [ 'omadm_object_zone of an undeclared zone',
       { locations => { '/omadm' => { omadm_object_zone => 'nosuch' } } },
       '"omadm_object_zone" uses unknown omadm_session_zone "nosuch"' ],

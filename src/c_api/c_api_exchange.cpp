@@ -117,6 +117,13 @@ const char *omadm_exchange_var(omadm_exchange_t *ex, int var,
     return v.data();  // NUL-terminated: a std::string or a static name
 }
 
+int omadm_exchange_outcome(omadm_exchange_t *ex, omadm_outcome_t *out) noexcept
+{
+    if (ex == nullptr || out == nullptr) return OMADM_EINVAL;
+    *out = ex->impl.outcome();
+    return OMADM_OK;
+}
+
 const char *omadm_verdict_name(int verdict, size_t *len) noexcept
 {
     std::string_view v = omadm::verdict_name(omadm::verdict(verdict));

@@ -115,6 +115,9 @@ public:
     // The x-syncml-hmac of an answer to a device that used a MAC.
     std::string sign(std::string_view body) const;
 
+    // The scheme of the credentials the message tried (none: it had none).
+    auth_scheme tried_scheme() const { return scheme_; }
+
     server_credentials &server() { return server_; }
     // After the answer, the failure count's change; false when a failure
     // could not be counted.

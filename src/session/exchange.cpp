@@ -144,6 +144,15 @@ std::string_view exchange::var(int which) const
     }
 }
 
+omadm_outcome_t exchange::outcome() const
+{
+    omadm_outcome_t o{};
+    o.verdict = int(verdict_);
+    o.scheme = unsigned(auth_.tried_scheme());
+    o.resent = resent_ ? 1 : 0;
+    return o;
+}
+
 // ---- steps -------------------------------------------------------------------
 
 std::string exchange::message_print() const
@@ -195,6 +204,7 @@ void exchange::resend_kept_answer()
     msg_.hdr.msg_id = std::move(resend_->msg_id);
     msg_.hdr.source = std::move(resend_->source);
     verdict_ = verdict::session;
+    resent_ = true;
     out_.hmac = resend_->stored.last_response_hmac;
     respond_syncml(std::move(resend_->stored.last_response));
 }
@@ -248,6 +258,7 @@ void exchange::begin()
         && secure_equal(message_print(), stored.last_request_print)
         && in_encoding(stored.last_response, ctx_.enc)) {
         verdict_ = verdict::session;
+        resent_ = true;
         if (encoding_of(stored.last_response) == ctx_.enc)
             out_.hmac = stored.last_response_hmac;
         respond_syncml(std::move(stored.last_response));

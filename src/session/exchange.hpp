@@ -56,6 +56,8 @@ public:
 
     // empty when the variable has no value (yet); valid until destroy.
     std::string_view var(int which) const;
+    // What the message came to, for the glue's counters.
+    omadm_outcome_t outcome() const;
 
     // The request's x-syncml-hmac header, and the client's address that
     // failure counters are kept per; OMADM_EINVAL after the first run().
@@ -162,6 +164,7 @@ private:
 
     action_out out_;
     verdict verdict_ = verdict::none;
+    bool resent_ = false;  // the answer is the kept one, sent again
     std::string error_;
 };
 

@@ -48,6 +48,9 @@ std::string reply_builder::resp_uri() const
     if (ctx_.st.token.empty()) return uri;  // no session yet
     uri += uri.find('?') == std::string::npos ? "?s=" : "&s=";
     uri += ctx_.st.token;
+    // the node that keeps the session, for a front proxy's routing
+    if (ctx_.cf.node_id_len)
+        uri.append("&n=").append(ctx_.cf.node_id, ctx_.cf.node_id_len);
     return uri;
 }
 

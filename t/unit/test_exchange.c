@@ -183,6 +183,41 @@ test_md5_session(void **state)
     outcome_free(&o);
 }
 
+/* omadm_node_id: a RespURI that carries a session token names the node
+   after it; one without a token (a challenge) names none */
+static void
+test_node_in_resp_uri(void **state)
+{
+    fixture_t   *f = *state;
+    outcome_t    o;
+    const char  *uri, *tail;
+    char         msg[16384];
+
+    f->cf.auth_accept = OMADM_AUTH_BASIC;
+    f->cf.auth_challenge = OMADM_AUTH_BASIC;
+    f->cf.node_id = "dm-7";
+    f->cf.node_id_len = 4;
+
+    drive(f, device_msg("8", 1, NULL, PKG1("1", "2")), NULL, &o);
+    expect_field(&o, "SyncBody/Status[1]/Data", "407");
+    expect_no_token(&o);
+    uri = field(&o, "SyncHdr/RespURI");
+    assert_true(uri == NULL || strstr(uri, "n=") == NULL);
+    outcome_free(&o);
+
+    snprintf(msg, sizeof(msg), "%s", device_msg("8", 2,
+             basic_cred("dev1", "secret"), HDR_STATUS("1") PKG1("2", "3")));
+    drive(f, msg, NULL, &o);
+    expect_field(&o, "SyncBody/Status[1]/Data", "212");
+    uri = field(&o, "SyncHdr/RespURI");
+    assert_non_null(uri);
+    assert_int_equal(strncmp(uri, SERVER "?s=", strlen(SERVER) + 3), 0);
+    tail = uri + strlen(SERVER) + 3;
+    assert_int_equal(strspn(tail, "0123456789abcdef"), 32);
+    assert_string_equal(tail + 32, "&n=dm-7");
+    outcome_free(&o);
+}
+
 static void
 test_basic(void **state)
 {
@@ -783,6 +818,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_md5_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_basic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_node_in_resp_uri, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_attempt_reserved, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unauthenticated_storage_bounded,
