@@ -32,6 +32,10 @@ SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 HTTPLIB_FLAGS := $(shell pkg-config --cflags --libs cpp-httplib 2>/dev/null)
+# libpq (the backend's PostgreSQL store): Debian puts its header in
+# /usr/include/postgresql
+PQ_CFLAGS     := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+PQ_LIBS       := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
 
 # src/ in one folder per layer (docs/architecture.md): c_api -> session ->
 # auth, codec, backend -> common.  Object files keep the folder.
@@ -132,10 +136,10 @@ $(MODULE): $(NGX_GLUE) include/omadm.h ngx_omadm.map $(CORE) \
 # It links the core archive for its base64 decoder.
 $(BUILD)/backend/%.o: backend/%.cpp | $(BUILD)/backend
 	$(CXX) $(CXXSTD) -O2 -g $(WARN) -Iinclude -Ibackend -Isrc \
-	    $(HTTPLIB_FLAGS) -MMD -MP -c $< -o $@
+	    $(HTTPLIB_FLAGS) $(PQ_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BACKEND): $(BACKEND_OBJS) $(CORE)
-	$(CXX) -o $@ $(BACKEND_OBJS) $(CORE) $(HTTPLIB_FLAGS) -lsqlite3 \
+	$(CXX) -o $@ $(BACKEND_OBJS) $(CORE) $(HTTPLIB_FLAGS) -lsqlite3 $(PQ_LIBS) \
 	    -lexpat -lssl -lcrypto -lz -lpthread
 
 
@@ -302,12 +306,25 @@ $(BUILD)/front.conf.example: scripts/front.conf.in
 integration: all
 	prove -v t/
 
+# The store's tests again with the backends on a private PostgreSQL
+# (t/lib/OmadmTest/Postgres.pm); tests that read the SQLite file skip.
+PG_TESTS := t/backend.t t/commands.t t/backend_group_commit.t t/session_md5.t \
+            t/operator_limits.t t/devices_batch.t t/alerts.t t/verbs.t \
+            t/profiles.t t/enrollment.t t/enrollment_users.t t/console_api.t \
+            t/large_objects.t t/backend_objects.t t/concurrency.t t/protocol.t \
+            t/profile_backend_kill.t
+
+.PHONY: integration-postgresql
+integration-postgresql: all
+	OMADM_TEST_DATABASE=postgresql prove -v $(PG_TESTS)
+
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
 	$(MAKE) fuzz-short
 	$(MAKE) integration
+	$(MAKE) integration-postgresql
 
 run: deps
 	$(MAKE) all

@@ -31,4 +31,23 @@ std::string iso8601(std::time_t t)
     return buf;
 }
 
+std::string iso8601_hours_before(const std::string &iso, int hours)
+{
+    std::tm tm{};
+    int ms = 0;
+    if (std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year,
+                    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                    &tm.tm_sec, &ms)
+        != 7) {
+        return iso;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    std::time_t t = timegm(&tm) - static_cast<std::time_t>(hours) * 3600;
+    std::string out = iso8601(t);
+    char frac[8];
+    std::snprintf(frac, sizeof(frac), ".%03dZ", ms % 1000);
+    return out.substr(0, out.size() - 5) + frac;
+}
+
 }  // namespace omadm_backend

@@ -68,11 +68,12 @@ int run(Options &opt)
     pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by all threads
     signal(SIGPIPE, SIG_IGN);  // a client that hung up is not fatal
 
-    if (opt.db_path == ":memory:") {
+    if (opt.database.dialect == Dialect::sqlite
+        && opt.database.location == ":memory:") {
         log_line("warning: --db :memory: keeps nothing past this process"
                  " (for tests only)");
     }
-    Store store(opt.db_path);
+    Store store(opt.database);
     // The operator API, with the contract unless the contract has a
     // listener of its own: then neither serves the other's paths.
     bool split = opt.contract_listen.has_value();
@@ -97,7 +98,7 @@ int run(Options &opt)
              + (split ? " (operator API), " + listeners[1]->address.text()
                             + " (contract)"
                       : "")
-             + ", database " + opt.db_path);
+             + ", database " + database_display_name(opt.database));
 
     std::atomic<bool> signalled{false};
     auto stop_all = [&listeners] {

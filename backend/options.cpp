@@ -77,7 +77,7 @@ constexpr NumberOption number_options[] = {
 const char *usage()
 {
     static const std::string text =
-        std::string("usage: omadm-backend --listen ADDRESS --db PATH"
+        std::string("usage: omadm-backend --listen ADDRESS --database DATABASE"
                     " --token-file PATH --key-file PATH\n"
                     "         [--contract-listen ADDRESS] [--threads N]"
                     " [--max-client-connections N]\n"
@@ -88,6 +88,8 @@ const char *usage()
                     "         [--contract-version 1|2]\n")
         + enrollment_usage
         + "  ADDRESS: HOST:PORT ([::1]:PORT) or unix:PATH\n"
+          "  DATABASE: a SQLite file PATH (or sqlite:PATH), or a PostgreSQL\n"
+          "    URL postgresql://USER@HOST/NAME (libpq's; --db is the same)\n"
           "  PATH :memory: keeps the database in memory, for tests only"
           " (not durable)\n"
           "  env OMADM_ADMIN_TOKEN / OMADM_CONTRACT_KEY / OMADM_VIEWER_TOKEN"
@@ -134,8 +136,11 @@ bool parse_options(int argc, char **argv, Options &opt, std::string &error)
             } else {
                 opt.contract_listen = a;
             }
-        } else if (arg == "--db") {
-            opt.db_path = val;
+        } else if (arg == "--database" || arg == "--db") {
+            if (!parse_database_target(val, opt.database, error)) {
+                return false;
+            }
+            opt.have_database = true;
         } else if (arg == "--token-file") {
             opt.token_file = val;
         } else if (arg == "--key-file") {
@@ -164,8 +169,8 @@ bool parse_options(int argc, char **argv, Options &opt, std::string &error)
             return false;
         }
     }
-    if (!have_listen || opt.db_path.empty()) {
-        error = "--listen and --db are required";
+    if (!have_listen || !opt.have_database) {
+        error = "--listen and --database (--db) are required";
         return false;
     }
     return finish_enrollment_options(opt.enrollment, error);

@@ -1,6 +1,7 @@
 // Command line and secrets.
 #pragma once
 
+#include "db.hpp"
 #include "enrollment_options.hpp"
 #include "listen_address.hpp"
 
@@ -14,7 +15,10 @@ struct Options {
     // own (a port 0 becomes the one chosen, which is logged).
     ListenAddress listen;
     std::optional<ListenAddress> contract_listen;
-    std::string db_path;  // ":memory:": tests only, nothing is kept
+    // --database (--db): a SQLite file (":memory:": tests only, nothing is
+    // kept) or a PostgreSQL URL.
+    DatabaseTarget database;
+    bool have_database = false;
     std::string token_file;
     std::string key_file;
     // Read-only operator tokens (--viewer-token-file, OMADM_VIEWER_TOKEN):

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "setting_outcome.hpp"
-#include "sqlite_db.hpp"
+#include "db.hpp"
 
 #include <map>
 #include <optional>

@@ -5,6 +5,7 @@
 // Callers run inside the exchange's write call and its transaction.
 #include "store.hpp"
 
+#include "clock.hpp"
 #include "profile_state.hpp"
 #include "setting_outcome.hpp"
 
@@ -213,10 +214,7 @@ public:
             recheck_before_ = "~";  // sorts after every timestamp: always due
             return;
         }
-        Stmt st(db_, "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ?, ?)");
-        st.bind(1, now_).bind(2, "-" + std::to_string(recheck_hours)
-                                     + " hours");
-        recheck_before_ = st.step() ? st.text(0) : now_;
+        recheck_before_ = iso8601_hours_before(now_, recheck_hours);
     }
 
     void run()
@@ -536,7 +534,8 @@ private:
                      " SELECT c.id FROM commands c JOIN tree t"
                      " ON c.parent_id = t.id)"
                      " UPDATE commands SET state = 'failed', reason = ?,"
-                     " updated_at = ? WHERE id IN tree AND state = 'queued'");
+                     " updated_at = ? WHERE id IN (SELECT id FROM tree)"
+                     " AND state = 'queued'");
         for (int64_t id : unwanted) {
             up.reset();
             up.bind(1, id).bind(2, std::string(cancelled_reason)).bind(3, now_).run();

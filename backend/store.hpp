@@ -1,14 +1,15 @@
 // The backend's durable state: devices, their command queues with results,
-// and alerts, in one SQLite database. Every public call that writes runs on
-// the single writer (store_connections.hpp), in a transaction committed
-// before the call returns, so an HTTP answer is only sent for state that is
-// already on disk; concurrent calls share a commit (group commit).  Calls
-// that only read run on reader connections, beside the writer.
+// and alerts, in one SQLite or PostgreSQL database.  Every public call that
+// writes runs in a transaction committed before the call returns, so an
+// HTTP answer is only sent for state that is already on disk (SQLite: on
+// the single writer, concurrent calls sharing a commit; PostgreSQL: on a
+// pooled connection, several backend processes sharing the database).
+// Calls that only read run on reader connections, beside the writers.
 #pragma once
 
 #include "exchange_request.hpp"
 #include "profile_model.hpp"
-#include "sqlite_db.hpp"
+#include "db.hpp"
 #include "store_connections.hpp"
 
 #include <nlohmann/json.hpp>
@@ -134,10 +135,11 @@ struct StoredRange {
 
 class Store {
 public:
-    // Opens, creates the schema.  ":memory:" is a database in memory, for
-    // tests only: nothing survives the process (and reads queue behind the
-    // writer: a memory database has a single connection).
-    explicit Store(const std::string &path);
+    // Opens, creates or migrates the schema (store_schema.cpp).  A SQLite
+    // ":memory:" is a database in memory, for tests only: nothing survives
+    // the process (and reads queue behind the writer: a memory database has
+    // a single connection).
+    explicit Store(const DatabaseTarget &target);
     ~Store();
 
     // Operator API. Objects are returned in their API JSON shape.
@@ -220,23 +222,18 @@ public:
 
     // The connections' counters, for the metrics.  readers: all zero for
     // ":memory:" (no reader connections).
-    struct ConnectionStats {
-        GroupCommitWriter::Stats writer;
-        ReaderPool::Stats readers;
-    };
-    ConnectionStats connection_stats() const
-    {
-        return {writer_->stats(),
-                readers_ ? readers_->stats() : ReaderPool::Stats{0, 0}};
-    }
+    using ConnectionStats = Connections::Stats;
+    ConnectionStats connection_stats() const { return connections_->stats(); }
 
 private:
-    // How every public call reaches the database.  write(): the body runs
-    // on the writer, in a SAVEPOINT of its group's transaction, and this
-    // returns once that is committed (or throws what the body threw, or the
-    // commit's failure).  read(): the body runs on a reader connection in
-    // one read transaction.  Inside a call both run the body in place.
-    // Within the body, db_ is the call's connection.
+    // How every public call reaches the database (store_connections.hpp).
+    // write(): the body runs in a transaction (SQLite: a SAVEPOINT of the
+    // writer's group) and this returns once that is committed (or throws
+    // what the body threw, or the commit's failure).  On PostgreSQL a body
+    // may run again after a conflict: it must not change anything outside
+    // the database before it returns.  read(): the body runs on a reader
+    // connection in one read transaction.  Inside a call both run the body
+    // in place.  Within the body, db_ is the call's connection.
     template <class Body>
     auto write(Body &&body) -> decltype(body());
     template <class Body>
@@ -245,6 +242,14 @@ private:
     // Helpers: the caller is inside write() or read() (and its
     // transaction, when it writes).
     bool device_exists(const std::string &device_id);
+    // Before a read-check-write sequence on one device (its nonce's
+    // compare-and-swap, "exchange already answered?", handing out its
+    // queued commands): PostgreSQL locks the device's row until the call
+    // commits, so a call of another connection or process on the same
+    // device waits and then reads what this one wrote.  SQLite needs
+    // nothing: its calls run one at a time on the writer, in BEGIN
+    // IMMEDIATE.  false: no such device.
+    bool lock_device(const std::string &device_id);
     // Runs a DELETE of one row by its key; false when there was none.
     // A write call of its own.
     bool delete_row(const char *sql, const std::string &key);
@@ -296,9 +301,7 @@ private:
                                                const std::string &now);
 
     CallConnection db_;  // the connection of the call on this thread
-    std::unique_ptr<Db> writer_db_;
-    std::unique_ptr<GroupCommitWriter> writer_;
-    std::unique_ptr<ReaderPool> readers_;  // null for ":memory:"
+    std::unique_ptr<Connections> connections_;
     std::atomic<int> profile_recheck_hours_{24};
     std::atomic<int> profile_recheck_sessions_{0};
 };
@@ -308,10 +311,10 @@ auto Store::write(Body &&body) -> decltype(body())
 {
     using Result = decltype(body());
     if constexpr (std::is_void_v<Result>) {
-        writer_->run(body);
+        connections_->write(body);
     } else {
         std::optional<Result> out;
-        writer_->run([&] { out.emplace(body()); });
+        connections_->write([&] { out.emplace(body()); });
         return std::move(*out);
     }
 }
@@ -322,15 +325,12 @@ auto Store::read(Body &&body) -> decltype(body())
     if (db_.bound()) {
         return body();  // inside a call: its connection and transaction
     }
-    if (!readers_) {
-        return write(std::forward<Body>(body));
-    }
     using Result = decltype(body());
     if constexpr (std::is_void_v<Result>) {
-        readers_->run(body);
+        connections_->read(body);
     } else {
         std::optional<Result> out;
-        readers_->run([&] { out.emplace(body()); });
+        connections_->read([&] { out.emplace(body()); });
         return std::move(*out);
     }
 }
@@ -386,6 +386,11 @@ json string_list(Db &db, const char *sql, const std::string &key);
 
 // An alerts row (id, code, correlator, items, received_at) in its API shape.
 json alert_json(const Stmt &st);
+
+// " FOR NO KEY UPDATE" on PostgreSQL, to lock the rows a SELECT reads until
+// the call commits (another writer's UPDATE or lock waits; foreign keys to
+// them do not); "" on SQLite, whose writer runs one call at a time.
+const char *row_lock(Db &db);
 
 // "17" -> 17; nullopt for anything that is not a plain decimal row id.
 std::optional<int64_t> parse_row_id(const std::string &s);

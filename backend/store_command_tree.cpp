@@ -34,6 +34,7 @@ json text_or_null(const std::optional<std::string> &v)
 
 }  // namespace
 
+// SQLite only: a file from before the version table (store_schema.cpp).
 void add_missing_columns(
     Db &db, const char *table,
     const std::vector<std::pair<const char *, const char *>> &columns)
@@ -80,7 +81,8 @@ int64_t Store::insert_command(const std::string &device_id,
         Stmt ins(db_, "INSERT INTO commands (device_id, verb, target, data,"
                       " format, type, correlator, source, options, text,"
                       " choices, parent_id, created_at, updated_at)"
-                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                      " RETURNING id");
         ins.bind(1, device_id)
             .bind(2, c.verb)
             .bind(3, c.target)
@@ -101,8 +103,12 @@ int64_t Store::insert_command(const std::string &device_id,
         } else {
             ins.bind_null(12);
         }
-        ins.bind(13, now).bind(14, now).run();
-        id = db_.last_insert_id();
+        ins.bind(13, now).bind(14, now);
+        if (!ins.step()) {
+            throw DbError("insert_command: no id returned");
+        }
+        id = ins.integer(0);
+        ins.run();  // to its end: the statement is done before the children
     }
     for (const NewCommand &child : c.commands) {
         insert_command(device_id, child, id, now);
@@ -232,7 +238,8 @@ void Store::mark_tree_sent(int64_t id, const std::string &session_id,
     // session broke off) keep their outcome.
     Stmt up(db_, (std::string(tree_cte)
                   + "UPDATE commands SET state = 'sent', session_id = ?,"
-                    " updated_at = ? WHERE id IN tree AND state = 'queued'")
+                    " updated_at = ? WHERE id IN (SELECT id FROM tree)"
+                    " AND state = 'queued'")
                      .c_str());
     up.bind(1, id).bind(2, session_id).bind(3, now).run();
 }

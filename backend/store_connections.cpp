@@ -14,7 +14,7 @@ Db &CallConnection::get() const
     return *current_;
 }
 
-void configure_connection(Db &db)
+void configure_connection(SqliteDb &db)
 {
     // Another process (or an operator's sqlite3 shell) may hold the lock for
     // a moment; wait for it rather than failing the request.
@@ -28,7 +28,7 @@ void configure_connection(Db &db)
     db.exec("PRAGMA foreign_keys=ON");
 }
 
-GroupCommitWriter::GroupCommitWriter(Db &db, size_t max_batch)
+GroupCommitWriter::GroupCommitWriter(SqliteDb &db, size_t max_batch)
     : db_(db), max_batch_(max_batch)
 {
     // The checkpoint policy: the writer checkpoints (PASSIVE) at a commit
@@ -169,7 +169,7 @@ void GroupCommitWriter::checkpoint_when_idle()
 ReaderPool::ReaderPool(const std::string &path, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        all_.push_back(std::make_unique<Db>(path));
+        all_.push_back(std::make_unique<SqliteDb>(path));
         configure_connection(*all_.back());
         // A call misfiled as a read fails instead of writing beside the
         // writer.
@@ -186,7 +186,7 @@ ReaderPool::Stats ReaderPool::stats() const
 
 void ReaderPool::run(const std::function<void()> &call)
 {
-    Db *db;
+    SqliteDb *db;
     {
         std::unique_lock<std::mutex> lock(mu_);
         if (free_.empty()) {
@@ -198,7 +198,7 @@ void ReaderPool::run(const std::function<void()> &call)
     }
     struct GiveBack {
         ReaderPool &pool;
-        Db *db;
+        SqliteDb *db;
         ~GiveBack()
         {
             if (!sqlite3_get_autocommit(db->handle())) {
@@ -216,6 +216,138 @@ void ReaderPool::run(const std::function<void()> &call)
     db->exec("BEGIN");  // one snapshot for the whole call
     call();
     db->exec("COMMIT");
+}
+
+SqliteConnections::SqliteConnections(std::unique_ptr<SqliteDb> writer_db,
+                                     const std::string &path, bool memory)
+    : writer_db_(std::move(writer_db))
+{
+    // Readers: enough that HTTP threads rarely wait for one; on 2 cores
+    // more would only contend.
+    if (!memory) {
+        readers_ = std::make_unique<ReaderPool>(path, 8);
+    }
+    writer_ = std::make_unique<GroupCommitWriter>(*writer_db_, 128);
+}
+
+SqliteConnections::~SqliteConnections()
+{
+    writer_.reset();
+}
+
+void SqliteConnections::write(const std::function<void()> &call)
+{
+    writer_->run(call);
+}
+
+Connections::Stats SqliteConnections::stats() const
+{
+    return {writer_->stats(),
+            readers_ ? readers_->stats() : ReaderPool::Stats{0, 0}};
+}
+
+void SqliteConnections::read(const std::function<void()> &call)
+{
+    if (!readers_) {
+        writer_->run(call);
+        return;
+    }
+    readers_->run(call);
+}
+
+PostgresConnections::PostgresConnections(const std::string &url, size_t n,
+                                         std::unique_ptr<PostgresDb> first)
+{
+    all_.push_back(std::move(first));
+    while (all_.size() < n) {
+        all_.push_back(std::make_unique<PostgresDb>(url));
+    }
+    for (auto &db : all_) {
+        free_.push_back(db.get());
+    }
+}
+
+PostgresDb *PostgresConnections::take()
+{
+    std::unique_lock<std::mutex> lock(mu_);
+    if (free_.empty()) {
+        waits_++;
+    }
+    available_.wait(lock, [this] { return !free_.empty(); });
+    PostgresDb *db = free_.back();
+    free_.pop_back();
+    return db;
+}
+
+void PostgresConnections::give_back(PostgresDb *db)
+{
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        free_.push_back(db);
+    }
+    available_.notify_one();
+}
+
+Connections::Stats PostgresConnections::stats() const
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    return {{0, commits_.load(), calls_.load()},
+            {all_.size() - free_.size(), waits_}};
+}
+
+void PostgresConnections::write(const std::function<void()> &call)
+{
+    run(call, true);
+}
+
+void PostgresConnections::read(const std::function<void()> &call)
+{
+    run(call, false);
+}
+
+void PostgresConnections::run(const std::function<void()> &call, bool writes)
+{
+    CallConnection current;
+    if (current.bound()) {
+        call();  // a call inside a call: already in its transaction
+        return;
+    }
+    struct Lease {
+        PostgresConnections &pool;
+        PostgresDb *db;
+        ~Lease()
+        {
+            if (db->in_transaction()) {
+                db->exec_quietly("ROLLBACK");
+            }
+            pool.give_back(db);
+        }
+    } lease{*this, take()};
+    PostgresDb &db = *lease.db;
+    if (!db.reconnect_if_broken()) {
+        throw DbError("the connection to PostgreSQL is lost");
+    }
+    CallConnection::Bind bind(db);
+    for (int attempt = 1;; attempt++) {
+        try {
+            db.exec(writes ? "BEGIN"
+                           : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+            call();
+            db.exec("COMMIT");  // synchronous_commit=on: the WAL is flushed
+            if (writes) {
+                commits_++;
+                calls_++;
+            }
+            return;
+        } catch (const DbConflict &) {
+            db.exec_quietly("ROLLBACK");
+            if (attempt == 5) {
+                throw;
+            }
+            // the other transaction holds on for a moment: let it finish
+            std::this_thread::sleep_for(std::chrono::milliseconds(attempt * 5));
+        }
+    }
 }
 
 }  // namespace omadm_backend

@@ -47,16 +47,42 @@ const char *sort_key(const std::string &sort)
     return "device_id";
 }
 
+// The rows of a JSON array of strings bound as ?1, as a one-column table.
+std::string ids_in(Dialect d)
+{
+    return d == Dialect::postgresql
+               ? " IN (SELECT json_array_elements_text(?1::json))"
+               : " IN (SELECT value FROM json_each(?1))";
+}
+
+// A case-insensitive substring test of `column` against ?1 (lowercase):
+// SQLite's instr() is PostgreSQL's strpos().
+std::string contains_q(Dialect d, const std::string &column)
+{
+    return (d == Dialect::postgresql ? "strpos(lower(" : "instr(lower(")
+           + column + "), ?1) > 0";
+}
+
+// A DevInfo node from the devinfo column's JSON object, or ''.
+std::string devinfo_node(Dialect d, const char *node)
+{
+    std::string value =
+        d == Dialect::postgresql
+            ? std::string("(devinfo::json ->> '") + node + "')"
+            : std::string("json_extract(devinfo, '$.\"") + node + "\"')";
+    return "COALESCE(" + value + ", '')";
+}
+
 // The state of each (device, profile) pair the profiles reach, from the
 // recorded setting states: a setting without a row of its current revision
 // is pending, and a profile takes the worst of its settings' states (failed,
 // pending, verifying, verified; profile_state()).  `devices` is a JSON array
 // of device ids bound as ?1, or every device when `all`.  Rows: device_id,
 // state, number of profiles.
-std::string pair_states_sql(bool all)
+std::string pair_states_sql(Dialect d, bool all)
 {
-    std::string page = all ? "" : " WHERE d.device_id IN (SELECT value FROM json_each(?1))";
-    std::string member = all ? "" : " AND m.device_id IN (SELECT value FROM json_each(?1))";
+    std::string page = all ? "" : " WHERE d.device_id" + ids_in(d);
+    std::string member = all ? "" : " AND m.device_id" + ids_in(d);
     return "WITH applicable(device_id, name) AS ("
            " SELECT d.device_id, d.profile_name FROM profile_device_assignments d"
            + page +
@@ -64,7 +90,7 @@ std::string pair_states_sql(bool all)
            " JOIN group_members m ON m.group_name = a.group_name" + member + "),"
            " pairs(device_id, name, worst) AS ("
            " SELECT ap.device_id, ap.name, MAX(CASE"
-           " WHEN r.setting_revision IS NOT s.revision THEN 2"
+           " WHEN r.setting_revision IS DISTINCT FROM s.revision THEN 2"
            " WHEN r.state = 'failed' THEN 3 WHEN r.state = 'pending' THEN 2"
            " WHEN r.state = 'verifying' THEN 1 ELSE 0 END)"
            " FROM applicable ap"
@@ -108,27 +134,29 @@ DevicePage Store::device_page(const DevicePageQuery &q)
 {
     std::string key = sort_key(q.sort);
     bool by_id = key == "device_id";
-    std::string sql = std::string("SELECT ") + device_json_columns() + ", "
-                      + key + " FROM devices WHERE 1";
-    if (!q.q.empty()) {
-        // a scan, but one that stops after a page of matches
-        sql += " AND (instr(lower(device_id), ?1) OR instr(lower(username), ?1)"
-               " OR instr(lower(COALESCE(json_extract(devinfo,"
-               " '$.\"./DevInfo/Mod\"'), '')), ?1)"
-               " OR instr(lower(COALESCE(json_extract(devinfo,"
-               " '$.\"./DevInfo/Man\"'), '')), ?1))";
-    }
-    const char *cmp = q.descending ? "<" : ">";
-    if (q.after) {
-        sql += by_id ? std::string(" AND device_id ") + cmp + " ?3"
-                     : " AND (" + key + ", device_id) " + cmp + " (?2, ?3)";
-    }
-    const char *dir = q.descending ? " DESC" : "";
-    sql += by_id ? std::string(" ORDER BY device_id") + dir
-                 : " ORDER BY " + key + dir + ", device_id" + dir;
-    sql += " LIMIT ?4";
-
     return read([&]() -> DevicePage {
+        Dialect dialect = db_.dialect();
+        std::string sql = std::string("SELECT ") + device_json_columns() + ", "
+                          + key + " FROM devices WHERE TRUE";
+        if (!q.q.empty()) {
+            // a scan, but one that stops after a page of matches
+            sql += " AND (" + contains_q(dialect, "device_id") + " OR "
+                   + contains_q(dialect, "username") + " OR "
+                   + contains_q(dialect, devinfo_node(dialect, "./DevInfo/Mod"))
+                   + " OR "
+                   + contains_q(dialect, devinfo_node(dialect, "./DevInfo/Man"))
+                   + ")";
+        }
+        const char *cmp = q.descending ? "<" : ">";
+        if (q.after) {
+            sql += by_id ? std::string(" AND device_id ") + cmp + " ?3"
+                         : " AND (" + key + ", device_id) " + cmp + " (?2, ?3)";
+        }
+        const char *dir = q.descending ? " DESC" : "";
+        sql += by_id ? std::string(" ORDER BY device_id") + dir
+                     : " ORDER BY " + key + dir + ", device_id" + dir;
+        sql += " LIMIT ?4";
+
         Stmt st(db_, sql.c_str());
         if (!q.q.empty()) {
             std::string lower = q.q;
@@ -166,8 +194,8 @@ DevicePage Store::device_page(const DevicePageQuery &q)
         {
             std::string sql = std::string("SELECT device_id, ")
                               + enrollment_json_columns()
-                              + " FROM enrollments WHERE device_id IN"
-                                " (SELECT value FROM json_each(?1))";
+                              + " FROM enrollments WHERE device_id"
+                              + ids_in(dialect);
             Stmt en(db_, sql.c_str());
             en.bind(1, id_list);
             while (en.step()) {
@@ -176,7 +204,7 @@ DevicePage Store::device_page(const DevicePageQuery &q)
             }
         }
         {
-            std::string sql = pair_states_sql(false);
+            std::string sql = pair_states_sql(dialect, false);
             Stmt ps(db_, sql.c_str());
             ps.bind(1, id_list);
             while (ps.step()) {
@@ -228,7 +256,7 @@ json Store::stats(const std::string &now)
         json profiles = {{"pending", 0}, {"verifying", 0}, {"verified", 0},
                          {"failed", 0}};
         {
-            std::string sql = pair_states_sql(true);
+            std::string sql = pair_states_sql(db_.dialect(), true);
             Stmt st(db_, sql.c_str());
             while (st.step()) {
                 profiles[st.text(1)] = profiles[st.text(1)].get<int64_t>() + st.integer(2);

@@ -16,6 +16,7 @@ std::vector<bool> Store::create_devices(const std::vector<NewDevice> &devices)
     created.reserve(devices.size());
     std::string now = now_iso8601();
     write([&] {
+        created.clear();  // a run again after a conflict starts over
         Transaction tx(db_);
         Stmt ins(db_, insert_device_sql);
         for (const NewDevice &d : devices) {

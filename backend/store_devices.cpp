@@ -79,6 +79,21 @@ bool Store::device_exists(const std::string &device_id)
     return st.step();
 }
 
+const char *row_lock(Db &db)
+{
+    return db.dialect() == Dialect::postgresql ? " FOR NO KEY UPDATE" : "";
+}
+
+bool Store::lock_device(const std::string &device_id)
+{
+    if (db_.dialect() == Dialect::sqlite) {
+        return device_exists(device_id);
+    }
+    Stmt st(db_, "SELECT 1 FROM devices WHERE device_id = ? FOR NO KEY UPDATE");
+    st.bind(1, device_id);
+    return st.step();
+}
+
 // The replaced nonce joins the few kept before it: a device that missed
 // the answer carrying the new one still signs with an old one, and the
 // module tells that (stale, challenge again) from a wrong password.
@@ -105,11 +120,11 @@ std::optional<json> Store::create_device(const NewDevice &d)
 {
     return write([&]() -> std::optional<json> {
         Transaction tx(db_);
-        if (device_exists(d.device_id)) {
-            return std::nullopt;
-        }
         Stmt ins(db_, insert_device_sql);
         bind_new_device(ins, d, now_iso8601()).run();
+        if (db_.changes() == 0) {
+            return std::nullopt;  // the id exists (another process's too)
+        }
         Stmt sel(db_, (std::string("SELECT ") + device_columns
                        + " FROM devices WHERE device_id = ?")
                           .c_str());
@@ -176,6 +191,10 @@ bool Store::set_password(const std::string &device_id,
 {
     return write([&]() -> bool {
         Transaction tx(db_);
+        // locked: an enrollment replacing the user name meanwhile waits
+        if (!lock_device(device_id)) {
+            return false;
+        }
         Stmt cur(db_, "SELECT username FROM devices WHERE device_id = ?");
         cur.bind(1, device_id);
         if (!cur.step()) {
@@ -267,11 +286,12 @@ std::optional<std::string> Store::issue_nonce(const std::string &device_id,
     // None yet: store the candidate, checked again on the writer (a
     // concurrent challenge may have stored its own).
     return write([&]() -> std::optional<std::string> {
+        Transaction tx(db_);
+        lock_device(device_id);  // a concurrent challenge's candidate waits
         std::optional<std::string> now_held = held();
         if (!now_held || !now_held->empty()) {
             return now_held;
         }
-        Transaction tx(db_);
         set_nonce(device_id, candidate);
         tx.commit();
         return candidate;

@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS enrollments (
     state           TEXT NOT NULL CHECK (state IN ('enrolled', 'unenrolled')),
     enrolled_at     TEXT NOT NULL,
     unenrolled_at   TEXT,
-    user            TEXT NOT NULL,
+    "user"          TEXT NOT NULL,  -- quoted: a keyword in PostgreSQL
     device_name     TEXT NOT NULL,
     os_version      TEXT NOT NULL,
     hw_dev_id       TEXT NOT NULL,
@@ -65,8 +65,9 @@ std::optional<json> Store::add_enrollment_user(const std::string &username,
     return write([&]() -> std::optional<json> {
         Transaction tx(db_);
         std::string now = now_iso8601();
-        Stmt ins(db_, "INSERT OR IGNORE INTO enrollment_users"
-                      " (username, password_hash, created_at) VALUES (?, ?, ?)");
+        Stmt ins(db_, "INSERT INTO enrollment_users"
+                      " (username, password_hash, created_at) VALUES (?, ?, ?)"
+                      " ON CONFLICT DO NOTHING");
         ins.bind(1, username).bind(2, password_hash).bind(3, now).run();
         if (db_.changes() == 0) return std::nullopt;
         tx.commit();
@@ -119,7 +120,7 @@ EnrollOutcome Store::enroll(const NewEnrollment &e)
 {
     return write([&]() -> EnrollOutcome {
         Transaction tx(db_);
-        bool existed = device_exists(e.device_id);
+        bool existed = lock_device(e.device_id);
         if (existed) {
             Stmt was(db_, "SELECT 1 FROM enrollments WHERE device_id = ?");
             was.bind(1, e.device_id);
@@ -144,16 +145,32 @@ EnrollOutcome Store::enroll(const NewEnrollment &e)
             Stmt ins(db_, "INSERT INTO devices (device_id, username,"
                           " password_inner, nonce, server_username, server_inner,"
                           " server_basic, server_nonce, created_at)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                          " ON CONFLICT (device_id) DO NOTHING");
             ins.bind(1, e.device_id).bind(2, e.username).bind(3, inner)
                 .bind(4, e.nonce).bind(5, e.server_username).bind(6, server_inner)
                 .bind(7, server_basic).bind(8, e.server_nonce).bind(9, now).run();
+            if (db_.changes() == 0) {
+                // another process created it since lock_device looked: run
+                // again, and take the path of a device that exists
+                throw DbConflict("enroll: the device appeared meanwhile");
+            }
         }
-        Stmt en(db_, "INSERT OR REPLACE INTO enrollments (device_id, state,"
-                     " enrolled_at, unenrolled_at, user, device_name, os_version,"
-                     " hw_dev_id, enrollment_type, cert_serial, cert_thumbprint,"
-                     " cert_not_after)"
-                     " VALUES (?, 'enrolled', ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)");
+        Stmt en(db_, "INSERT INTO enrollments (device_id, state,"
+                     " enrolled_at, unenrolled_at, \"user\", device_name,"
+                     " os_version, hw_dev_id, enrollment_type, cert_serial,"
+                     " cert_thumbprint, cert_not_after)"
+                     " VALUES (?, 'enrolled', ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)"
+                     " ON CONFLICT (device_id) DO UPDATE SET state = 'enrolled',"
+                     " enrolled_at = excluded.enrolled_at, unenrolled_at = NULL,"
+                     " \"user\" = excluded.\"user\","
+                     " device_name = excluded.device_name,"
+                     " os_version = excluded.os_version,"
+                     " hw_dev_id = excluded.hw_dev_id,"
+                     " enrollment_type = excluded.enrollment_type,"
+                     " cert_serial = excluded.cert_serial,"
+                     " cert_thumbprint = excluded.cert_thumbprint,"
+                     " cert_not_after = excluded.cert_not_after");
         en.bind(1, e.device_id).bind(2, now).bind(3, e.user).bind(4, e.device_name)
             .bind(5, e.os_version).bind(6, e.hw_dev_id).bind(7, e.enrollment_type)
             .bind(8, e.cert_serial).bind(9, e.cert_thumbprint)
@@ -197,7 +214,7 @@ bool Store::renew_certificate(const std::string &device_id,
 
 const char *enrollment_json_columns()
 {
-    return "state, enrolled_at, user, device_name, os_version,"
+    return "state, enrolled_at, \"user\", device_name, os_version,"
            " hw_dev_id, enrollment_type, cert_serial, cert_thumbprint,"
            " cert_not_after, unenrolled_at";
 }

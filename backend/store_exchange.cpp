@@ -250,6 +250,10 @@ ExchangeAnswer Store::exchange(const ExchangeRequest &req)
 {
     return write([&]() -> ExchangeAnswer {
         Transaction tx(db_);
+        // Everything below reads and then writes the device's state (the
+        // nonce's compare-and-swap, "already answered?", the queue handed
+        // out): one exchange of a device at a time, in any process.
+        lock_device(req.device_id);
 
         std::string stored_nonce;
         std::optional<std::string> last_request, last_answer;

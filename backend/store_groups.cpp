@@ -59,8 +59,13 @@ std::optional<json> Store::create_group(const std::string &name)
             return std::nullopt;
         }
         std::string now = now_iso8601();
-        Stmt ins(db_, "INSERT INTO device_groups (name, created_at) VALUES (?, ?)");
+        // ON CONFLICT: another process may have created it since
+        Stmt ins(db_, "INSERT INTO device_groups (name, created_at) VALUES (?, ?)"
+                      " ON CONFLICT DO NOTHING");
         ins.bind(1, name).bind(2, now).run();
+        if (db_.changes() == 0) {
+            return std::nullopt;
+        }
         json out = group_json(db_, name, now);
         tx.commit();
         return out;
@@ -119,8 +124,8 @@ LinkResult Store::set_group_member(const std::string &group,
         if (!device_exists(device_id)) {
             return LinkResult::unknown_device;
         }
-        Stmt st(db_, member ? "INSERT OR IGNORE INTO group_members (group_name,"
-                              " device_id) VALUES (?, ?)"
+        Stmt st(db_, member ? "INSERT INTO group_members (group_name,"
+                              " device_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
                             : "DELETE FROM group_members WHERE group_name = ?"
                               " AND device_id = ?");
         st.bind(1, group).bind(2, device_id).run();

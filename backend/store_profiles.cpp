@@ -176,9 +176,13 @@ std::optional<json> Store::create_profile(const NewProfile &p)
             return std::nullopt;
         }
         std::string now = now_iso8601();
+        // ON CONFLICT: another process may have created it since
         Stmt ins(db_, "INSERT INTO profiles (name, revision, syncml, created_at,"
-                      " updated_at) VALUES (?, 1, ?, ?, ?)");
+                      " updated_at) VALUES (?, 1, ?, ?, ?) ON CONFLICT DO NOTHING");
         ins.bind(1, p.name).bind(2, p.syncml).bind(3, now).bind(4, now).run();
+        if (db_.changes() == 0) {
+            return std::nullopt;
+        }
         insert_settings(db_, p, 1, {});
         std::optional<json> out = profile_json(db_, p.name, true);
         tx.commit();
@@ -192,7 +196,9 @@ std::optional<json> Store::replace_profile(const NewProfile &p)
         Transaction tx(db_);
         int64_t revision;
         {
-            Stmt st(db_, "SELECT revision FROM profiles WHERE name = ?");
+            // locked: two revisions made at once get different numbers
+            Stmt st(db_, (std::string("SELECT revision FROM profiles WHERE name = ?")
+                          + row_lock(db_)).c_str());
             st.bind(1, p.name);
             if (!st.step()) {
                 return std::nullopt;
@@ -309,10 +315,12 @@ LinkResult Store::set_assignment(const std::string &profile, Assignee kind,
             return LinkResult::unknown_device;
         }
         const char *sql =
-            assigned ? (group ? "INSERT OR IGNORE INTO profile_group_assignments"
+            assigned ? (group ? "INSERT INTO profile_group_assignments"
                                 " (profile_name, group_name) VALUES (?, ?)"
-                              : "INSERT OR IGNORE INTO profile_device_assignments"
-                                " (profile_name, device_id) VALUES (?, ?)")
+                                " ON CONFLICT DO NOTHING"
+                              : "INSERT INTO profile_device_assignments"
+                                " (profile_name, device_id) VALUES (?, ?)"
+                                " ON CONFLICT DO NOTHING")
                      : (group ? "DELETE FROM profile_group_assignments"
                                 " WHERE profile_name = ? AND group_name = ?"
                               : "DELETE FROM profile_device_assignments"

@@ -2,8 +2,9 @@
 #
 # omadm-backend on its own: the operator API and the module<->backend
 # contract (docs/backend-api.md), against the real binary with a temporary
-# SQLite database on a free loopback port.  Every process is started here and
-# stopped here by PID.  OMADM_BACKEND_BIN overrides build/omadm-backend.
+# SQLite database (OMADM_TEST_DATABASE=postgresql: a private PostgreSQL's) on
+# a free loopback port.  Every process is started here and stopped here by
+# PID.  OMADM_BACKEND_BIN overrides build/omadm-backend.
 
 use strict;
 use warnings;
@@ -17,6 +18,9 @@ use JSON::PP;
 use POSIX qw(WNOHANG);
 use Test::More;
 use Time::HiRes qw(sleep);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use OmadmTest::Postgres;
 
 my $BIN = $ENV{OMADM_BACKEND_BIN} || 'build/omadm-backend';
 plan skip_all => "$BIN not built (run make)" unless -x $BIN;
@@ -26,7 +30,9 @@ my $KEY   = 'contract-key-' . join('', map { int rand 10 } 1 .. 12);
 my $PASS  = 'pass-' . join('', map { int rand 10 } 1 .. 12);
 
 my $dir = tempdir('omadm-backend-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-my $db  = "$dir/omadm.db";
+my $pg = OmadmTest::Postgres::enabled() ? OmadmTest::Postgres->new("$dir/pg") : undef;
+chmod 0755, $dir if $pg;    # PostgreSQL runs as nobody under root
+my $db  = $pg ? $pg->url : "$dir/omadm.db";
 my $log = "$dir/backend.log";
 write_file("$dir/token", "$TOKEN\n");
 write_file("$dir/key",   "$KEY\n");
@@ -40,7 +46,7 @@ my $json = JSON::PP->new->canonical;
 my $http = HTTP::Tiny->new(timeout => 10, keep_alive => 0);
 my ($pid, $port, $base);
 
-END { stop_backend() if $pid }
+END { stop_backend() if $pid; $pg->stop if $pg }
 $SIG{INT} = $SIG{TERM} = sub { exit 130 };
 
 # ---------------------------------------------------------------------------

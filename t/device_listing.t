@@ -16,6 +16,8 @@ use JSON::PP;
 use Time::HiRes qw(time);
 use OmadmTest;
 
+OmadmTest::Postgres::sqlite_only("inserts with the sqlite3 shell");
+
 plan skip_all => 'sqlite3 not installed (make deps installs it)'
     unless system('sqlite3 -version >/dev/null 2>&1') == 0;
 

@@ -57,7 +57,10 @@ my $r = HTTP::Tiny->new->get($t->api_url('/enrollment-users'));
 is($r->{status}, 401, 'without the operator token: 401');
 
 # stored as a slow salted hash, never in clear (the WAL holds the newest pages)
-my $db = join '', map { OmadmTest::_slurp($t->dir . "/omadm.db$_") } '', '-wal';
+# (on PostgreSQL: the whole table as psql shows it)
+my $db = OmadmTest::Postgres::enabled()
+    ? $t->postgres->psql('SELECT * FROM enrollment_users')
+    : join '', map { OmadmTest::_slurp($t->dir . "/omadm.db$_") } '', '-wal';
 ok(index($db, $PASSWORD) < 0, 'the password is nowhere in the database');
 my %salts = map { $_ => 1 }
     $db =~ /\$scrypt\$ln=14,r=8,p=1\$([A-Za-z0-9+\/=]{24})\$[A-Za-z0-9+\/=]{44}/g;

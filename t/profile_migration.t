@@ -3,7 +3,8 @@
 # backend opens a database without the profile tables and columns, adds
 # them, keeps the devices and commands it holds, and reconciles profiles
 # on it.  The version-3 file is made from a fresh one with the sqlite3
-# shell, by dropping what version 4 added.
+# shell, by dropping what version 4 added (and the version table, which
+# came after version 5).
 
 use strict;
 use warnings;
@@ -11,6 +12,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use OmadmTest;
+
+OmadmTest::Postgres::sqlite_only("makes an old SQLite file");
 use OmadmTest::Profiles qw(session setting_state);
 
 plan skip_all => 'the sqlite3 shell is not installed' unless OmadmTest::sqlite3_shell();
@@ -29,13 +32,15 @@ sql(join ';', (map { "DROP TABLE $_" } qw(device_setting_states profile_device_a
         profile_group_assignments profile_settings profiles group_members device_groups)),
     (map { "ALTER TABLE commands DROP COLUMN $_" }
          qw(profile_name profile_revision profile_target profile_purpose profile_secret)),
-    'PRAGMA user_version=3');
+    'DROP TABLE schema_migrations', 'PRAGMA user_version=3');
 is(sql('PRAGMA user_version'), '3', 'a version-3 database');
 unlike(sql("SELECT group_concat(name) FROM pragma_table_info('commands')"), qr/profile/,
        '... whose commands have no profile columns');
 
 $t->start;
 cmp_ok(sql('PRAGMA user_version'), '>=', 4, 'opened: upgraded to version 4 (or later)');
+is(sql('SELECT group_concat(version) FROM schema_migrations'), '5',
+   '... recorded in the version table');
 is(sql("SELECT count(*) FROM sqlite_master WHERE name IN ('device_groups', 'profiles',"
        . " 'profile_settings', 'device_setting_states')"), '4', '... with the profile tables');
 is($t->get_command($id, $old)->{state}, 'queued', 'the queued command is still there');

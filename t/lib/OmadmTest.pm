@@ -1,7 +1,8 @@
 package OmadmTest;
 
 # The integration harness: a private 0755 directory with certificates, a
-# real omadm-backend (its own SQLite db, token and contract key) and Debian's
+# real omadm-backend (its own SQLite db, or with OMADM_TEST_DATABASE=postgresql
+# a private PostgreSQL's; its token and contract key) and Debian's
 # stock nginx loading build/ngx_http_omadm_module.so from a generated
 # config, all on free loopback ports.  Every process is started here and
 # stopped here by PID (END block and DESTROY), so a failing test leaves
@@ -48,12 +49,13 @@ our $SIM = "$ROOT/build/omadm-sim";
 # The harness's methods by role, each file adding its own to this package:
 # nginx with its configuration and logs, the reference backend with its
 # operator API, fakes and the fault proxy in front of the backend, the
-# fleet simulator.  This file keeps what they share: the test directory,
+# fleet simulator, a private PostgreSQL.  This file keeps what they share: the test directory,
 # starting and stopping processes by PID, the END clean-up, small helpers.
 use OmadmTest::Nginx;
 use OmadmTest::Backend;
 use OmadmTest::FaultProxy;
 use OmadmTest::Sim;
+use OmadmTest::Postgres;
 
 my @LIVE;    # harness objects with processes, for the END block
 
@@ -156,6 +158,7 @@ sub stop {
     $self->stop_nginx;
     $self->stop_backend;
     _stop($_) for splice @{ $self->{fakes} || [] };
+    $self->stop_postgres;
 }
 
 sub DESTROY { my ($self) = @_; local $?; $self->stop }

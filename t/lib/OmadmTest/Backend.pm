@@ -16,7 +16,7 @@ sub start_backend {
     my @contract = $self->{contract_socket}
         ? ('--contract-listen', $self->contract_upstream) : ();
     $self->{backend_pid} = $self->_spawn("$d/backend.log", $BACKEND,
-        '--listen', "127.0.0.1:$self->{api_port}", '--db', "$d/omadm.db",
+        '--listen', "127.0.0.1:$self->{api_port}", '--database', $self->backend_database,
         '--token-file', "$d/admin.token", '--key-file', "$d/contract.key",
         @contract, @{ $self->{backend_args} || [] });
     $self->_wait_until('backend', $self->{backend_pid}, "$d/backend.log", sub {
