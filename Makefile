@@ -254,7 +254,7 @@ FUZZ_UNITS_soap := backend/soap_reader.cpp backend/xml_escape.cpp
 .SECONDEXPANSION:
 $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.cpp $(FUZZ_CORE) $$(FUZZ_UNITS_$$*) \
                     $$(patsubst %.cpp,%.hpp,$$(FUZZ_UNITS_$$*)) | $(FUZZ_DIR)/dep
-	$(FUZZ_CXX) $(FUZZ_FLAGS) -Ibackend $(WARN) -fsanitize=fuzzer \
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -Ibackend $(PQ_CFLAGS) $(WARN) -fsanitize=fuzzer \
 	    -MMD -MP -MF $(FUZZ_DIR)/dep/$*.d $< $(FUZZ_UNITS_$*) -o $@ \
 	    $(FUZZ_CORE) $(LINK_LIBS)
 
@@ -263,7 +263,7 @@ $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.cpp $(FUZZ_CORE) $$(FUZZ_UNITS_$$*) \
 $(FUZZ_DIR)/fuzz_profile_syncml: fuzz/fuzz_profile_syncml.cpp \
 		backend/profile_syncml.cpp backend/profile_syncml.hpp \
 		backend/profile_model.hpp backend/contract_command.hpp | $(FUZZ_DIR)/dep
-	$(FUZZ_CXX) $(FUZZ_FLAGS) $(WARN) -Ibackend -fsanitize=fuzzer \
+	$(FUZZ_CXX) $(FUZZ_FLAGS) $(WARN) -Ibackend $(PQ_CFLAGS) -fsanitize=fuzzer \
 	    $< backend/profile_syncml.cpp -o $@ -lexpat
 
 fuzz-build: $(FUZZ_BINS)
